@@ -1,0 +1,116 @@
+import middy from "@middy/core";
+import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
+import type {
+  APIGatewayProxyEventV2WithLambdaAuthorizer,
+  APIGatewayProxyStructuredResultV2,
+} from "aws-lambda";
+import type { RouteFamily, RouteKeyOf } from "../contract/routes.ts";
+import { HttpProblem, PROBLEM_CONTENT_TYPE, type ProblemDetails } from "./problem.ts";
+import { logger } from "./logger.ts";
+
+/** What the authorizer hands to every route: the tenant, or why there is none. */
+export interface AuthorizerContext {
+  readonly tenantId?: string;
+  readonly authError?: "missing" | "malformed" | "unknown";
+}
+
+export type HttpEvent = APIGatewayProxyEventV2WithLambdaAuthorizer<AuthorizerContext>;
+export type HttpResult = APIGatewayProxyStructuredResultV2;
+
+export interface HttpRequest {
+  readonly tenantId: string;
+  readonly pathParameters: Readonly<Record<string, string | undefined>>;
+  readonly query: Readonly<Record<string, string | undefined>>;
+  readonly headers: Readonly<Record<string, string | undefined>>;
+  /** The raw body, decoded from base64 when API Gateway encoded it. */
+  readonly body: string | undefined;
+}
+
+export interface HttpResponse {
+  readonly status: number;
+  readonly body?: unknown;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+export type RouteHandler = (request: HttpRequest) => Promise<HttpResponse>;
+
+const AUTH_DETAILS: Record<NonNullable<AuthorizerContext["authError"]>, string> = {
+  missing: "The request has no Authorization header; send `Authorization: Bearer <token>`.",
+  malformed: "The Authorization header is not `Bearer <token>` with a well-formed API token.",
+  unknown: "The API token is unknown or has been revoked.",
+};
+
+/**
+ * Builds the Lambda handler of one route family. The compiler checks that the family
+ * implements exactly its routes from the route table. Every route requires a tenant:
+ * HTTP APIs cannot shape an authorizer's denial, so the authorizer passes its verdict in
+ * the context and this single wrapper turns "no tenant" into a 401 problem before any
+ * route code runs.
+ */
+export function httpRoutes<F extends RouteFamily>(
+  _family: F,
+  routes: { readonly [K in RouteKeyOf<F>]: RouteHandler },
+) {
+  const table: Readonly<Record<string, RouteHandler>> = routes;
+  return middy<HttpEvent, HttpResult>()
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .handler(async (event) => {
+      try {
+        const route = table[event.routeKey];
+        if (!route) {
+          throw new HttpProblem(404, "not-found", "Not Found", `No route ${event.routeKey}.`);
+        }
+        const auth = event.requestContext.authorizer?.lambda ?? {};
+        if (!auth.tenantId) {
+          throw new HttpProblem(401, "unauthorized", "Unauthorized", AUTH_DETAILS[auth.authError ?? "missing"]);
+        }
+        logger.appendKeys({ tenantId: auth.tenantId, routeKey: event.routeKey });
+        const response = await route(toRequest(event, auth.tenantId));
+        return toResult(response);
+      } catch (error) {
+        if (error instanceof HttpProblem) return problemResult(error.problem);
+        logger.error("unhandled error", { error: error as Error });
+        return problemResult({
+          type: "about:blank",
+          title: "Internal Server Error",
+          status: 500,
+          detail: "An unexpected error occurred; it has been logged.",
+        });
+      }
+    });
+}
+
+function toRequest(event: HttpEvent, tenantId: string): HttpRequest {
+  const body =
+    event.body === undefined
+      ? undefined
+      : event.isBase64Encoded
+        ? Buffer.from(event.body, "base64").toString("utf8")
+        : event.body;
+  return {
+    tenantId,
+    pathParameters: event.pathParameters ?? {},
+    query: event.queryStringParameters ?? {},
+    headers: event.headers ?? {},
+    body,
+  };
+}
+
+function toResult(response: HttpResponse): HttpResult {
+  if (response.body === undefined) {
+    return { statusCode: response.status, headers: { ...response.headers } };
+  }
+  return {
+    statusCode: response.status,
+    headers: { "content-type": "application/json; charset=utf-8", ...response.headers },
+    body: JSON.stringify(response.body),
+  };
+}
+
+export function problemResult(problem: ProblemDetails): HttpResult {
+  return {
+    statusCode: problem.status,
+    headers: { "content-type": PROBLEM_CONTENT_TYPE },
+    body: JSON.stringify(problem),
+  };
+}

@@ -1,0 +1,29 @@
+import { App, Validations } from "aws-cdk-lib";
+import { AwsSolutionsChecks } from "cdk-nag";
+import { STACK_NAME } from "../lambdas/contract/resources.ts";
+import { parseRetrySchedule } from "../lambdas/domain/retry-schedule.ts";
+import { FiscalWebhooksStack } from "./stack.ts";
+import { acknowledgeNagFindings } from "./nag.ts";
+
+export interface BuildAppOptions {
+  /** Cloud assembly directory; the CDK CLI passes its own through CDK_OUTDIR. */
+  readonly outdir?: string;
+  readonly context?: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * The CDK app: the stack plus the cdk-nag AwsSolutions checks (an unacknowledged
+ * finding fails synthesis). The retry schedule comes from context `retrySchedule`
+ * (`cdk deploy -c retrySchedule=0,5,300`) when set.
+ */
+export function buildApp(options: BuildAppOptions = {}): { app: App; stack: FiscalWebhooksStack } {
+  const app = new App({ outdir: options.outdir, context: { ...options.context } });
+  const scheduleContext = app.node.tryGetContext("retrySchedule") as unknown;
+  const stack = new FiscalWebhooksStack(app, STACK_NAME, {
+    description: "Fiscal Webhooks: signed, retried, auditable webhooks for Brazilian fiscal events",
+    retrySchedule: scheduleContext === undefined ? undefined : parseRetrySchedule(String(scheduleContext)),
+  });
+  acknowledgeNagFindings(stack);
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
+  return { app, stack };
+}

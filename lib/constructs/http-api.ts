@@ -1,0 +1,63 @@
+import { RemovalPolicy } from "aws-cdk-lib";
+import { AccessLogFormat } from "aws-cdk-lib/aws-apigateway";
+import { HttpApi, HttpMethod, HttpStage, LogGroupLogDestination } from "aws-cdk-lib/aws-apigatewayv2";
+import { HttpLambdaAuthorizer, HttpLambdaResponseType } from "aws-cdk-lib/aws-apigatewayv2-authorizers";
+import { HttpLambdaIntegration } from "aws-cdk-lib/aws-apigatewayv2-integrations";
+import type { IFunction } from "aws-cdk-lib/aws-lambda";
+import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
+import { Duration } from "aws-cdk-lib";
+import { Construct } from "constructs";
+import { RESOURCE_IDS } from "../../lambdas/contract/resources.ts";
+import { ROUTES, type RouteFamily } from "../../lambdas/contract/routes.ts";
+
+export interface PublicApiProps {
+  readonly authorizer: IFunction;
+  /** The function serving each route family of the route table. */
+  readonly families: Readonly<Record<RouteFamily, IFunction>>;
+}
+
+/**
+ * The HTTP API: every route of the route table, behind the Bearer-token authorizer,
+ * on a `$default` stage with access logs and throttling.
+ */
+export class PublicApi extends Construct {
+  readonly api: HttpApi;
+
+  constructor(scope: Construct, id: string, props: PublicApiProps) {
+    super(scope, id);
+    const authorizer = new HttpLambdaAuthorizer("BearerToken", props.authorizer, {
+      responseTypes: [HttpLambdaResponseType.SIMPLE],
+      // No identity source and no cache: the authorizer must run for requests without a
+      // header too, so that they get the API's 401 problem instead of the gateway's body.
+      identitySource: [],
+      resultsCacheTtl: Duration.seconds(0),
+    });
+    this.api = new HttpApi(this, RESOURCE_IDS.api, {
+      description: "Fiscal Webhooks: Portal Único subscriptions and the account webhook API",
+      defaultAuthorizer: authorizer,
+      createDefaultStage: false,
+    });
+    const accessLogs = new LogGroup(this, "AccessLogs", {
+      retention: RetentionDays.THREE_MONTHS,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    new HttpStage(this, "DefaultStage", {
+      httpApi: this.api,
+      autoDeploy: true,
+      throttle: { rateLimit: 200, burstLimit: 400 },
+      accessLogSettings: {
+        destination: new LogGroupLogDestination(accessLogs),
+        format: AccessLogFormat.jsonWithStandardFields(),
+      },
+    });
+    const integrations = new Map<RouteFamily, HttpLambdaIntegration>();
+    for (const route of ROUTES) {
+      let integration = integrations.get(route.family);
+      if (!integration) {
+        integration = new HttpLambdaIntegration(`${route.family}Integration`, props.families[route.family]);
+        integrations.set(route.family, integration);
+      }
+      this.api.addRoutes({ path: route.path, methods: [HttpMethod[route.method]], integration });
+    }
+  }
+}

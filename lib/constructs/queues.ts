@@ -1,0 +1,48 @@
+import { Duration } from "aws-cdk-lib";
+import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
+import { Construct } from "constructs";
+import { RESOURCE_IDS } from "../../lambdas/contract/resources.ts";
+
+export interface QueuesProps {
+  /** Attempts a delivery gets before it lands in the dead-letter queue (the retry schedule's length). */
+  readonly deliveryAttempts: number;
+  /** Receives an event gets before it is parked in the events dead-letter queue. */
+  readonly eventAttempts: number;
+  readonly eventsVisibilityTimeout: Duration;
+  readonly deliveriesVisibilityTimeout: Duration;
+}
+
+/**
+ * The pipeline's queues: `events` (producers write fiscal events here) and `deliveries`
+ * (one message per endpoint delivery), each with a dead-letter queue. All encrypted with
+ * SQS-managed keys, TLS required, dead letters kept the 14 days SQS allows.
+ */
+export class PipelineQueues extends Construct {
+  readonly events: Queue;
+  readonly eventsDeadLetter: Queue;
+  readonly deliveries: Queue;
+  readonly deliveriesDeadLetter: Queue;
+
+  constructor(scope: Construct, id: string, props: QueuesProps) {
+    super(scope, id);
+    const secure = { encryption: QueueEncryption.SQS_MANAGED, enforceSSL: true } as const;
+    const retention = Duration.days(14);
+    this.eventsDeadLetter = new Queue(this, RESOURCE_IDS.eventsDeadLetterQueue, { ...secure, retentionPeriod: retention });
+    this.events = new Queue(this, RESOURCE_IDS.eventsQueue, {
+      ...secure,
+      retentionPeriod: retention,
+      visibilityTimeout: props.eventsVisibilityTimeout,
+      deadLetterQueue: { queue: this.eventsDeadLetter, maxReceiveCount: props.eventAttempts },
+    });
+    this.deliveriesDeadLetter = new Queue(this, RESOURCE_IDS.deliveriesDeadLetterQueue, {
+      ...secure,
+      retentionPeriod: retention,
+    });
+    this.deliveries = new Queue(this, RESOURCE_IDS.deliveriesQueue, {
+      ...secure,
+      retentionPeriod: retention,
+      visibilityTimeout: props.deliveriesVisibilityTimeout,
+      deadLetterQueue: { queue: this.deliveriesDeadLetter, maxReceiveCount: props.deliveryAttempts },
+    });
+  }
+}

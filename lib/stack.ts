@@ -1,0 +1,72 @@
+import { CfnOutput, Duration, Stack, type StackProps } from "aws-cdk-lib";
+import type { Construct } from "constructs";
+import { ENV, OUTPUTS } from "../lambdas/contract/resources.ts";
+import { ROUTE_FAMILIES, type RouteFamily } from "../lambdas/contract/routes.ts";
+import { DEFAULT_RETRY_SCHEDULE_SECONDS, validateRetrySchedule } from "../lambdas/domain/retry-schedule.ts";
+import { DataTable } from "./constructs/data-table.ts";
+import { PublicApi } from "./constructs/http-api.ts";
+import { PipelineQueues } from "./constructs/queues.ts";
+import { WebhookFunction } from "./constructs/webhook-function.ts";
+import type { IFunction } from "aws-cdk-lib/aws-lambda";
+import { PolicyStatement } from "aws-cdk-lib/aws-iam";
+
+export interface FiscalWebhooksStackProps extends StackProps {
+  /** Seconds before each delivery attempt; its length is the attempt budget. */
+  readonly retrySchedule?: readonly number[];
+}
+
+/** What each HTTP route family may touch besides its logs. */
+type FamilyGrants = (fn: IFunction) => void;
+
+export class FiscalWebhooksStack extends Stack {
+  constructor(scope: Construct, id: string, props: FiscalWebhooksStackProps = {}) {
+    super(scope, id, props);
+    const retrySchedule = props.retrySchedule ?? DEFAULT_RETRY_SCHEDULE_SECONDS;
+    validateRetrySchedule(retrySchedule);
+
+    const { table } = new DataTable(this, "Data");
+    const queues = new PipelineQueues(this, "Queues", {
+      deliveryAttempts: retrySchedule.length,
+      eventAttempts: 5,
+      eventsVisibilityTimeout: Duration.minutes(3),
+      deliveriesVisibilityTimeout: Duration.minutes(6),
+    });
+
+    const authorizer = new WebhookFunction(this, "Authorizer", {
+      entry: "http/authorizer.ts",
+      description: "Resolves a Bearer API token to its tenant",
+      environment: { [ENV.tableName]: table.tableName },
+    }).function;
+    // Token lookups are single GetItems on the base table: no index, no other action.
+    authorizer.addToRolePolicy(new PolicyStatement({ actions: ["dynamodb:GetItem"], resources: [table.tableArn] }));
+
+    const grants: Record<RouteFamily, FamilyGrants> = {
+      catalogue: () => {},
+    };
+    const families = Object.fromEntries(
+      ROUTE_FAMILIES.map((family) => {
+        const fn = new WebhookFunction(this, `${family}Routes`, {
+          entry: `http/${family}.ts`,
+          description: `HTTP routes of the ${family} family`,
+          environment: { [ENV.tableName]: table.tableName },
+        }).function;
+        grants[family](fn);
+        return [family, fn];
+      }),
+    ) as Record<RouteFamily, IFunction>;
+
+    const { api } = new PublicApi(this, "Api", { authorizer, families });
+
+    new CfnOutput(this, OUTPUTS.apiUrl, { value: api.apiEndpoint, description: "Base URL of the HTTP API" });
+    new CfnOutput(this, OUTPUTS.eventsQueueUrl, {
+      value: queues.events.queueUrl,
+      description: "Producers send fiscal events to this SQS queue",
+    });
+    new CfnOutput(this, OUTPUTS.deliveriesDeadLetterQueueUrl, {
+      value: queues.deliveriesDeadLetter.queueUrl,
+      description: "Deliveries that exhausted their attempts",
+    });
+    new CfnOutput(this, OUTPUTS.tableName, { value: table.tableName, description: "The product's DynamoDB table" });
+    new CfnOutput(this, OUTPUTS.region, { value: this.region, description: "Region of the stack" });
+  }
+}
