@@ -1,0 +1,91 @@
+import { parseArgs } from "node:util";
+import path from "node:path";
+import { parseRetrySchedule } from "../lambdas/domain/retry-schedule.ts";
+import { OUTPUTS } from "../lambdas/contract/resources.ts";
+import { startProductRuntime } from "../lib/local/product.ts";
+
+const usage = `Usage: npm start -- [options]
+
+Runs the whole synthesized stack on this machine against local DynamoDB and SQS emulators.
+
+Options:
+  --in-memory               keep no data (default: persist under --data-dir)
+  --data-dir <dir>          where data, the synthesized app and outputs.json live (default .local)
+  --port <n>                HTTP API port (default 3000)
+  --dynamodb-port <n>       DynamoDB emulator port (default 8000)
+  --sqs-port <n>            SQS emulator port (default 9324)
+  --retry-schedule <s,...>  seconds before each delivery attempt, e.g. 0,1,2
+  --quiet                   do not print the functions' logs
+  --help                    this text`;
+
+const { values } = parseArgs({
+  options: {
+    "in-memory": { type: "boolean", default: false },
+    "data-dir": { type: "string", default: ".local" },
+    port: { type: "string", default: "3000" },
+    "dynamodb-port": { type: "string", default: "8000" },
+    "sqs-port": { type: "string", default: "9324" },
+    "retry-schedule": { type: "string" },
+    quiet: { type: "boolean", default: false },
+    help: { type: "boolean", default: false },
+  },
+  strict: true,
+});
+
+if (values.help) {
+  console.log(usage);
+  process.exit(0);
+}
+
+function port(name: string, text: string): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 0 || value > 65535) {
+    console.error(`--${name} must be a port number (0..65535), got "${text}"`);
+    process.exit(2);
+  }
+  return value;
+}
+
+const started = Date.now();
+try {
+  const product = await startProductRuntime({
+    dataDir: values["data-dir"],
+    inMemory: values["in-memory"],
+    ports: {
+      api: port("port", values.port),
+      dynamodb: port("dynamodb-port", values["dynamodb-port"]),
+      sqs: port("sqs-port", values["sqs-port"]),
+    },
+    ...(values["retry-schedule"] ? { retrySchedule: parseRetrySchedule(values["retry-schedule"]) } : {}),
+    ...(values.quiet ? {} : { functionOutput: (fn: string, line: string) => console.log(`[${fn}] ${line}`) }),
+    onPollerError: (fn, error) => console.error(`[poller ${fn}]`, error),
+  });
+  const { local, apiUrl, outputs } = product;
+  console.log(`
+Fiscal Webhooks is running locally (${Date.now() - started} ms, ${values["in-memory"] ? "in memory" : `data in ${path.resolve(values["data-dir"])}`})
+
+  API          ${apiUrl}
+  Token        ${local.token}   (tenant ${local.tenantId})
+  Events queue ${outputs[OUTPUTS.eventsQueueUrl]}
+  DLQ          ${outputs[OUTPUTS.deliveriesDeadLetterQueueUrl]}
+  DynamoDB     ${local.dynamodbEndpoint}
+  SQS          ${local.sqsEndpoint}
+  Outputs      ${product.outputsFile}
+
+  curl -H "Authorization: Bearer ${local.token}" ${apiUrl}/webhooks/events
+
+Ctrl-C stops it.`);
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`\n${signal}: stopping…`);
+    await product.stop();
+    process.exit(0);
+  };
+  process.on("SIGINT", () => void stop("SIGINT"));
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+} catch (error) {
+  console.error(`npm start failed: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+}

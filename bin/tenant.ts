@@ -1,0 +1,79 @@
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { parseArgs } from "node:util";
+import { OUTPUTS, STACK_NAME } from "../lambdas/contract/resources.ts";
+import { TenantStore } from "../lambdas/store/tenants.ts";
+import { outputsFilePath, readOutputsFile } from "../lib/local/product.ts";
+import { LOCAL_CREDENTIALS } from "../lib/local/runtime.ts";
+
+const usage = `Usage: npm run tenant -- <command> [--outputs <file>]
+
+Commands:
+  create <name>        create a tenant and print its API token (shown once)
+  token <tenantId>     issue another token for a tenant (rotation; old ones keep working)
+  list                 list tenants
+  revoke <tenantId>    revoke a tenant: every token of it stops working at once
+
+--outputs  outputs file of the stack: .local/outputs.json (the default, the local runtime)
+           or the file written by \`cdk deploy --outputs-file\` for a deployed stack, which
+           uses your usual AWS credentials.`;
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { outputs: { type: "string", default: outputsFilePath(".local") }, help: { type: "boolean", default: false } },
+});
+
+const [command, argument] = positionals;
+if (values.help || !command) {
+  console.log(usage);
+  process.exit(values.help ? 0 : 2);
+}
+
+function fail(message: string): never {
+  console.error(message);
+  process.exit(2);
+}
+
+const file = await readOutputsFile(values.outputs).catch((error: unknown) =>
+  fail(`Cannot read ${values.outputs} (${(error as Error).message}). Start the local runtime (npm start) or pass --outputs.`),
+);
+const stackOutputs = file[STACK_NAME];
+const tableName = stackOutputs?.[OUTPUTS.tableName] ?? fail(`${values.outputs} has no ${STACK_NAME}.${OUTPUTS.tableName}`);
+const client = file.local
+  ? new DynamoDBClient({ region: file.local.region, endpoint: file.local.dynamodbEndpoint, credentials: LOCAL_CREDENTIALS })
+  : new DynamoDBClient(stackOutputs?.[OUTPUTS.region] ? { region: stackOutputs[OUTPUTS.region] } : {});
+const tenants = new TenantStore(DynamoDBDocumentClient.from(client), tableName);
+
+try {
+  switch (command) {
+    case "create": {
+      const { tenant, token } = await tenants.create(argument ?? fail("create needs a tenant name"));
+      console.log(`Tenant ${tenant.tenantId} (${tenant.name}) created.\nToken (shown only now): ${token}`);
+      break;
+    }
+    case "token": {
+      const token = await tenants.issueToken(argument ?? fail("token needs a tenant id"));
+      console.log(`Token (shown only now): ${token}`);
+      break;
+    }
+    case "list": {
+      const all = await tenants.list();
+      for (const t of all) console.log(`${t.tenantId}\t${t.status}\t${t.createdAt}\t${t.name}`);
+      if (all.length === 0) console.log("No tenants.");
+      break;
+    }
+    case "revoke": {
+      const id = argument ?? fail("revoke needs a tenant id");
+      if (!(await tenants.revoke(id))) fail(`No tenant ${id}`);
+      console.log(`Tenant ${id} revoked: its tokens no longer work.`);
+      break;
+    }
+    default:
+      fail(`Unknown command "${command}".\n\n${usage}`);
+  }
+} catch (error) {
+  console.error(`tenant ${command} failed: ${(error as Error).message}`);
+  process.exitCode = 1;
+} finally {
+  client.destroy();
+}

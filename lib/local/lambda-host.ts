@@ -1,0 +1,206 @@
+import { randomUUID } from "node:crypto";
+import { createInterface } from "node:readline";
+import { Worker } from "node:worker_threads";
+
+/** A function as the local host runs it: its bundle, handler, environment and limits. */
+export interface LocalFunction {
+  readonly logicalId: string;
+  readonly functionName: string;
+  readonly functionArn: string;
+  /** Absolute path of the bundle file (e.g. cdk.out/asset.<hash>/index.mjs). */
+  readonly handlerFile: string;
+  readonly handlerExport: string;
+  readonly environment: Readonly<Record<string, string>>;
+  readonly timeoutSeconds: number;
+  readonly memorySize: number;
+}
+
+export interface LambdaHostOptions {
+  /** Concurrent execution environments per function (Lambda's concurrency, scaled down). */
+  readonly maxInstancesPerFunction?: number;
+  /** Receives each line a function logs; undefined discards them. */
+  readonly output?: (functionId: string, line: string) => void;
+}
+
+/** An invocation that failed the way Lambda reports it: errorType + errorMessage. */
+export class LambdaInvocationError extends Error {
+  constructor(
+    readonly functionId: string,
+    readonly errorType: string,
+    errorMessage: string,
+    readonly remoteStack?: string,
+  ) {
+    super(`${functionId} failed: ${errorType}: ${errorMessage}`);
+    this.name = "LambdaInvocationError";
+  }
+}
+
+const WORKER_FILE = new URL("./lambda-worker.mjs", import.meta.url);
+
+interface Outcome {
+  readonly id: string;
+  readonly ok: boolean;
+  readonly value?: unknown;
+  readonly error?: { errorType: string; errorMessage: string; stack?: string };
+}
+
+/** One execution environment: a worker thread that runs one invocation at a time. */
+class Instance {
+  readonly worker: Worker;
+  private current: { id: string; settle: (outcome: Outcome) => void } | undefined;
+  dead = false;
+
+  constructor(
+    fn: LocalFunction,
+    output: LambdaHostOptions["output"],
+    private readonly onDeath: (instance: Instance) => void,
+  ) {
+    this.worker = new Worker(WORKER_FILE, {
+      // Each environment gets its own copy of the variables: functions never see each other's.
+      env: { ...fn.environment },
+      workerData: { handlerFile: fn.handlerFile, handlerExport: fn.handlerExport },
+      stdout: true,
+      stderr: true,
+    });
+    for (const stream of [this.worker.stdout, this.worker.stderr]) {
+      if (output) createInterface({ input: stream }).on("line", (line) => output(fn.logicalId, line));
+      else stream.resume();
+    }
+    this.worker.on("message", (outcome: Outcome) => {
+      if (this.current?.id === outcome.id) this.current.settle(outcome);
+    });
+    this.worker.on("error", (error) => this.retire(`execution environment crashed: ${error.message}`));
+    this.worker.on("exit", (code) => this.retire(`execution environment exited with code ${code}`));
+  }
+
+  /** Takes the environment out of service at once (before its thread has even stopped). */
+  retire(reason: string): void {
+    if (this.dead) return;
+    this.dead = true;
+    this.current?.settle({ id: this.current.id, ok: false, error: { errorType: "Runtime.ExitError", errorMessage: reason } });
+    this.onDeath(this);
+    void this.worker.terminate();
+  }
+
+  run(fn: LocalFunction, event: unknown): Promise<Outcome> {
+    const id = randomUUID();
+    const deadline = Date.now() + fn.timeoutSeconds * 1000;
+    return new Promise<Outcome>((resolve) => {
+      const timer = setTimeout(() => {
+        const errorMessage = `Task timed out after ${fn.timeoutSeconds} seconds`;
+        settle({ id, ok: false, error: { errorType: "Sandbox.Timedout", errorMessage } });
+        // Lambda discards a timed-out sandbox; so does the host.
+        this.retire(errorMessage);
+      }, fn.timeoutSeconds * 1000);
+      const settle = (outcome: Outcome) => {
+        clearTimeout(timer);
+        this.current = undefined;
+        resolve(outcome);
+      };
+      this.current = { id, settle };
+      this.worker.postMessage({
+        id,
+        event,
+        deadline,
+        context: {
+          awsRequestId: id,
+          functionName: fn.functionName,
+          functionVersion: "$LATEST",
+          invokedFunctionArn: fn.functionArn,
+          memoryLimitInMB: String(fn.memorySize),
+          logGroupName: `/aws/lambda/${fn.functionName}`,
+          logStreamName: "local",
+        },
+      });
+    });
+  }
+}
+
+/** The pool of execution environments of one function. */
+class FunctionPool {
+  private readonly idle: Instance[] = [];
+  private readonly all = new Set<Instance>();
+  private readonly waiting: ((instance: Instance) => void)[] = [];
+  private closed = false;
+
+  constructor(
+    readonly fn: LocalFunction,
+    private readonly maxInstances: number,
+    private readonly output: LambdaHostOptions["output"],
+  ) {}
+
+  async invoke(event: unknown): Promise<unknown> {
+    const instance = await this.acquire();
+    const outcome = await instance.run(this.fn, event);
+    this.release(instance);
+    if (outcome.ok) return outcome.value;
+    const error = outcome.error ?? { errorType: "Error", errorMessage: "unknown failure" };
+    throw new LambdaInvocationError(this.fn.logicalId, error.errorType, error.errorMessage, error.stack);
+  }
+
+  private acquire(): Promise<Instance> {
+    const ready = this.idle.pop();
+    if (ready) return Promise.resolve(ready);
+    if (this.all.size < this.maxInstances) {
+      const instance = new Instance(this.fn, this.output, (dead) => this.forget(dead));
+      this.all.add(instance);
+      return Promise.resolve(instance);
+    }
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  private release(instance: Instance): void {
+    if (instance.dead) return;
+    const next = this.waiting.shift();
+    if (next) next(instance);
+    else this.idle.push(instance);
+  }
+
+  private forget(instance: Instance): void {
+    this.all.delete(instance);
+    const at = this.idle.indexOf(instance);
+    if (at >= 0) this.idle.splice(at, 1);
+    // A waiter blocked on a full pool gets a fresh environment in the dead one's place.
+    const next = this.closed ? undefined : this.waiting.shift();
+    if (next) {
+      const fresh = new Instance(this.fn, this.output, (dead) => this.forget(dead));
+      this.all.add(fresh);
+      next(fresh);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const instances = [...this.all];
+    await Promise.all(
+      instances.map((instance) => {
+        instance.retire("the local runtime is stopping");
+        return instance.worker.terminate();
+      }),
+    );
+  }
+}
+
+/**
+ * Runs the synthesized function bundles locally, each in isolated worker-thread
+ * execution environments, honouring the template's timeout.
+ */
+export class LambdaHost {
+  private readonly pools = new Map<string, FunctionPool>();
+
+  constructor(functions: readonly LocalFunction[], options: LambdaHostOptions = {}) {
+    for (const fn of functions) {
+      this.pools.set(fn.logicalId, new FunctionPool(fn, options.maxInstancesPerFunction ?? 4, options.output));
+    }
+  }
+
+  invoke(functionId: string, event: unknown): Promise<unknown> {
+    const pool = this.pools.get(functionId);
+    if (!pool) return Promise.reject(new Error(`No local function ${functionId}`));
+    return pool.invoke(event);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.pools.values()].map((pool) => pool.close()));
+  }
+}

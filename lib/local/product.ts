@@ -1,0 +1,117 @@
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { ENV, OUTPUTS, STACK_NAME } from "../../lambdas/contract/resources.ts";
+import { TenantStore } from "../../lambdas/store/tenants.ts";
+import { startLocalRuntime, type LocalRuntime } from "./runtime.ts";
+import { synthesizeProduct } from "./synth.ts";
+
+export interface ProductRuntimeOptions {
+  /** Holds the synthesized app, the emulators' data (unless inMemory) and outputs.json. */
+  readonly dataDir: string;
+  readonly inMemory?: boolean;
+  readonly host?: string;
+  readonly ports?: { readonly api?: number; readonly dynamodb?: number; readonly sqs?: number };
+  /** Seconds before each delivery attempt, e.g. [0, 1, 2] for demos and tests. */
+  readonly retrySchedule?: readonly number[];
+  readonly functionOutput?: (functionId: string, line: string) => void;
+  readonly onPollerError?: (functionId: string, error: unknown) => void;
+}
+
+/** The `local` section of outputs.json: what tools need to reach the local stack. */
+export interface LocalConnection {
+  readonly region: string;
+  readonly dynamodbEndpoint: string;
+  readonly sqsEndpoint: string;
+  readonly tenantId: string;
+  readonly token: string;
+}
+
+export interface ProductRuntime {
+  readonly runtime: LocalRuntime;
+  readonly apiUrl: string;
+  readonly outputs: Readonly<Record<string, string>>;
+  readonly local: LocalConnection;
+  readonly outputsFile: string;
+  stop(): Promise<void>;
+}
+
+/** Outputs file: `{ [stack]: outputs }` like `cdk deploy --outputs-file`, plus `local`. */
+export type OutputsFile = Record<string, Record<string, string>> & { local?: LocalConnection };
+
+export function outputsFilePath(dataDir: string): string {
+  return path.join(dataDir, "outputs.json");
+}
+
+/**
+ * `npm start`: synthesizes the product, runs it on the local runtime, makes sure a dev
+ * tenant with a working token exists (kept across restarts when data persists) and writes
+ * outputs.json.
+ */
+export async function startProductRuntime(options: ProductRuntimeOptions): Promise<ProductRuntime> {
+  const dataDir = path.resolve(options.dataDir);
+  const assemblyDir = path.join(dataDir, "cdk.out");
+  // A stale assembly would leave old bundles behind: every start synthesizes afresh.
+  await rm(assemblyDir, { recursive: true, force: true });
+  await mkdir(dataDir, { recursive: true });
+  const stack = synthesizeProduct(assemblyDir, {
+    ...(options.retrySchedule ? { retrySchedule: options.retrySchedule.join(",") } : {}),
+  });
+  const runtime = await startLocalRuntime({
+    stack,
+    ...(options.host ? { host: options.host } : {}),
+    ...(options.ports ? { ports: options.ports } : {}),
+    ...(options.inMemory ? {} : { dataDir }),
+    // Local receivers live on loopback; the deployed stack never sets this.
+    extraEnvironment: { [ENV.allowLoopbackTargets]: "true" },
+    ...(options.functionOutput ? { functionOutput: options.functionOutput } : {}),
+    ...(options.onPollerError ? { onPollerError: options.onPollerError } : {}),
+  });
+  try {
+    const outputs = runtime.outputs;
+    const tableName = required(outputs, OUTPUTS.tableName);
+    const apiUrl = required(outputs, OUTPUTS.apiUrl);
+    const outputsFile = outputsFilePath(dataDir);
+    const tenants = new TenantStore(DynamoDBDocumentClient.from(runtime.dynamodb), tableName);
+    const dev = await devTenant(tenants, outputsFile, !options.inMemory);
+    const local: LocalConnection = {
+      region: runtime.region,
+      dynamodbEndpoint: runtime.dynamodbEndpoint,
+      sqsEndpoint: runtime.sqsEndpoint,
+      ...dev,
+    };
+    const file: OutputsFile = { [STACK_NAME]: { ...outputs }, local };
+    await writeFile(outputsFile, JSON.stringify(file, null, 2) + "\n", { mode: 0o600 });
+    return { runtime, apiUrl, outputs, local, outputsFile, stop: () => runtime.stop() };
+  } catch (error) {
+    await runtime.stop();
+    throw error;
+  }
+}
+
+/** Reuses the dev tenant of an earlier run when its token still works; creates one otherwise. */
+async function devTenant(
+  tenants: TenantStore,
+  outputsFile: string,
+  persisted: boolean,
+): Promise<{ tenantId: string; token: string }> {
+  if (persisted) {
+    const previous = await readOutputsFile(outputsFile).catch(() => undefined);
+    const token = previous?.local?.token;
+    if (token && (await tenants.tenantIdForToken(token)) === previous.local?.tenantId) {
+      return { tenantId: previous.local.tenantId, token };
+    }
+  }
+  const { tenant, token } = await tenants.create("dev");
+  return { tenantId: tenant.tenantId, token };
+}
+
+export async function readOutputsFile(file: string): Promise<OutputsFile> {
+  return JSON.parse(await readFile(file, "utf8")) as OutputsFile;
+}
+
+function required(outputs: Readonly<Record<string, string>>, name: string): string {
+  const value = outputs[name];
+  if (!value) throw new Error(`The stack has no output ${name}`);
+  return value;
+}
