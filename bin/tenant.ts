@@ -37,7 +37,7 @@ function fail(message: string): never {
 const file = await readOutputsFile(values.outputs).catch((error: unknown) =>
   fail(`Cannot read ${values.outputs} (${(error as Error).message}). Start the local runtime (npm start) or pass --outputs.`),
 );
-const stackOutputs = file[STACK_NAME];
+const stackOutputs = file[STACK_NAME] as Readonly<Record<string, string>> | undefined;
 const tableName = stackOutputs?.[OUTPUTS.tableName] ?? fail(`${values.outputs} has no ${STACK_NAME}.${OUTPUTS.tableName}`);
 const client = file.local
   ? new DynamoDBClient({ region: file.local.region, endpoint: file.local.dynamodbEndpoint, credentials: LOCAL_CREDENTIALS })

@@ -3,7 +3,6 @@ import { AwsSolutionsChecks } from "cdk-nag";
 import { STACK_NAME } from "../lambdas/contract/resources.ts";
 import { parseRetrySchedule } from "../lambdas/domain/retry-schedule.ts";
 import { FiscalWebhooksStack } from "./stack.ts";
-import { acknowledgeNagFindings } from "./nag.ts";
 
 export interface BuildAppOptions {
   /** Cloud assembly directory; the CDK CLI passes its own through CDK_OUTDIR. */
@@ -12,8 +11,8 @@ export interface BuildAppOptions {
 }
 
 /**
- * The CDK app: the stack plus the cdk-nag AwsSolutions checks (an unacknowledged
- * finding fails synthesis). The retry schedule comes from context `retrySchedule`
+ * The CDK app: the stack plus the cdk-nag AwsSolutions checks. Any finding fails
+ * synthesis; the stack needs no acknowledgement today, and one added later must say why. The retry schedule comes from context `retrySchedule`
  * (`cdk deploy -c retrySchedule=0,5,300`) when set.
  */
 export function buildApp(options: BuildAppOptions = {}): { app: App; stack: FiscalWebhooksStack } {
@@ -23,7 +22,6 @@ export function buildApp(options: BuildAppOptions = {}): { app: App; stack: Fisc
     description: "Fiscal Webhooks: signed, retried, auditable webhooks for Brazilian fiscal events",
     retrySchedule: scheduleContext === undefined ? undefined : parseRetrySchedule(String(scheduleContext)),
   });
-  acknowledgeNagFindings(stack);
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
   return { app, stack };
 }

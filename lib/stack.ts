@@ -43,17 +43,16 @@ export class FiscalWebhooksStack extends Stack {
     const grants: Record<RouteFamily, FamilyGrants> = {
       catalogue: () => {},
     };
-    const families = Object.fromEntries(
-      ROUTE_FAMILIES.map((family) => {
-        const fn = new WebhookFunction(this, `${family}Routes`, {
-          entry: `http/${family}.ts`,
-          description: `HTTP routes of the ${family} family`,
-          environment: { [ENV.tableName]: table.tableName },
-        }).function;
-        grants[family](fn);
-        return [family, fn];
-      }),
-    ) as Record<RouteFamily, IFunction>;
+    const families = {} as Record<RouteFamily, IFunction>;
+    for (const family of ROUTE_FAMILIES) {
+      const fn = new WebhookFunction(this, `${family}Routes`, {
+        entry: `http/${family}.ts`,
+        description: `HTTP routes of the ${family} family`,
+        environment: { [ENV.tableName]: table.tableName },
+      }).function;
+      grants[family](fn);
+      families[family] = fn;
+    }
 
     const { api } = new PublicApi(this, "Api", { authorizer, families });
 

@@ -37,7 +37,10 @@ export interface ProductRuntime {
 }
 
 /** Outputs file: `{ [stack]: outputs }` like `cdk deploy --outputs-file`, plus `local`. */
-export type OutputsFile = Record<string, Record<string, string>> & { local?: LocalConnection };
+export interface OutputsFile {
+  readonly [stackName: string]: Readonly<Record<string, string>> | LocalConnection | undefined;
+  readonly local?: LocalConnection;
+}
 
 export function outputsFilePath(dataDir: string): string {
   return path.join(dataDir, "outputs.json");
@@ -54,9 +57,10 @@ export async function startProductRuntime(options: ProductRuntimeOptions): Promi
   // A stale assembly would leave old bundles behind: every start synthesizes afresh.
   await rm(assemblyDir, { recursive: true, force: true });
   await mkdir(dataDir, { recursive: true });
-  const stack = synthesizeProduct(assemblyDir, {
-    ...(options.retrySchedule ? { retrySchedule: options.retrySchedule.join(",") } : {}),
-  });
+  const stack = synthesizeProduct(
+    assemblyDir,
+    options.retrySchedule ? { retrySchedule: options.retrySchedule.join(",") } : {},
+  );
   const runtime = await startLocalRuntime({
     stack,
     ...(options.host ? { host: options.host } : {}),
@@ -97,9 +101,9 @@ async function devTenant(
 ): Promise<{ tenantId: string; token: string }> {
   if (persisted) {
     const previous = await readOutputsFile(outputsFile).catch(() => undefined);
-    const token = previous?.local?.token;
-    if (token && (await tenants.tenantIdForToken(token)) === previous.local?.tenantId) {
-      return { tenantId: previous.local.tenantId, token };
+    const earlier = previous?.local;
+    if (earlier && (await tenants.tenantIdForToken(earlier.token)) === earlier.tenantId) {
+      return { tenantId: earlier.tenantId, token: earlier.token };
     }
   }
   const { tenant, token } = await tenants.create("dev");

@@ -233,8 +233,7 @@ function gatewayRoutes(template: CfnTemplate, placement: LocalPlacement): Gatewa
   const apis = resourcesOfType(template, "AWS::ApiGatewayV2::Api");
   if (apis.length === 0) return undefined;
   if (apis.length > 1) throw new Error("The local runtime serves one HTTP API per stack");
-  const [[, api]] = apis as [[string, { Properties?: Record<string, unknown> }]];
-  if (api.Properties?.["ProtocolType"] !== "HTTP") throw new Error("The local runtime serves HTTP APIs only (not WebSocket)");
+  if (apis[0]?.[1].Properties?.["ProtocolType"] !== "HTTP") throw new Error("The local runtime serves HTTP APIs only (not WebSocket)");
   for (const [logicalId, stage] of resourcesOfType(template, "AWS::ApiGatewayV2::Stage")) {
     if (stage.Properties?.["StageName"] !== "$default") {
       throw new Error(`Stage ${logicalId}: the local runtime serves the $default stage only`);

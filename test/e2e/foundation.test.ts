@@ -1,0 +1,96 @@
+import { execFile } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { EVENT_CATALOGUE } from "../../lambdas/domain/catalogue.ts";
+import { OUTPUTS, STACK_NAME } from "../../lambdas/contract/resources.ts";
+import { startProductRuntime, type ProductRuntime } from "../../lib/local/product.ts";
+
+const run = promisify(execFile);
+const dataDir = mkdtempSync(path.join(tmpdir(), "fw-e2e-"));
+let product: ProductRuntime;
+
+beforeAll(async () => {
+  product = await startProductRuntime({ dataDir, inMemory: true });
+});
+afterAll(async () => {
+  await product?.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+const events = (authorization?: string) =>
+  fetch(`${product.apiUrl}/webhooks/events`, authorization ? { headers: { authorization } } : {});
+
+async function expectProblem(response: Response, status: number, detail: RegExp): Promise<void> {
+  expect(response.status).toBe(status);
+  expect(response.headers.get("content-type")).toBe("application/problem+json");
+  const problem = (await response.json()) as Record<string, unknown>;
+  expect(problem).toMatchObject({ status, type: expect.stringMatching(/^urn:fiscal-webhooks:problem:/) });
+  expect(String(problem["detail"])).toMatch(detail);
+}
+
+/** `npm run tenant -- …` against the running local stack. */
+async function tenantCli(...args: string[]): Promise<string> {
+  const { stdout } = await run(process.execPath, ["--import", "tsx", "bin/tenant.ts", ...args, "--outputs", product.outputsFile]);
+  return stdout;
+}
+
+describe("GET /webhooks/events on the local runtime", () => {
+  it("returns the 13-type catalogue to a valid token", async () => {
+    const response = await events(`Bearer ${product.local.token}`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-type")).toMatch(/^application\/json/);
+    const body = (await response.json()) as { type: string; description: string }[];
+    expect(body).toHaveLength(13);
+    expect(body).toEqual(EVENT_CATALOGUE);
+    expect(body.find((e) => e.type === "boleto.paid")?.description).toBe("Boleto pago");
+  });
+
+  it("answers 401 problem+json without a token, with a malformed one and with an unknown one", async () => {
+    await expectProblem(await events(), 401, /no Authorization header/);
+    await expectProblem(await events("Basic abc"), 401, /not `Bearer <token>`/);
+    await expectProblem(await events(`Bearer fwt_${"A".repeat(43)}`), 401, /unknown or has been revoked/);
+  });
+
+  it("answers 404 problem-free JSON for a path that is not a route, as API Gateway does", async () => {
+    const response = await fetch(`${product.apiUrl}/webhooks/nothing-here`, {
+      headers: { authorization: `Bearer ${product.local.token}` },
+    });
+    expect(response.status).toBe(404);
+  });
+});
+
+describe("outputs.json", () => {
+  it("is shaped like cdk deploy --outputs-file plus a local section, readable only by its owner", () => {
+    const file = JSON.parse(readFileSync(product.outputsFile, "utf8")) as Record<string, Record<string, string>>;
+    expect(file[STACK_NAME]?.[OUTPUTS.apiUrl]).toBe(product.apiUrl);
+    expect(file[STACK_NAME]?.[OUTPUTS.eventsQueueUrl]).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/000000000000\/.+EventsQueue/);
+    expect(file["local"]).toEqual({
+      region: "us-east-1",
+      dynamodbEndpoint: product.runtime.dynamodbEndpoint,
+      sqsEndpoint: product.runtime.sqsEndpoint,
+      tenantId: product.local.tenantId,
+      token: product.local.token,
+    });
+    expect(statSync(product.outputsFile).mode & 0o077).toBe(0);
+  });
+});
+
+describe("npm run tenant", () => {
+  it("creates a tenant whose token works, lists it, and revokes it", async () => {
+    const created = await tenantCli("create", "Acme Fiscal");
+    const token = /Token \(shown only now\): (\S+)/.exec(created)?.[1];
+    const tenantId = /Tenant (ten_[0-9a-f]+)/.exec(created)?.[1];
+    expect(token).toBeDefined();
+    expect((await events(`Bearer ${token}`)).status).toBe(200);
+    expect(await tenantCli("list")).toMatch(new RegExp(`${tenantId}\\tactive\\t.*\\tAcme Fiscal`));
+
+    expect(await tenantCli("revoke", String(tenantId))).toMatch(/revoked/);
+    await expectProblem(await events(`Bearer ${token}`), 401, /unknown or has been revoked/);
+    expect(await tenantCli("list")).toMatch(new RegExp(`${tenantId}\\trevoked`));
+    // The dev tenant is untouched.
+    expect((await events(`Bearer ${product.local.token}`)).status).toBe(200);
+  });
+});

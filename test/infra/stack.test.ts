@@ -1,0 +1,158 @@
+import { Match, Template } from "aws-cdk-lib/assertions";
+import { Queue } from "aws-cdk-lib/aws-sqs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildApp } from "../../lib/app.ts";
+import { ROUTES } from "../../lambdas/contract/routes.ts";
+import { DEFAULT_RETRY_SCHEDULE_SECONDS } from "../../lambdas/domain/retry-schedule.ts";
+import { TABLE_KEYS } from "../../lambdas/contract/resources.ts";
+
+const outdirs: string[] = [];
+function outdir(): string {
+  const dir = mkdtempSync(path.join(tmpdir(), "fw-synth-"));
+  outdirs.push(dir);
+  return dir;
+}
+afterAll(() => outdirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+
+let template: Template;
+beforeAll(() => {
+  const { app, stack } = buildApp({ outdir: outdir() });
+  app.synth();
+  template = Template.fromStack(stack);
+});
+
+describe("the stack", () => {
+  it("keeps data in one on-demand, encrypted, recoverable table with TTL and the overloaded index", () => {
+    template.resourceCountIs("AWS::DynamoDB::Table", 1);
+    template.hasResource("AWS::DynamoDB::Table", {
+      DeletionPolicy: "Retain",
+      Properties: {
+        BillingMode: "PAY_PER_REQUEST",
+        KeySchema: [
+          { AttributeName: TABLE_KEYS.partitionKey, KeyType: "HASH" },
+          { AttributeName: TABLE_KEYS.sortKey, KeyType: "RANGE" },
+        ],
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        SSESpecification: { SSEEnabled: true },
+        TimeToLiveSpecification: { AttributeName: TABLE_KEYS.timeToLive, Enabled: true },
+        GlobalSecondaryIndexes: [
+          Match.objectLike({
+            IndexName: TABLE_KEYS.gsi1.indexName,
+            KeySchema: [
+              { AttributeName: TABLE_KEYS.gsi1.partitionKey, KeyType: "HASH" },
+              { AttributeName: TABLE_KEYS.gsi1.sortKey, KeyType: "RANGE" },
+            ],
+            Projection: { ProjectionType: "ALL" },
+          }),
+        ],
+      },
+    });
+  });
+
+  it("has encrypted queues whose deliveries redrive after the retry schedule's attempts", () => {
+    template.resourceCountIs("AWS::SQS::Queue", 4);
+    const queues = template.findResources("AWS::SQS::Queue");
+    for (const queue of Object.values(queues)) {
+      expect(queue.Properties.SqsManagedSseEnabled).toBe(true);
+    }
+    const deliveries = Object.entries(queues).find(([id]) => id.includes("DeliveriesQueue"));
+    expect(deliveries?.[1].Properties.RedrivePolicy.maxReceiveCount).toBe(DEFAULT_RETRY_SCHEDULE_SECONDS.length);
+    expect(deliveries?.[1].Properties.RedrivePolicy.deadLetterTargetArn).toEqual({
+      "Fn::GetAtt": [expect.stringContaining("DeliveriesDeadLetterQueue"), "Arn"],
+    });
+  });
+
+  it("refuses every queue request that is not over TLS", () => {
+    template.resourceCountIs("AWS::SQS::QueuePolicy", 4);
+    template.allResourcesProperties("AWS::SQS::QueuePolicy", {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: "Deny",
+            Action: "sqs:*",
+            Condition: { Bool: { "aws:SecureTransport": "false" } },
+          }),
+        ]),
+      },
+    });
+  });
+
+  it("runs every function on Node.js 24, arm64, with a role of its own and no managed policy", () => {
+    const functions = Object.values(template.findResources("AWS::Lambda::Function"));
+    expect(functions.length).toBeGreaterThanOrEqual(2);
+    const roles = new Set<string>();
+    for (const fn of functions) {
+      expect(fn.Properties.Runtime).toBe("nodejs24.x");
+      expect(fn.Properties.Architectures).toEqual(["arm64"]);
+      roles.add(JSON.stringify(fn.Properties.Role));
+    }
+    expect(roles.size).toBe(functions.length);
+    for (const role of Object.values(template.findResources("AWS::IAM::Role"))) {
+      expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+    }
+  });
+
+  it("lets the authorizer only read single items of the table", () => {
+    const authorizerPolicy = Object.entries(template.findResources("AWS::IAM::Policy")).find(([id]) =>
+      id.startsWith("AuthorizerRole"),
+    );
+    const statements = authorizerPolicy?.[1].Properties.PolicyDocument.Statement as { Action: unknown }[];
+    expect(statements.map((statement) => statement.Action)).toEqual([
+      ["logs:CreateLogStream", "logs:PutLogEvents"],
+      "dynamodb:GetItem",
+    ]);
+  });
+
+  it("serves every route of the route table behind the Bearer-token authorizer", () => {
+    template.hasResourceProperties("AWS::ApiGatewayV2::Authorizer", {
+      AuthorizerType: "REQUEST",
+      EnableSimpleResponses: true,
+      AuthorizerPayloadFormatVersion: "2.0",
+      AuthorizerResultTtlInSeconds: 0,
+    });
+    const routes = Object.values(template.findResources("AWS::ApiGatewayV2::Route"));
+    expect(routes.map((route) => route.Properties.RouteKey).sort()).toEqual(
+      ROUTES.map((route) => `${route.method} ${route.path}`).sort(),
+    );
+    for (const route of routes) expect(route.Properties.AuthorizationType).toBe("CUSTOM");
+    template.hasResourceProperties("AWS::ApiGatewayV2::Stage", {
+      StageName: "$default",
+      AccessLogSettings: Match.objectLike({ DestinationArn: Match.anyValue() }),
+    });
+  });
+
+  it("outputs the API URL and the events queue URL", () => {
+    template.hasOutput("ApiUrl", { Value: { "Fn::GetAtt": [Match.stringLikeRegexp("HttpApi"), "ApiEndpoint"] } });
+    template.hasOutput("EventsQueueUrl", { Value: { Ref: Match.stringLikeRegexp("EventsQueue") } });
+  });
+
+  it("takes the retry schedule from context", () => {
+    const { app, stack } = buildApp({ outdir: outdir(), context: { retrySchedule: "0,1,2" } });
+    app.synth();
+    const queues = Template.fromStack(stack).findResources("AWS::SQS::Queue");
+    const deliveries = Object.entries(queues).find(([id]) => id.includes("DeliveriesQueue"));
+    expect(deliveries?.[1].Properties.RedrivePolicy.maxReceiveCount).toBe(3);
+    expect(() => buildApp({ outdir: outdir(), context: { retrySchedule: "0,x" } })).toThrow(/not a whole number/);
+  });
+});
+
+describe("cdk-nag AwsSolutions", () => {
+  it("finds nothing in the stack", () => {
+    const dir = outdir();
+    buildApp({ outdir: dir }).app.synth();
+    const report = JSON.parse(readFileSync(path.join(dir, "validation-report.json"), "utf8")) as {
+      pluginReports: { pluginName: string; conclusion: string; violations: unknown[] }[];
+    };
+    // A clean run lists no plugin report at all; any violation would be listed here.
+    expect(report.pluginReports.flatMap((r) => r.violations)).toEqual([]);
+  });
+
+  it("fails synthesis on a finding", () => {
+    const { app, stack } = buildApp({ outdir: outdir() });
+    new Queue(stack, "UnencryptedQueueWithoutDeadLetters", {});
+    expect(() => app.synth()).toThrow(/AwsSolutions-SQS3[\s\S]*AwsSolutions-SQS4/);
+  });
+});

@@ -1,0 +1,82 @@
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { LambdaHost, LambdaInvocationError, type LocalFunction } from "../../lib/local/lambda-host.ts";
+
+const fixtures = path.join(import.meta.dirname, "..", "fixtures", "handlers");
+const fn = (logicalId: string, file: string, extra: Partial<LocalFunction> = {}): LocalFunction => ({
+  logicalId,
+  functionName: logicalId,
+  functionArn: `arn:aws:lambda:us-east-1:000000000000:function:${logicalId}`,
+  handlerFile: path.join(fixtures, file),
+  handlerExport: "handler",
+  environment: {},
+  timeoutSeconds: 2,
+  memorySize: 128,
+  ...extra,
+});
+
+let host: LambdaHost | undefined;
+afterEach(async () => host?.close());
+
+describe("the Lambda host", () => {
+  it("returns the handler's result as JSON and reuses a warm environment", async () => {
+    host = new LambdaHost([fn("A", "behaviours.mjs", { environment: { ONLY_HERE: "a" } })]);
+    const first = (await host.invoke("A", { action: "echo", n: 1 })) as Record<string, unknown>;
+    expect(first).toMatchObject({ event: { action: "echo", n: 1 }, env: "a", invocations: 1 });
+    expect(first["remaining"]).toBeGreaterThan(1000);
+    expect(await host.invoke("A", { action: "echo" })).toMatchObject({ invocations: 2 });
+    expect(await host.invoke("A", { action: "nothing" })).toBeNull();
+  });
+
+  it("keeps each function's environment to itself", async () => {
+    host = new LambdaHost([
+      fn("A", "behaviours.mjs", { environment: { ONLY_HERE: "a" } }),
+      fn("B", "behaviours.mjs", { environment: {} }),
+    ]);
+    await host.invoke("A", { action: "mutate-env" });
+    expect(await host.invoke("A", { action: "echo" })).toMatchObject({ env: "changed" });
+    expect(await host.invoke("B", { action: "echo" })).toMatchObject({ env: null });
+    expect(process.env["ONLY_HERE"]).toBeUndefined();
+  });
+
+  it("reports a thrown error as Lambda does", async () => {
+    host = new LambdaHost([fn("A", "behaviours.mjs")]);
+    const error = await host.invoke("A", { action: "throw" }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(LambdaInvocationError);
+    expect(error).toMatchObject({ errorType: "TypeError", message: "A failed: TypeError: asked to throw" });
+  });
+
+  it("stops an invocation at the timeout and starts a fresh environment afterwards", async () => {
+    host = new LambdaHost([fn("A", "behaviours.mjs", { timeoutSeconds: 1 })]);
+    await host.invoke("A", { action: "echo" });
+    await expect(host.invoke("A", { action: "sleep", ms: 3000 })).rejects.toMatchObject({
+      errorType: "Sandbox.Timedout",
+    });
+    expect(await host.invoke("A", { action: "echo" })).toMatchObject({ invocations: 1 });
+  });
+
+  it("survives a handler that exits its process", async () => {
+    host = new LambdaHost([fn("A", "behaviours.mjs")]);
+    await expect(host.invoke("A", { action: "exit" })).rejects.toMatchObject({ errorType: "Runtime.ExitError" });
+    expect(await host.invoke("A", { action: "echo" })).toMatchObject({ invocations: 1 });
+  });
+
+  it("reports a bundle that fails to load", async () => {
+    host = new LambdaHost([fn("A", "broken.mjs")]);
+    await expect(host.invoke("A", {})).rejects.toMatchObject({ errorType: "Runtime.ImportModuleError" });
+  });
+
+  it("runs at most maxInstancesPerFunction invocations at once", async () => {
+    host = new LambdaHost([fn("A", "behaviours.mjs")], { maxInstancesPerFunction: 2 });
+    const started = Date.now();
+    await Promise.all([1, 2, 3, 4].map(() => host!.invoke("A", { action: "sleep", ms: 300 })));
+    const elapsed = Date.now() - started;
+    // Four 300 ms invocations on two environments take two rounds.
+    expect(elapsed).toBeGreaterThanOrEqual(600);
+  });
+
+  it("refuses an unknown function", async () => {
+    host = new LambdaHost([]);
+    await expect(host.invoke("Nope", {})).rejects.toThrow(/No local function Nope/);
+  });
+});

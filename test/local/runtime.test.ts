@@ -1,0 +1,179 @@
+import { GetItemCommand, ScanCommand } from "@aws-sdk/client-dynamodb";
+import {
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SendMessageBatchCommand,
+  SendMessageCommand,
+} from "@aws-sdk/client-sqs";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startLocalRuntime, type LocalRuntime } from "../../lib/local/runtime.ts";
+import type { SynthesizedStack } from "../../lib/local/template.ts";
+import { synthesizeProbeStack } from "../fixtures/probe-stack.ts";
+
+const workDir = mkdtempSync(path.join(tmpdir(), "fw-runtime-"));
+let stack: SynthesizedStack;
+let runtime: LocalRuntime;
+
+beforeAll(async () => {
+  stack = synthesizeProbeStack(path.join(workDir, "cdk.out"));
+  runtime = await startLocalRuntime({ stack });
+});
+afterAll(async () => {
+  await runtime?.stop();
+  rmSync(workDir, { recursive: true, force: true });
+});
+
+const queue = (prefix: string) => {
+  const found = runtime.queues.find((q) => q.logicalId.startsWith(prefix));
+  if (!found) throw new Error(`no queue ${prefix}`);
+  return found;
+};
+const tableName = () => runtime.tables[0]!.tableName;
+
+async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+describe("the local runtime on a synthesized stack", () => {
+  it("creates the template's tables and queues with their keys and redrive policy", async () => {
+    expect(runtime.tables).toHaveLength(1);
+    expect(runtime.tables[0]?.timeToLiveAttribute).toBe("expiresAt");
+    const { Attributes } = await runtime.sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: queue("Work").url, AttributeNames: ["All"] }),
+    );
+    expect(Attributes?.["VisibilityTimeout"]).toBe("2");
+    expect(JSON.parse(String(Attributes?.["RedrivePolicy"]))).toEqual({
+      deadLetterTargetArn: queue("WorkDead").arn,
+      maxReceiveCount: 2,
+    });
+  });
+
+  it("serves routes through the authorizer to the integration function", async () => {
+    const denied = await fetch(`${runtime.apiUrl}/probe/alpha`, { headers: { authorization: "wrong" } });
+    expect(denied.status).toBe(403);
+    const missing = await fetch(`${runtime.apiUrl}/probe/alpha`);
+    expect(missing.status).toBe(401);
+    const ok = await fetch(`${runtime.apiUrl}/probe/al%20pha`, { headers: { authorization: "let-me-in" } });
+    expect(ok.status).toBe(200);
+    expect(await ok.json()).toEqual({
+      routeKey: "GET /probe/{name}",
+      name: "al pha",
+      authorizer: { caller: "probe-tester" },
+      probeName: "probe",
+      otherSecret: null,
+      tableName: tableName(),
+    });
+  });
+
+  it("gives each function only its own environment", async () => {
+    const other = await fetch(`${runtime.apiUrl}/other`, { headers: { authorization: "let-me-in" } });
+    expect(await other.json()).toMatchObject({ probeName: "other", otherSecret: "only-mine" });
+    const probe = await fetch(`${runtime.apiUrl}/probe/x`, { headers: { authorization: "let-me-in" } });
+    expect(await probe.json()).toMatchObject({ probeName: "probe", otherSecret: null });
+  });
+
+  it("ends a function that runs past its timeout with a 500", async () => {
+    const started = Date.now();
+    const response = await fetch(`${runtime.apiUrl}/probe/sleep`, { headers: { authorization: "let-me-in" } });
+    expect(response.status).toBe(500);
+    expect(Date.now() - started).toBeLessThan(4500);
+  });
+
+  it("invokes the function for queued messages in batches of at most its batch size", async () => {
+    const ids = Array.from({ length: 12 }, (_, i) => `ok-${i}`);
+    for (let start = 0; start < ids.length; start += 10) {
+      await runtime.sqs.send(
+        new SendMessageBatchCommand({
+          QueueUrl: queue("Work").url,
+          Entries: ids.slice(start, start + 10).map((id, i) => ({ Id: String(i), MessageBody: JSON.stringify({ id }) })),
+        }),
+      );
+    }
+    const items = await eventually(async () => {
+      const { Items = [] } = await runtime.dynamodb.send(new ScanCommand({ TableName: tableName() }));
+      const seen = Items.filter((item) => item["pk"]?.S?.startsWith("ok-"));
+      return seen.length === ids.length ? seen : undefined;
+    });
+    for (const item of items) {
+      expect(item["probeName"]?.S).toBe("probe");
+      expect(Number(item["batchSize"]?.N)).toBeLessThanOrEqual(5);
+    }
+  });
+
+  it("retries only the failed item of a batch and moves it to the dead-letter queue after maxReceiveCount", async () => {
+    await runtime.sqs.send(
+      new SendMessageBatchCommand({
+        QueueUrl: queue("Work").url,
+        Entries: [
+          { Id: "a", MessageBody: JSON.stringify({ id: "partial-good" }) },
+          { Id: "b", MessageBody: JSON.stringify({ id: "partial-bad", outcome: "fail" }) },
+        ],
+      }),
+    );
+    const dead = await eventually(async () => {
+      const { Messages = [] } = await runtime.sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: queue("WorkDead").url,
+          MaxNumberOfMessages: 10,
+          WaitTimeSeconds: 1,
+          MessageSystemAttributeNames: ["ApproximateReceiveCount"],
+        }),
+      );
+      return Messages.find((m) => m.Body?.includes("partial-bad"));
+    });
+    expect(JSON.parse(String(dead.Body))).toEqual({ id: "partial-bad", outcome: "fail" });
+    const good = await runtime.dynamodb.send(
+      new GetItemCommand({ TableName: tableName(), Key: { pk: { S: "partial-good" } } }),
+    );
+    expect(good.Item?.["probeName"]?.S).toBe("probe");
+  });
+
+  it("moves a message whose invocation keeps throwing to the dead-letter queue", async () => {
+    await runtime.sqs.send(
+      new SendMessageCommand({ QueueUrl: queue("Work").url, MessageBody: JSON.stringify({ id: "boom", outcome: "throw" }) }),
+    );
+    const dead = await eventually(async () => {
+      const { Messages = [] } = await runtime.sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: queue("WorkDead").url, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
+      );
+      return Messages.find((m) => m.Body?.includes("boom"));
+    });
+    expect(JSON.parse(String(dead.Body)).id).toBe("boom");
+  });
+});
+
+describe("the local runtime refuses what it cannot run", () => {
+  it("names an unsupported resource type", async () => {
+    const withBucket: SynthesizedStack = {
+      ...stack,
+      template: { ...stack.template, Resources: { ...stack.template.Resources, Uploads: { Type: "AWS::S3::Bucket" } } },
+    };
+    await expect(startLocalRuntime({ stack: withBucket })).rejects.toThrow(/Uploads of type AWS::S3::Bucket/);
+  });
+
+  it("names a busy port", async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, "127.0.0.1", resolve));
+    const port = (blocker.address() as { port: number }).port;
+    try {
+      await expect(startLocalRuntime({ stack, ports: { api: port } })).rejects.toThrow(
+        new RegExp(`127\\.0\\.0\\.1:${port} is busy`),
+      );
+      await expect(startLocalRuntime({ stack, ports: { dynamodb: port } })).rejects.toThrow(
+        new RegExp(`DynamoDB emulator port 127\\.0\\.0\\.1:${port} is busy`),
+      );
+    } finally {
+      blocker.close();
+    }
+  });
+});
