@@ -58,7 +58,7 @@ try {
     },
     ...(values["retry-schedule"] ? { retrySchedule: parseRetrySchedule(values["retry-schedule"]) } : {}),
     ...(values.quiet ? {} : { functionOutput: (fn: string, line: string) => console.log(`[${fn}] ${line}`) }),
-    onPollerError: (fn, error) => console.error(`[poller ${fn}]`, error),
+    onError: (source, error) => console.error(`[${source}]`, error instanceof Error ? error.message : error),
   });
   const { local, apiUrl, outputs } = product;
   console.log(`

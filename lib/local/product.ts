@@ -15,7 +15,7 @@ export interface ProductRuntimeOptions {
   /** Seconds before each delivery attempt, e.g. [0, 1, 2] for demos and tests. */
   readonly retrySchedule?: readonly number[];
   readonly functionOutput?: (functionId: string, line: string) => void;
-  readonly onPollerError?: (functionId: string, error: unknown) => void;
+  readonly onError?: (source: string, error: unknown) => void;
 }
 
 /** The `local` section of outputs.json: what tools need to reach the local stack. */
@@ -69,7 +69,7 @@ export async function startProductRuntime(options: ProductRuntimeOptions): Promi
     // Local receivers live on loopback; the deployed stack never sets this.
     extraEnvironment: { [ENV.allowLoopbackTargets]: "true" },
     ...(options.functionOutput ? { functionOutput: options.functionOutput } : {}),
-    ...(options.onPollerError ? { onPollerError: options.onPollerError } : {}),
+    ...(options.onError ? { onError: options.onError } : {}),
   });
   try {
     const outputs = runtime.outputs;

@@ -37,8 +37,11 @@ export interface LocalRuntimeOptions {
   readonly extraEnvironment?: Readonly<Record<string, string>>;
   readonly functionOutput?: (functionId: string, line: string) => void;
   readonly maxInstancesPerFunction?: number;
-  /** Unexpected errors of the SQS pollers (they keep running). */
-  readonly onPollerError?: (functionId: string, error: unknown) => void;
+  /**
+   * Failures the runtime absorbs as AWS would, reported here so they are not silent:
+   * a function behind a 500 of the gateway, an SQS poller's unexpected error.
+   */
+  readonly onError?: (source: string, error: unknown) => void;
 }
 
 export interface LocalQueue {
@@ -125,6 +128,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         apiId,
         region,
         accountId: LOCAL_ACCOUNT_ID,
+        onError: (failure) => options.onError?.(`${failure.routeKey} → ${failure.functionId}`, failure.error),
       });
       const open = gateway;
       cleanups.push(() => open.close());
@@ -188,7 +192,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         sqs,
         invoker,
         region,
-        onError: (error) => options.onPollerError?.(source.functionId, error),
+        onError: (error) => options.onError?.(`poller ${source.functionId}`, error),
       }),
     );
     // Pollers stop first (pushed last): in-flight batches finish while their functions still run.

@@ -54,6 +54,8 @@ export interface SqsPoller {
 export const DEFAULT_MAXIMUM_CONCURRENCY = 2;
 /** SQS hands out at most 10 messages per ReceiveMessage and deletes at most 10 per batch call. */
 const SQS_MAX_BATCH = 10;
+/** ReceiveMessage rejects longer long polls. */
+const SQS_MAX_WAIT_SECONDS = 20;
 /**
  * Long-poll length while no batch is open. Short, because an aborted long poll stays open in
  * the emulator and may still take messages (hidden until their visibility timeout) after stop().
@@ -237,9 +239,11 @@ async function collectBatch(options: SqsPollerOptions, signal: AbortSignal): Pro
         break;
       }
       // WaitTimeSeconds is whole seconds; rounding up overshoots by under a second, and only when the queue is idle.
-      waitSeconds = Math.ceil(remainingMs / 1000);
+      waitSeconds = Math.min(SQS_MAX_WAIT_SECONDS, Math.ceil(remainingMs / 1000));
     }
-    batch.push(...(await receive(options, Math.min(SQS_MAX_BATCH, batchSize - batch.length), waitSeconds, signal)));
+    for (const message of await receive(options, Math.min(SQS_MAX_BATCH, batchSize - batch.length), waitSeconds, signal)) {
+      addOrReplace(batch, message);
+    }
     if (batch.length > 0 && windowClosesAt === undefined) {
       if (maximumBatchingWindowSeconds === 0) {
         break;
@@ -248,6 +252,19 @@ async function collectBatch(options: SqsPollerOptions, signal: AbortSignal): Pro
     }
   }
   return batch;
+}
+
+/**
+ * A window longer than the queue's visibility timeout lets a message come back while its
+ * batch is still open; keep one record per message, with the newest (valid) receipt handle.
+ */
+function addOrReplace(batch: ReceivedMessage[], message: ReceivedMessage): void {
+  const index = batch.findIndex((candidate) => candidate.MessageId === message.MessageId);
+  if (index === -1) {
+    batch.push(message);
+  } else {
+    batch[index] = message;
+  }
 }
 
 /** One ReceiveMessage; returns no messages on stop() or after reporting an error. */
@@ -314,7 +331,7 @@ async function deleteMessages(options: SqsPollerOptions, messages: readonly Rece
         const { Failed = [] } = await options.sqs.send(
           new DeleteMessageBatchCommand({
             QueueUrl: options.source.queueUrl,
-            // Entry ids only need to be unique within the call; message ids would do but the index is always valid.
+            // Entry ids only need to be unique within the call.
             Entries: chunk.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle })),
           }),
         );

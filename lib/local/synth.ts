@@ -1,3 +1,4 @@
+import { AssetStaging } from "aws-cdk-lib";
 import { buildApp } from "../app.ts";
 import { STACK_NAME } from "../../lambdas/contract/resources.ts";
 import type { CfnTemplate, SynthesizedStack } from "./template.ts";
@@ -8,6 +9,8 @@ import type { CfnTemplate, SynthesizedStack } from "./template.ts";
  * CDK CLI sets it and the runtime finds each function's bundle through it.
  */
 export function synthesizeProduct(outdir: string, context: Readonly<Record<string, unknown>> = {}): SynthesizedStack {
+  // The CDK caches bundles per process by source hash; the output folder may be new.
+  AssetStaging.clearAssetHashCache();
   const { app } = buildApp({
     outdir,
     context: { "aws:cdk:enable-asset-metadata": true, ...context },

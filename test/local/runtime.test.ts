@@ -27,9 +27,10 @@ afterAll(async () => {
   rmSync(workDir, { recursive: true, force: true });
 });
 
-const queue = (prefix: string) => {
-  const found = runtime.queues.find((q) => q.logicalId.startsWith(prefix));
-  if (!found) throw new Error(`no queue ${prefix}`);
+/** A queue by its construct id (logical ids are the id plus an 8-character hash). */
+const queue = (id: string) => {
+  const found = runtime.queues.find((q) => new RegExp(`^${id}[0-9A-F]{8}$`).test(q.logicalId));
+  if (!found) throw new Error(`no queue ${id}`);
   return found;
 };
 const tableName = () => runtime.tables[0]!.tableName;
