@@ -1,6 +1,7 @@
 import { CfnOutput, Duration, Stack, type StackProps } from "aws-cdk-lib";
 import type { Construct } from "constructs";
-import { ENV, OUTPUTS } from "../lambdas/contract/resources.ts";
+import { ENV, OUTPUTS, TABLE_KEYS } from "../lambdas/contract/resources.ts";
+import { DEFAULT_MAX_SUBSCRIPTIONS_PER_TENANT } from "../lambdas/domain/subscriptions.ts";
 import { ROUTE_FAMILIES, type RouteFamily } from "../lambdas/contract/routes.ts";
 import { DEFAULT_RETRY_SCHEDULE_SECONDS, validateRetrySchedule } from "../lambdas/domain/retry-schedule.ts";
 import { DataTable } from "./constructs/data-table.ts";
@@ -13,6 +14,8 @@ import { PolicyStatement } from "aws-cdk-lib/aws-iam";
 export interface FiscalWebhooksStackProps extends StackProps {
   /** Seconds before each delivery attempt; its length is the attempt budget. */
   readonly retrySchedule?: readonly number[];
+  /** Portal subscriptions a tenant may hold (default 100). */
+  readonly maxSubscriptionsPerTenant?: number;
 }
 
 /** What each HTTP route family may touch besides its logs. */
@@ -40,15 +43,31 @@ export class FiscalWebhooksStack extends Stack {
     // Token lookups are single GetItems on the base table: no index, no other action.
     authorizer.addToRolePolicy(new PolicyStatement({ actions: ["dynamodb:GetItem"], resources: [table.tableArn] }));
 
+    const maxSubscriptions = props.maxSubscriptionsPerTenant ?? DEFAULT_MAX_SUBSCRIPTIONS_PER_TENANT;
+    // Item-level actions on the base table and Query on the one index: no wildcards.
+    const tableAccess = (fn: IFunction, actions: string[], indexQuery = false) => {
+      fn.addToRolePolicy(new PolicyStatement({ actions, resources: [table.tableArn] }));
+      if (indexQuery) {
+        fn.addToRolePolicy(
+          new PolicyStatement({ actions: ["dynamodb:Query"], resources: [`${table.tableArn}/index/${TABLE_KEYS.gsi1.indexName}`] }),
+        );
+      }
+    };
     const grants: Record<RouteFamily, FamilyGrants> = {
-      catalogue: () => {},
+      reference: () => {},
+      subscriptions: (fn) =>
+        tableAccess(fn, ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Query"]),
+      config: (fn) => tableAccess(fn, ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]),
+    };
+    const familyEnvironment: Partial<Record<RouteFamily, Record<string, string>>> = {
+      subscriptions: { [ENV.maxSubscriptionsPerTenant]: String(maxSubscriptions) },
     };
     const families = {} as Record<RouteFamily, IFunction>;
     for (const family of ROUTE_FAMILIES) {
       const fn = new WebhookFunction(this, `${family}Routes`, {
         entry: `http/${family}.ts`,
         description: `HTTP routes of the ${family} family`,
-        environment: { [ENV.tableName]: table.tableName },
+        environment: { [ENV.tableName]: table.tableName, ...familyEnvironment[family] },
       }).function;
       grants[family](fn);
       families[family] = fn;

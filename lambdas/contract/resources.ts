@@ -22,6 +22,7 @@ export const ENV = {
   deliveriesQueueUrl: "DELIVERIES_QUEUE_URL",
   deliveriesDeadLetterQueueUrl: "DELIVERIES_DLQ_URL",
   retrySchedule: "RETRY_SCHEDULE_SECONDS",
+  maxSubscriptionsPerTenant: "MAX_SUBSCRIPTIONS_PER_TENANT",
   /** Set only by the local runtime: lets deliveries reach loopback receivers. The stack never sets it. */
   allowLoopbackTargets: "DELIVERY_ALLOW_LOOPBACK",
 } as const;

@@ -6,7 +6,7 @@
 export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
 
 /** Functions that serve HTTP routes: one per resource family, so each gets only the IAM it needs. */
-export const ROUTE_FAMILIES = ["catalogue"] as const;
+export const ROUTE_FAMILIES = ["reference", "subscriptions", "config"] as const;
 export type RouteFamily = (typeof ROUTE_FAMILIES)[number];
 
 export interface RouteDefinition {
@@ -15,26 +15,89 @@ export interface RouteDefinition {
   readonly family: RouteFamily;
   readonly operationId: string;
   readonly summary: string;
+  /** Public routes skip the authorizer; every other route is tenant-scoped by its token. */
+  readonly public?: boolean;
 }
+
+const PORTAL = "/portal/api/ext/webhook";
 
 export const ROUTES = [
   {
     method: "GET",
     path: "/webhooks/events",
-    family: "catalogue",
+    family: "reference",
     operationId: "listEventTypes",
     summary: "Lista os tipos de evento fiscal disponíveis para assinatura",
+  },
+  {
+    method: "GET",
+    path: "/openapi.json",
+    family: "reference",
+    operationId: "getOpenApiDocument",
+    summary: "Este documento OpenAPI 3.1",
+    public: true,
+  },
+  {
+    method: "POST",
+    path: PORTAL,
+    family: "subscriptions",
+    operationId: "subscribeEvent",
+    summary: "Subscribe event (Portal Único)",
+  },
+  {
+    method: "GET",
+    path: PORTAL,
+    family: "subscriptions",
+    operationId: "listSubscriptions",
+    summary: "List the tenant's active subscriptions (Portal Único)",
+  },
+  {
+    method: "PUT",
+    path: `${PORTAL}/{id}`,
+    family: "subscriptions",
+    operationId: "changeSubscription",
+    summary: "Change an active subscription (Portal Único)",
+  },
+  {
+    method: "DELETE",
+    path: `${PORTAL}/{id}`,
+    family: "subscriptions",
+    operationId: "deleteSubscription",
+    summary: "Delete an active subscription (Portal Único)",
+  },
+  {
+    method: "GET",
+    path: "/webhooks/config",
+    family: "config",
+    operationId: "getWebhookConfig",
+    summary: "Obter configuração de webhook da conta",
+  },
+  {
+    method: "PATCH",
+    path: "/webhooks/config",
+    family: "config",
+    operationId: "updateWebhookConfig",
+    summary: "Atualizar (ou criar) a configuração de webhook da conta",
+  },
+  {
+    method: "POST",
+    path: "/webhooks/secret/regenerate",
+    family: "config",
+    operationId: "regenerateWebhookSecret",
+    summary: "Regenerar o secret HMAC; o anterior é invalidado imediatamente",
   },
 ] as const satisfies readonly RouteDefinition[];
 
 type Route = (typeof ROUTES)[number];
-export type RouteKey = `${Route["method"]} ${Route["path"]}`;
-export type RouteKeyOf<F extends RouteFamily> = Extract<Route, { family: F }> extends infer R
-  ? R extends Route
-    ? `${R["method"]} ${R["path"]}`
-    : never
-  : never;
+/** "METHOD /path" of each route (distributed over the union, so never a cross product). */
+type KeyOf<R> = R extends { method: infer M extends string; path: infer P extends string } ? `${M} ${P}` : never;
+export type RouteKey = KeyOf<Route>;
+export type RouteKeyOf<F extends RouteFamily> = KeyOf<Extract<Route, { family: F }>>;
 
 export function routeKey(route: RouteDefinition): string {
   return `${route.method} ${route.path}`;
+}
+
+export function isPublicRoute(key: string): boolean {
+  return ROUTES.some((route) => routeKey(route) === key && "public" in route && route.public === true);
 }

@@ -4,7 +4,7 @@ import type {
   APIGatewayProxyEventV2WithLambdaAuthorizer,
   APIGatewayProxyStructuredResultV2,
 } from "aws-lambda";
-import type { RouteFamily, RouteKeyOf } from "../contract/routes.ts";
+import { isPublicRoute, type RouteFamily, type RouteKeyOf } from "../contract/routes.ts";
 import { HttpProblem, PROBLEM_CONTENT_TYPE, type ProblemDetails } from "./problem.ts";
 import { logger } from "./logger.ts";
 
@@ -18,6 +18,7 @@ export type HttpEvent = APIGatewayProxyEventV2WithLambdaAuthorizer<AuthorizerCon
 export type HttpResult = APIGatewayProxyStructuredResultV2;
 
 export interface HttpRequest {
+  /** The caller's tenant ("" on the few public routes, which serve no tenant data). */
   readonly tenantId: string;
   readonly pathParameters: Readonly<Record<string, string | undefined>>;
   readonly query: Readonly<Record<string, string | undefined>>;
@@ -42,7 +43,7 @@ const AUTH_DETAILS: Record<NonNullable<AuthorizerContext["authError"]>, string> 
 
 /**
  * Builds the Lambda handler of one route family. The compiler checks that the family
- * implements exactly its routes from the route table. Every route requires a tenant:
+ * implements exactly its routes from the route table. Every non-public route requires a tenant:
  * HTTP APIs cannot shape an authorizer's denial, so the authorizer passes its verdict in
  * the context and this single wrapper turns "no tenant" into a 401 problem before any
  * route code runs.
@@ -61,11 +62,12 @@ export function httpRoutes<F extends RouteFamily>(
           throw new HttpProblem(404, "not-found", "Not Found", `No route ${event.routeKey}.`);
         }
         const auth = event.requestContext.authorizer?.lambda ?? {};
-        if (!auth.tenantId) {
+        const tenantId = auth.tenantId ?? "";
+        if (!tenantId && !isPublicRoute(event.routeKey)) {
           throw new HttpProblem(401, "unauthorized", "Unauthorized", AUTH_DETAILS[auth.authError ?? "missing"]);
         }
-        logger.appendKeys({ tenantId: auth.tenantId, routeKey: event.routeKey });
-        const response = await route(toRequest(event, auth.tenantId));
+        logger.appendKeys({ tenantId, routeKey: event.routeKey });
+        const response = await route(toRequest(event, tenantId));
         return toResult(response);
       } catch (error) {
         if (error instanceof HttpProblem) return problemResult(error.problem);

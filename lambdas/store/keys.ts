@@ -1,12 +1,26 @@
+import { createHash } from "node:crypto";
+
 /**
  * Key layout of the single table. Every item's keys are built here, so the access
  * patterns can be read in one place:
  *
- *   tenant        pk TENANT#<tenantId>          sk TENANT           gsi1 TENANTS / <createdAt>#<tenantId>
- *   api token     pk TOKEN#<sha256 of token>    sk TOKEN            gsi1 TENANT#<tenantId>#TOKENS / <createdAt>
+ *   tenant              pk TENANT#<tenantId>        sk TENANT                       gsi1 TENANTS / <createdAt>#<tenantId>
+ *   api token           pk TOKEN#<sha256 of token>  sk TOKEN                        gsi1 TENANT#<tenantId>#TOKENS / <createdAt>
+ *   subscription        pk TENANT#<tenantId>        sk SUB#<id, 10 digits>          gsi1 TENANT#<tenantId>#EVENT#<type> / SUB#<id>
+ *   subscription guard  pk TENANT#<tenantId>        sk UNIQUE#SUB#<type>#<sha256 of normalized endpoint>
+ *   id counter          pk COUNTER#subscription     sk COUNTER
+ *   webhook config      pk TENANT#<tenantId>        sk WEBHOOK_CONFIG
+ *   signing secret      pk TENANT#<tenantId>        sk SIGNING_SECRET
+ *
+ * Subscriptions of a tenant: Query pk, begins_with(sk, "SUB#"). Subscriptions of a tenant
+ * for one event type: Query gsi1. The guard item makes (type, endpoint) unique per tenant
+ * without transactions (see store/subscriptions.ts).
  */
+const tenantPk = (tenantId: string) => `TENANT#${tenantId}`;
+const paddedId = (id: number) => String(id).padStart(10, "0");
+
 export const keys = {
-  tenant: (tenantId: string) => ({ pk: `TENANT#${tenantId}`, sk: "TENANT" }),
+  tenant: (tenantId: string) => ({ pk: tenantPk(tenantId), sk: "TENANT" }),
   tenantListing: (tenantId: string, createdAt: string) => ({
     gsi1pk: "TENANTS",
     gsi1sk: `${createdAt}#${tenantId}`,
@@ -18,4 +32,21 @@ export const keys = {
     gsi1sk: createdAt,
   }),
   apiTokensIndex: (tenantId: string) => `TENANT#${tenantId}#TOKENS`,
-} as const;
+
+  tenantPartition: tenantPk,
+  subscriptionPrefix: "SUB#",
+  subscription: (tenantId: string, id: number) => ({ pk: tenantPk(tenantId), sk: `SUB#${paddedId(id)}` }),
+  subscriptionByEvent: (tenantId: string, eventType: string, id: number) => ({
+    gsi1pk: keys.subscriptionsForEvent(tenantId, eventType),
+    gsi1sk: `SUB#${paddedId(id)}`,
+  }),
+  subscriptionsForEvent: (tenantId: string, eventType: string) => `TENANT#${tenantId}#EVENT#${eventType}`,
+  subscriptionGuard: (tenantId: string, eventType: string, normalizedEndpoint: string) => ({
+    pk: tenantPk(tenantId),
+    sk: `UNIQUE#SUB#${eventType}#${createHash("sha256").update(normalizedEndpoint).digest("hex")}`,
+  }),
+  subscriptionIdCounter: () => ({ pk: "COUNTER#subscription", sk: "COUNTER" }),
+
+  webhookConfig: (tenantId: string) => ({ pk: tenantPk(tenantId), sk: "WEBHOOK_CONFIG" }),
+  signingSecret: (tenantId: string) => ({ pk: tenantPk(tenantId), sk: "SIGNING_SECRET" }),
+};

@@ -1,6 +1,6 @@
-import { RemovalPolicy } from "aws-cdk-lib";
+import { RemovalPolicy, Validations } from "aws-cdk-lib";
 import { AccessLogFormat } from "aws-cdk-lib/aws-apigateway";
-import { HttpApi, HttpMethod, HttpStage, LogGroupLogDestination } from "aws-cdk-lib/aws-apigatewayv2";
+import { HttpApi, HttpMethod, HttpNoneAuthorizer, HttpStage, LogGroupLogDestination } from "aws-cdk-lib/aws-apigatewayv2";
 import { HttpLambdaAuthorizer, HttpLambdaResponseType } from "aws-cdk-lib/aws-apigatewayv2-authorizers";
 import { HttpLambdaIntegration } from "aws-cdk-lib/aws-apigatewayv2-integrations";
 import type { IFunction } from "aws-cdk-lib/aws-lambda";
@@ -57,7 +57,19 @@ export class PublicApi extends Construct {
         integration = new HttpLambdaIntegration(`${route.family}Integration`, props.families[route.family]);
         integrations.set(route.family, integration);
       }
-      this.api.addRoutes({ path: route.path, methods: [HttpMethod[route.method]], integration });
+      const isPublic = "public" in route && route.public;
+      const [added] = this.api.addRoutes({
+        path: route.path,
+        methods: [HttpMethod[route.method]],
+        integration,
+        ...(isPublic ? { authorizer: new HttpNoneAuthorizer() } : {}),
+      });
+      if (isPublic && added) {
+        Validations.of(added).acknowledge({
+          id: "AwsSolutions::AwsSolutions-APIG4",
+          reason: `${route.method} ${route.path} serves the API's public documentation: no tenant data, no side effects`,
+        });
+      }
     }
   }
 }

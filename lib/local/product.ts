@@ -14,6 +14,8 @@ export interface ProductRuntimeOptions {
   readonly ports?: { readonly api?: number; readonly dynamodb?: number; readonly sqs?: number };
   /** Seconds before each delivery attempt, e.g. [0, 1, 2] for demos and tests. */
   readonly retrySchedule?: readonly number[];
+  /** Portal subscriptions a tenant may hold (the stack's default when absent). */
+  readonly maxSubscriptionsPerTenant?: number;
   readonly functionOutput?: (functionId: string, line: string) => void;
   readonly onError?: (source: string, error: unknown) => void;
 }
@@ -57,10 +59,10 @@ export async function startProductRuntime(options: ProductRuntimeOptions): Promi
   // A stale assembly would leave old bundles behind: every start synthesizes afresh.
   await rm(assemblyDir, { recursive: true, force: true });
   await mkdir(dataDir, { recursive: true });
-  const stack = synthesizeProduct(
-    assemblyDir,
-    options.retrySchedule ? { retrySchedule: options.retrySchedule.join(",") } : {},
-  );
+  const stack = synthesizeProduct(assemblyDir, {
+    ...(options.retrySchedule ? { retrySchedule: options.retrySchedule.join(",") } : {}),
+    ...(options.maxSubscriptionsPerTenant ? { maxSubscriptionsPerTenant: options.maxSubscriptionsPerTenant } : {}),
+  });
   const runtime = await startLocalRuntime({
     stack,
     ...(options.host ? { host: options.host } : {}),

@@ -1,0 +1,142 @@
+import { z } from "zod";
+import { ROUTES, routeKey, type RouteKey } from "./routes.ts";
+import {
+  catalogueSchema,
+  problemSchema,
+  requestSchemas,
+  subscriptionViewSchema,
+  webhookConfigViewSchema,
+  webhookSecretViewSchema,
+} from "./schemas.ts";
+
+interface Operation {
+  readonly request?: z.ZodType;
+  readonly success: { readonly status: number; readonly description: string; readonly schema?: z.ZodType };
+  /** Problem statuses the operation documents besides 401 (and 400 for bodies). */
+  readonly problems?: readonly number[];
+}
+
+// The document describes the deployed API, where loopback endpoints are refused.
+const requests = requestSchemas({ allowLoopback: false });
+
+/** Every route of the route table must be documented here (the type says so). */
+const OPERATIONS: Record<RouteKey, Operation> = {
+  "GET /webhooks/events": { success: { status: 200, description: "The event catalogue", schema: catalogueSchema } },
+  "GET /openapi.json": { success: { status: 200, description: "This document" } },
+  "POST /portal/api/ext/webhook": {
+    request: requests.subscriptionCreate,
+    success: { status: 201, description: "Subscribed", schema: subscriptionViewSchema },
+    problems: [409, 413, 415],
+  },
+  "GET /portal/api/ext/webhook": {
+    success: { status: 200, description: "Active subscriptions", schema: z.array(subscriptionViewSchema) },
+  },
+  "PUT /portal/api/ext/webhook/{id}": {
+    request: requests.subscriptionChange,
+    success: { status: 200, description: "Changed", schema: subscriptionViewSchema },
+    problems: [404, 409, 413, 415],
+  },
+  "DELETE /portal/api/ext/webhook/{id}": {
+    request: requests.subscriptionDelete,
+    success: { status: 204, description: "Deleted" },
+    problems: [404, 413, 415],
+  },
+  "GET /webhooks/config": {
+    success: { status: 200, description: "The configuration, secret masked", schema: webhookConfigViewSchema },
+    problems: [404],
+  },
+  "PATCH /webhooks/config": {
+    request: requests.configPatch,
+    success: {
+      status: 200,
+      description: "The configuration; the secret in full only in the answer that created it",
+      schema: webhookConfigViewSchema,
+    },
+    problems: [413, 415],
+  },
+  "POST /webhooks/secret/regenerate": {
+    success: { status: 200, description: "The new secret, shown once", schema: webhookSecretViewSchema },
+  },
+};
+
+function jsonSchema(schema: z.ZodType): Record<string, unknown> {
+  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { target: "draft-2020-12", io: "input", unrepresentable: "any" });
+  return rest;
+}
+
+const problemResponse = (description: string) => ({
+  description,
+  content: { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } },
+});
+
+const PROBLEM_DESCRIPTIONS: Record<number, string> = {
+  400: "Invalid request: malformed JSON or a broken field rule (listed in `errors`)",
+  401: "Missing, malformed, unknown or revoked token",
+  404: "Not found for this tenant",
+  409: "Conflict: a duplicate subscription or the subscription limit",
+  413: "Body too large",
+  415: "Body not application/json",
+};
+
+/** The OpenAPI 3.1 document of the whole HTTP API, generated from the route table and the schemas. */
+export function openApiDocument(): Record<string, unknown> {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const route of ROUTES) {
+    const operation = OPERATIONS[routeKey(route) as RouteKey];
+    const isPublic = "public" in route && route.public;
+    const problems = new Set<number>([...(isPublic ? [] : [401]), ...(operation.request ? [400] : []), ...(operation.problems ?? [])]);
+    if (route.path.includes("{id}")) problems.add(400);
+    const parameters = route.path.includes("{id}")
+      ? [
+          {
+            name: "id",
+            in: "path",
+            required: true,
+            description: "Subscription identifier, Number(10)",
+            schema: { type: "integer", minimum: 1, maximum: 9_999_999_999 },
+          },
+        ]
+      : undefined;
+    (paths[route.path] ??= {})[route.method.toLowerCase()] = {
+      operationId: route.operationId,
+      summary: route.summary,
+      ...(isPublic ? { security: [] } : {}),
+      ...(parameters ? { parameters } : {}),
+      ...(operation.request
+        ? {
+            requestBody: {
+              required: route.method !== "DELETE",
+              content: { "application/json": { schema: jsonSchema(operation.request) } },
+            },
+          }
+        : {}),
+      responses: {
+        [String(operation.success.status)]: {
+          description: operation.success.description,
+          ...(operation.success.schema
+            ? { content: { "application/json": { schema: jsonSchema(operation.success.schema) } } }
+            : {}),
+        },
+        ...Object.fromEntries(
+          [...problems].sort().map((status) => [String(status), problemResponse(PROBLEM_DESCRIPTIONS[status] ?? "Error")]),
+        ),
+      },
+    };
+  }
+  return {
+    openapi: "3.1.0",
+    info: {
+      title: "Fiscal Webhooks API",
+      version: "1",
+      description:
+        "Portal Único subscriptions and the account webhook API of Fiscal Webhooks. Every route except this document needs `Authorization: Bearer <token>`; errors are RFC 9457 problems.",
+    },
+    jsonSchemaDialect: "https://json-schema.org/draft/2020-12/schema",
+    security: [{ bearerToken: [] }],
+    paths,
+    components: {
+      securitySchemes: { bearerToken: { type: "http", scheme: "bearer", description: "API token issued by `npm run tenant`" } },
+      schemas: { Problem: jsonSchema(problemSchema) },
+    },
+  };
+}

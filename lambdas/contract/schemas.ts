@@ -1,0 +1,105 @@
+import { z } from "zod";
+import { EVENT_CATALOGUE, EVENT_TYPES } from "../domain/catalogue.ts";
+import type { AddressPolicy } from "../domain/addresses.ts";
+import { checkEndpointUrl, ENDPOINT_MAX_LENGTH } from "../domain/endpoint-url.ts";
+
+/**
+ * Request and response schemas of the HTTP API: handlers validate with them and the
+ * OpenAPI document is generated from them, so the two cannot drift apart.
+ */
+export const SUBSCRIPTION_ID_MAX = 9_999_999_999;
+
+export const subscriptionIdSchema = z
+  .number({ error: "must be a number" })
+  .int({ error: "must be a whole number" })
+  .min(1, { error: "must be a positive integer" })
+  .max(SUBSCRIPTION_ID_MAX, { error: "must have at most 10 digits" })
+  .meta({ description: "Subscription identifier, Number(10)", examples: [8] });
+
+export const eventTypeSchema = z
+  .enum(EVENT_TYPES, { error: "must be one of the event types listed by GET /webhooks/events" })
+  .meta({ description: "Event identifier, Text(40), one of the event catalogue", examples: ["invoice.authorized"] });
+
+/** An endpoint URL under the delivery policy in force (loopback only in the local runtime). */
+function endpointSchema(policy: AddressPolicy) {
+  return z
+    .string({ error: "must be a string" })
+    .superRefine((value, ctx) => {
+      const check = checkEndpointUrl(value, policy);
+      if (!check.ok) ctx.addIssue({ code: "custom", message: check.message, params: { rule: check.rule } });
+    })
+    .meta({
+      description: "Absolute https URL notified when the event occurs, Text(500)",
+      format: "uri",
+      maxLength: ENDPOINT_MAX_LENGTH,
+      pattern: "^https://",
+      examples: ["https://api.suaempresa.com/webhooks"],
+    });
+}
+
+const eventListSchema = z
+  .array(eventTypeSchema, { error: "must be a list of event types" })
+  .max(EVENT_TYPES.length, { error: `must list at most ${EVENT_TYPES.length} event types` })
+  .superRefine((events, ctx) => {
+    const seen = new Set<string>();
+    events.forEach((event, index) => {
+      if (seen.has(event)) {
+        ctx.addIssue({ code: "custom", message: `lists ${event} twice`, path: [index], params: { rule: "unique" } });
+      }
+      seen.add(event);
+    });
+  })
+  .meta({ description: "Event types delivered to webhookUrl", examples: [["invoice.authorized", "invoice.rejected"]] });
+
+export function requestSchemas(policy: AddressPolicy) {
+  const endpoint = endpointSchema(policy);
+  return {
+    subscriptionCreate: z.strictObject({ evento: eventTypeSchema, endpoint }),
+    subscriptionChange: z.strictObject({ id: subscriptionIdSchema, evento: eventTypeSchema, endpoint }),
+    subscriptionDelete: z.strictObject({ id: subscriptionIdSchema }),
+    configPatch: z.strictObject({ webhookUrl: endpoint.optional(), events: eventListSchema.optional() }),
+  };
+}
+
+export type RequestSchemas = ReturnType<typeof requestSchemas>;
+
+export const subscriptionViewSchema = z
+  .object({ id: subscriptionIdSchema, evento: eventTypeSchema, endpoint: z.string() })
+  .meta({ title: "Subscription" });
+
+export const catalogueSchema = z
+  .array(z.object({ type: eventTypeSchema, description: z.string() }))
+  .meta({ title: "EventCatalogue", examples: [EVENT_CATALOGUE.slice(0, 2)] });
+
+export const webhookConfigViewSchema = z
+  .object({
+    webhookUrl: z.string(),
+    webhookSecret: z.string().meta({
+      description: "Masked (whsec_ab...xy) except in the answer that created it",
+    }),
+    events: z.array(eventTypeSchema),
+  })
+  .meta({ title: "WebhookConfig" });
+
+export const webhookSecretViewSchema = z
+  .object({ webhookSecret: z.string().meta({ description: "The new secret in full, shown only now" }) })
+  .meta({ title: "WebhookSecret" });
+
+export const problemSchema = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string(),
+    errors: z
+      .array(
+        z.object({
+          field: z.string(),
+          rule: z.string(),
+          message: z.string(),
+          received: z.string().optional(),
+        }),
+      )
+      .optional(),
+  })
+  .meta({ title: "Problem", description: "RFC 9457 problem details (application/problem+json)" });

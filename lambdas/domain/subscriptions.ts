@@ -1,0 +1,49 @@
+import type { EventType } from "./catalogue.ts";
+
+/** A Portal Único subscription: deliver events of one type to one endpoint. */
+export interface Subscription {
+  readonly id: number;
+  readonly tenantId: string;
+  readonly evento: EventType;
+  /** As the tenant wrote it. */
+  readonly endpoint: string;
+  /** WHATWG serialization of the endpoint: what uniqueness is judged on. */
+  readonly endpointKey: string;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+export interface SubscriptionDraft {
+  readonly evento: EventType;
+  readonly endpoint: string;
+  readonly endpointKey: string;
+}
+
+/** The view both the API and its documentation promise: `{id, evento, endpoint}`. */
+export function subscriptionView(subscription: Subscription) {
+  return { id: subscription.id, evento: subscription.evento, endpoint: subscription.endpoint };
+}
+
+export class DuplicateSubscriptionError extends Error {
+  constructor(readonly existingId: number) {
+    super(`subscription ${existingId} already delivers this event to this endpoint`);
+    this.name = "DuplicateSubscriptionError";
+  }
+}
+
+export class SubscriptionLimitError extends Error {
+  constructor(readonly limit: number) {
+    super(`a tenant may have at most ${limit} subscriptions`);
+    this.name = "SubscriptionLimitError";
+  }
+}
+
+export class SubscriptionNotFoundError extends Error {
+  constructor(readonly id: number) {
+    super(`no subscription ${id}`);
+    this.name = "SubscriptionNotFoundError";
+  }
+}
+
+/** Default per-tenant cap: generous for ERP integrations, small enough to list in one page. */
+export const DEFAULT_MAX_SUBSCRIPTIONS_PER_TENANT = 100;

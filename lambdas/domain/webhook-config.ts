@@ -1,0 +1,38 @@
+import type { EventType } from "./catalogue.ts";
+
+/** The account-level webhook: one URL receiving the event types the tenant chose. */
+export interface WebhookConfig {
+  readonly tenantId: string;
+  readonly webhookUrl: string;
+  readonly events: readonly EventType[];
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+export interface WebhookConfigChange {
+  readonly webhookUrl?: string | undefined;
+  readonly events?: readonly EventType[] | undefined;
+}
+
+/** The tenant's one signing secret, used for every delivery (Portal subscriptions included). */
+export interface SigningSecret {
+  readonly secret: string;
+  /** Whether the tenant has been shown it in full; it is shown at most once. */
+  readonly revealed: boolean;
+  readonly createdAt: string;
+}
+
+export class WebhookConfigMissingError extends Error {
+  constructor() {
+    super("the tenant has no webhook configuration yet");
+    this.name = "WebhookConfigMissingError";
+  }
+}
+
+/** The first PATCH must say where to deliver: a configuration without a URL delivers nothing. */
+export class WebhookUrlRequiredError extends Error {
+  constructor() {
+    super("webhookUrl is required when the configuration is created");
+    this.name = "WebhookUrlRequiredError";
+  }
+}

@@ -1,0 +1,63 @@
+import { ENV } from "../contract/resources.ts";
+import { requestSchemas } from "../contract/schemas.ts";
+import { maskSigningSecret } from "../domain/signing.ts";
+import { WebhookUrlRequiredError } from "../domain/webhook-config.ts";
+import { readJsonBody, validate } from "../shared/body.ts";
+import { dynamo } from "../shared/dynamo.ts";
+import { requiredEnv } from "../shared/env.ts";
+import { httpRoutes } from "../shared/http.ts";
+import { addressPolicy } from "../shared/policy.ts";
+import { HttpProblem } from "../shared/problem.ts";
+import { WebhookConfigStore } from "../store/webhook-config.ts";
+
+const store = new WebhookConfigStore(dynamo, requiredEnv(ENV.tableName));
+const schemas = requestSchemas(addressPolicy);
+
+export const handler = httpRoutes("config", {
+  "GET /webhooks/config": async (request) => {
+    const found = await store.get(request.tenantId);
+    if (!found) {
+      throw new HttpProblem(404, "config-not-found", "Not Found", "This account has no webhook configuration yet; create it with PATCH /webhooks/config.");
+    }
+    return {
+      status: 200,
+      body: {
+        webhookUrl: found.config.webhookUrl,
+        webhookSecret: found.secret ? maskSigningSecret(found.secret.secret) : null,
+        events: found.config.events,
+      },
+    };
+  },
+
+  "PATCH /webhooks/config": async (request) => {
+    const change = validate(schemas.configPatch, readJsonBody(request, { required: true }));
+    if (change.webhookUrl === undefined && change.events === undefined) {
+      throw new HttpProblem(400, "validation", "Invalid Request", "Send webhookUrl, events or both.", {
+        errors: [{ field: "(body)", rule: "minProperties", message: "must contain webhookUrl, events or both" }],
+      });
+    }
+    try {
+      const { config, secret, revealedSecret } = await store.patch(request.tenantId, change);
+      return {
+        status: 200,
+        body: {
+          webhookUrl: config.webhookUrl,
+          webhookSecret: revealedSecret ?? maskSigningSecret(secret.secret),
+          events: config.events,
+        },
+      };
+    } catch (error) {
+      if (error instanceof WebhookUrlRequiredError) {
+        throw new HttpProblem(400, "validation", "Invalid Request", "The first PATCH creates the configuration and must include webhookUrl.", {
+          errors: [{ field: "webhookUrl", rule: "required", message: "is required when the configuration is created" }],
+        });
+      }
+      throw error;
+    }
+  },
+
+  "POST /webhooks/secret/regenerate": async (request) => {
+    const webhookSecret = await store.regenerateSecret(request.tenantId);
+    return { status: 200, body: { webhookSecret }, headers: { "cache-control": "no-store" } };
+  },
+});

@@ -1,0 +1,107 @@
+import { ENV } from "../contract/resources.ts";
+import { requestSchemas, SUBSCRIPTION_ID_MAX } from "../contract/schemas.ts";
+import { checkEndpointUrl } from "../domain/endpoint-url.ts";
+import {
+  DuplicateSubscriptionError,
+  SubscriptionLimitError,
+  SubscriptionNotFoundError,
+  subscriptionView,
+  type SubscriptionDraft,
+} from "../domain/subscriptions.ts";
+import { readJsonBody, validate } from "../shared/body.ts";
+import { dynamo } from "../shared/dynamo.ts";
+import { requiredEnv } from "../shared/env.ts";
+import { httpRoutes, type HttpRequest } from "../shared/http.ts";
+import { addressPolicy } from "../shared/policy.ts";
+import { HttpProblem } from "../shared/problem.ts";
+import { SubscriptionStore } from "../store/subscriptions.ts";
+import { WebhookConfigStore } from "../store/webhook-config.ts";
+
+const tableName = requiredEnv(ENV.tableName);
+const store = new SubscriptionStore(dynamo, tableName);
+const secrets = new WebhookConfigStore(dynamo, tableName);
+const limit = Number(requiredEnv(ENV.maxSubscriptionsPerTenant));
+const schemas = requestSchemas(addressPolicy);
+
+/** `{id}` in the path: a positive integer of at most 10 digits, written plainly. */
+function pathId(request: HttpRequest): number {
+  const raw = request.pathParameters["id"] ?? "";
+  if (!/^[1-9][0-9]{0,9}$/.test(raw) || Number(raw) > SUBSCRIPTION_ID_MAX) {
+    throw new HttpProblem(400, "validation", "Invalid Request", "The subscription id in the path must be a positive integer of at most 10 digits.", {
+      errors: [{ field: "id (path)", rule: "subscriptionId", message: "must be a positive integer of at most 10 digits", received: JSON.stringify(raw.slice(0, 40)) }],
+    });
+  }
+  return Number(raw);
+}
+
+function draftOf(body: { evento: SubscriptionDraft["evento"]; endpoint: string }): SubscriptionDraft {
+  const check = checkEndpointUrl(body.endpoint, addressPolicy);
+  // The schema already ran the same check; this only recovers the normalized form.
+  if (!check.ok) throw new Error("endpoint passed validation but fails its check");
+  return { evento: body.evento, endpoint: body.endpoint, endpointKey: check.normalized };
+}
+
+function idMismatch(pathValue: number, bodyValue: number): HttpProblem {
+  return new HttpProblem(400, "id-mismatch", "Invalid Request", `The body's id ${bodyValue} is not the path's id ${pathValue}.`, {
+    errors: [{ field: "id", rule: "matchesPath", message: `must equal the id in the path (${pathValue})`, received: String(bodyValue) }],
+  });
+}
+
+/** Domain refusals, as the API answers them. */
+async function answering<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof DuplicateSubscriptionError) {
+      throw new HttpProblem(409, "duplicate-subscription", "Conflict", `Subscription ${error.existingId} already delivers this event to this endpoint.`, {
+        existingId: error.existingId,
+      });
+    }
+    if (error instanceof SubscriptionLimitError) {
+      throw new HttpProblem(409, "subscription-limit", "Conflict", `A tenant may have at most ${error.limit} subscriptions; delete one first.`, {
+        limit: error.limit,
+      });
+    }
+    if (error instanceof SubscriptionNotFoundError) {
+      throw new HttpProblem(404, "not-found", "Not Found", `There is no subscription ${error.id}.`);
+    }
+    throw error;
+  }
+}
+
+export const handler = httpRoutes("subscriptions", {
+  "POST /portal/api/ext/webhook": async (request) => {
+    const body = validate(schemas.subscriptionCreate, readJsonBody(request, { required: true }));
+    const created = await answering(async () => {
+      const subscription = await store.create(request.tenantId, draftOf(body), limit);
+      // Deliveries of this subscription are signed with the tenant's secret: make sure there is one.
+      await secrets.ensureSecret(request.tenantId);
+      return subscription;
+    });
+    return { status: 201, body: subscriptionView(created), headers: { location: `/portal/api/ext/webhook/${created.id}` } };
+  },
+
+  "GET /portal/api/ext/webhook": async (request) => {
+    const subscriptions = await store.list(request.tenantId);
+    return { status: 200, body: subscriptions.map(subscriptionView) };
+  },
+
+  "PUT /portal/api/ext/webhook/{id}": async (request) => {
+    const id = pathId(request);
+    const body = validate(schemas.subscriptionChange, readJsonBody(request, { required: true }));
+    if (body.id !== id) throw idMismatch(id, body.id);
+    const changed = await answering(() => store.change(request.tenantId, id, draftOf(body)));
+    return { status: 200, body: subscriptionView(changed) };
+  },
+
+  "DELETE /portal/api/ext/webhook/{id}": async (request) => {
+    const id = pathId(request);
+    const raw = readJsonBody(request, { required: false });
+    if (raw !== undefined) {
+      const body = validate(schemas.subscriptionDelete, raw);
+      if (body.id !== id) throw idMismatch(id, body.id);
+    }
+    await answering(() => store.delete(request.tenantId, id));
+    return { status: 204 };
+  },
+});

@@ -1,0 +1,92 @@
+import type { z } from "zod";
+import { describeReceived, HttpProblem, type FieldViolation } from "./problem.ts";
+import type { HttpRequest } from "./http.ts";
+
+/** Bodies of this API are small JSON documents; anything larger is refused before parsing. */
+export const MAX_BODY_BYTES = 16 * 1024;
+const MAX_VIOLATIONS = 20;
+
+/**
+ * Reads a JSON body: `application/json` (UTF-8) only, at most MAX_BODY_BYTES, well-formed.
+ * Returns undefined for an absent optional body.
+ */
+export function readJsonBody(request: HttpRequest, options: { required: boolean }): unknown {
+  if (request.body === undefined || request.body === "") {
+    if (!options.required) return undefined;
+    throw new HttpProblem(400, "body-required", "Body Required", "This request needs a JSON body.");
+  }
+  const contentType = request.headers["content-type"];
+  const [mediaType = "", ...parameters] = (contentType ?? "").split(";").map((part) => part.trim().toLowerCase());
+  const charset = parameters.find((p) => p.startsWith("charset="))?.slice("charset=".length).replace(/"/g, "");
+  if (!(mediaType === "application/json" || /^application\/[a-z0-9.+-]+\+json$/.test(mediaType))) {
+    throw new HttpProblem(
+      415,
+      "unsupported-media-type",
+      "Unsupported Media Type",
+      `Send the body as application/json (received ${contentType === undefined ? "no Content-Type" : JSON.stringify(contentType)}).`,
+    );
+  }
+  if (charset !== undefined && charset !== "utf-8") {
+    throw new HttpProblem(415, "unsupported-media-type", "Unsupported Media Type", `JSON bodies must be UTF-8, not ${charset}.`);
+  }
+  const size = Buffer.byteLength(request.body, "utf8");
+  if (size > MAX_BODY_BYTES) {
+    throw new HttpProblem(
+      413,
+      "body-too-large",
+      "Content Too Large",
+      `The body has ${size} bytes; this API accepts at most ${MAX_BODY_BYTES}.`,
+    );
+  }
+  try {
+    return JSON.parse(request.body) as unknown;
+  } catch (error) {
+    throw new HttpProblem(400, "malformed-json", "Malformed JSON", `The body is not valid JSON: ${(error as Error).message}.`);
+  }
+}
+
+/** Validates against a schema; every violation is reported, field by field. */
+export function validate<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
+  const result = schema.safeParse(value, { reportInput: true });
+  if (result.success) return result.data;
+  const errors = violationsOf(result.error.issues);
+  throw new HttpProblem(
+    400,
+    "validation",
+    "Invalid Request",
+    `The request breaks ${errors.length === 1 ? "a rule" : `${errors.length} rules`}: ${errors
+      .slice(0, 3)
+      .map((e) => `${e.field} ${e.message}`)
+      .join("; ")}.`,
+    { errors },
+  );
+}
+
+/** Turns schema issues into the API's field-level violations (bounded in number and size). */
+export function violationsOf(issues: readonly z.core.$ZodIssue[]): FieldViolation[] {
+  const violations: FieldViolation[] = [];
+  for (const issue of issues) {
+    const path = issue.path.map(String);
+    if (issue.code === "unrecognized_keys") {
+      for (const key of issue.keys) {
+        violations.push({ field: [...path, key].join("/"), rule: "unknownField", message: "is not a field of this request" });
+      }
+      continue;
+    }
+    const input = (issue as { input?: unknown }).input;
+    // An absent field reaches the schema as undefined, whatever rule then trips over it.
+    const missing = input === undefined && issue.code !== "custom";
+    const rule = missing
+      ? "required"
+      : issue.code === "custom"
+        ? String((issue.params as { rule?: string } | undefined)?.rule ?? "custom")
+        : issue.code;
+    violations.push({
+      field: path.length > 0 ? path.join("/") : "(body)",
+      rule,
+      message: missing ? "is required" : issue.message,
+      ...(missing ? {} : { received: describeReceived(input) }),
+    });
+  }
+  return violations.slice(0, MAX_VIOLATIONS);
+}

@@ -1,0 +1,269 @@
+import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
+import {
+  DeleteCommand,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+} from "@aws-sdk/lib-dynamodb";
+import { TABLE_KEYS } from "../contract/resources.ts";
+import type { EventType } from "../domain/catalogue.ts";
+import {
+  DuplicateSubscriptionError,
+  SubscriptionLimitError,
+  SubscriptionNotFoundError,
+  type Subscription,
+  type SubscriptionDraft,
+} from "../domain/subscriptions.ts";
+import { keys } from "./keys.ts";
+
+/**
+ * A guard younger than this may belong to a create or change still in flight (its
+ * subscription not yet written); older guards whose subscription does not match are
+ * leftovers of an interrupted request and may be taken over.
+ */
+const GUARD_SETTLE_MS = 30_000;
+
+interface Guard {
+  readonly subscriptionId: number;
+  readonly createdAt: string;
+}
+
+/**
+ * Subscriptions with (event type, endpoint) unique per tenant and ids that are never
+ * reused. There are no transactions (DynamoDB Local's npm stand-in has none, and they cost
+ * double): uniqueness rests on a guard item written with a condition before the
+ * subscription, every step is idempotent, and a crash between steps leaves at worst a
+ * guard that a later request recognises as stale.
+ */
+export class SubscriptionStore {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async create(tenantId: string, draft: SubscriptionDraft, limit: number, now = new Date()): Promise<Subscription> {
+    if ((await this.count(tenantId)) >= limit) throw new SubscriptionLimitError(limit);
+    const guardKey = keys.subscriptionGuard(tenantId, draft.evento, draft.endpointKey);
+    const stale = await this.staleGuardOrThrow(tenantId, guardKey, draft, undefined, now);
+    const id = await this.nextId();
+    await this.claimGuard(guardKey, id, stale, now);
+    const subscription: Subscription = {
+      id,
+      tenantId,
+      ...draft,
+      createdAt: now.toISOString(),
+      updatedAt: now.toISOString(),
+    };
+    await this.client.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { ...keys.subscription(tenantId, id), ...keys.subscriptionByEvent(tenantId, draft.evento, id), ...subscription },
+        ConditionExpression: "attribute_not_exists(pk)",
+      }),
+    );
+    return subscription;
+  }
+
+  async get(tenantId: string, id: number): Promise<Subscription | undefined> {
+    const { Item } = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: keys.subscription(tenantId, id), ConsistentRead: true }),
+    );
+    return Item ? toSubscription(Item) : undefined;
+  }
+
+  async list(tenantId: string): Promise<Subscription[]> {
+    return this.queryAll({
+      KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
+      ExpressionAttributeValues: { ":pk": keys.tenantPartition(tenantId), ":prefix": keys.subscriptionPrefix },
+      ConsistentRead: true,
+    });
+  }
+
+  /** The tenant's subscriptions to one event type (the fan-out's read). */
+  async listForEvent(tenantId: string, eventType: EventType): Promise<Subscription[]> {
+    return this.queryAll({
+      IndexName: TABLE_KEYS.gsi1.indexName,
+      KeyConditionExpression: "gsi1pk = :pk",
+      ExpressionAttributeValues: { ":pk": keys.subscriptionsForEvent(tenantId, eventType) },
+    });
+  }
+
+  async change(tenantId: string, id: number, draft: SubscriptionDraft, now = new Date()): Promise<Subscription> {
+    const current = await this.get(tenantId, id);
+    if (!current) throw new SubscriptionNotFoundError(id);
+    const keyChanged = current.evento !== draft.evento || current.endpointKey !== draft.endpointKey;
+    const newGuard = keys.subscriptionGuard(tenantId, draft.evento, draft.endpointKey);
+    if (keyChanged) {
+      const stale = await this.staleGuardOrThrow(tenantId, newGuard, draft, id, now);
+      await this.claimGuard(newGuard, id, stale, now);
+    }
+    let updated: Record<string, unknown> | undefined;
+    try {
+      ({ Attributes: updated } = await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.subscription(tenantId, id),
+          UpdateExpression: "SET evento = :evento, endpoint = :endpoint, endpointKey = :key, gsi1pk = :gsi1pk, updatedAt = :now",
+          ConditionExpression: "attribute_exists(pk)",
+          ExpressionAttributeValues: {
+            ":evento": draft.evento,
+            ":endpoint": draft.endpoint,
+            ":key": draft.endpointKey,
+            ":gsi1pk": keys.subscriptionsForEvent(tenantId, draft.evento),
+            ":now": now.toISOString(),
+          },
+          ReturnValues: "ALL_NEW",
+        }),
+      ));
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      // Deleted meanwhile: release the guard this change claimed.
+      if (keyChanged) await this.releaseGuard(newGuard, id);
+      throw new SubscriptionNotFoundError(id);
+    }
+    if (keyChanged) await this.releaseGuard(keys.subscriptionGuard(tenantId, current.evento, current.endpointKey), id);
+    return toSubscription(updated ?? {});
+  }
+
+  async delete(tenantId: string, id: number): Promise<void> {
+    let old: Record<string, unknown> | undefined;
+    try {
+      ({ Attributes: old } = await this.client.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: keys.subscription(tenantId, id),
+          ConditionExpression: "attribute_exists(pk)",
+          ReturnValues: "ALL_OLD",
+        }),
+      ));
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) throw new SubscriptionNotFoundError(id);
+      throw error;
+    }
+    const removed = toSubscription(old ?? {});
+    await this.releaseGuard(keys.subscriptionGuard(tenantId, removed.evento, removed.endpointKey), id);
+  }
+
+  private async count(tenantId: string): Promise<number> {
+    let total = 0;
+    let cursor: Record<string, unknown> | undefined;
+    do {
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
+          ExpressionAttributeValues: { ":pk": keys.tenantPartition(tenantId), ":prefix": keys.subscriptionPrefix },
+          Select: "COUNT",
+          ExclusiveStartKey: cursor,
+        }),
+      );
+      total += page.Count ?? 0;
+      cursor = page.LastEvaluatedKey;
+    } while (cursor);
+    return total;
+  }
+
+  /** Ids come from one atomic counter: unique across tenants and never handed out twice. */
+  private async nextId(): Promise<number> {
+    const { Attributes } = await this.client.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: keys.subscriptionIdCounter(),
+        UpdateExpression: "ADD #value :one",
+        ExpressionAttributeNames: { "#value": "value" },
+        ExpressionAttributeValues: { ":one": 1 },
+        ReturnValues: "UPDATED_NEW",
+      }),
+    );
+    return Number(Attributes?.["value"]);
+  }
+
+  /**
+   * Reads the guard of (type, endpoint). Throws DuplicateSubscriptionError when it belongs
+   * to a live subscription other than `self` (or to a request still in flight); returns
+   * the id of a stale guard the caller may take over, or undefined when there is none.
+   */
+  private async staleGuardOrThrow(
+    tenantId: string,
+    guardKey: Record<string, string>,
+    draft: SubscriptionDraft,
+    self: number | undefined,
+    now: Date,
+  ): Promise<number | undefined> {
+    const { Item } = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: guardKey, ConsistentRead: true }),
+    );
+    if (!Item) return undefined;
+    const guard: Guard = { subscriptionId: Number(Item["subscriptionId"]), createdAt: String(Item["createdAt"]) };
+    if (guard.subscriptionId === self) return guard.subscriptionId;
+    const owner = await this.get(tenantId, guard.subscriptionId);
+    const live = owner?.evento === draft.evento && owner.endpointKey === draft.endpointKey;
+    const settling = now.getTime() - Date.parse(guard.createdAt) < GUARD_SETTLE_MS;
+    if (live || (!owner && settling)) throw new DuplicateSubscriptionError(guard.subscriptionId);
+    return guard.subscriptionId;
+  }
+
+  private async claimGuard(guardKey: Record<string, string>, id: number, stale: number | undefined, now: Date) {
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...guardKey, subscriptionId: id, createdAt: now.toISOString() },
+          ConditionExpression:
+            stale === undefined ? "attribute_not_exists(pk)" : "attribute_not_exists(pk) OR subscriptionId = :stale",
+          ...(stale === undefined ? {} : { ExpressionAttributeValues: { ":stale": stale } }),
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      // Another request claimed it between our read and our write.
+      const { Item } = await this.client.send(
+        new GetCommand({ TableName: this.tableName, Key: guardKey, ConsistentRead: true }),
+      );
+      throw new DuplicateSubscriptionError(Number(Item?.["subscriptionId"]));
+    }
+  }
+
+  private async releaseGuard(guardKey: Record<string, string>, id: number): Promise<void> {
+    try {
+      await this.client.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: guardKey,
+          ConditionExpression: "subscriptionId = :id",
+          ExpressionAttributeValues: { ":id": id },
+        }),
+      );
+    } catch (error) {
+      // Already released, or taken over by another subscription: nothing of ours to remove.
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+
+  private async queryAll(query: Omit<ConstructorParameters<typeof QueryCommand>[0], "TableName">) {
+    const found: Subscription[] = [];
+    let cursor: Record<string, unknown> | undefined;
+    do {
+      const page = await this.client.send(
+        new QueryCommand({ ...query, TableName: this.tableName, ExclusiveStartKey: cursor }),
+      );
+      for (const item of page.Items ?? []) found.push(toSubscription(item));
+      cursor = page.LastEvaluatedKey;
+    } while (cursor);
+    return found;
+  }
+}
+
+function toSubscription(item: Record<string, unknown>): Subscription {
+  return {
+    id: Number(item["id"]),
+    tenantId: String(item["tenantId"]),
+    evento: item["evento"] as EventType,
+    endpoint: String(item["endpoint"]),
+    endpointKey: String(item["endpointKey"]),
+    createdAt: String(item["createdAt"]),
+    updatedAt: String(item["updatedAt"]),
+  };
+}

@@ -1,0 +1,61 @@
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { OUTPUTS } from "../../lambdas/contract/resources.ts";
+import { TenantStore } from "../../lambdas/store/tenants.ts";
+import { startProductRuntime, type ProductRuntime, type ProductRuntimeOptions } from "../../lib/local/product.ts";
+
+/** The product on the local runtime, in memory, with helpers to make tenants and call the API. */
+export interface TestProduct {
+  readonly product: ProductRuntime;
+  readonly tenants: TenantStore;
+  /** A fresh tenant and a client that calls the API with its token. */
+  newTenant(name?: string): Promise<{ tenantId: string; token: string; call: ApiCall }>;
+  stop(): Promise<void>;
+}
+
+export type ApiCall = (method: string, path: string, body?: unknown, headers?: Record<string, string>) => Promise<Response>;
+
+export async function startTestProduct(options: Partial<ProductRuntimeOptions> = {}): Promise<TestProduct> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), "fw-test-"));
+  const product = await startProductRuntime({ dataDir, inMemory: true, ...options });
+  const tenants = new TenantStore(
+    DynamoDBDocumentClient.from(product.runtime.dynamodb),
+    String(product.outputs[OUTPUTS.tableName]),
+  );
+  const caller =
+    (token: string): ApiCall =>
+    (method, route, body, headers = {}) =>
+      fetch(`${product.apiUrl}${route}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${token}`,
+          ...(body === undefined ? {} : { "content-type": "application/json" }),
+          ...headers,
+        },
+        ...(body === undefined ? {} : { body: typeof body === "string" ? body : JSON.stringify(body) }),
+      });
+  return {
+    product,
+    tenants,
+    async newTenant(name = "tenant") {
+      const { tenant, token } = await tenants.create(name);
+      return { tenantId: tenant.tenantId, token, call: caller(token) };
+    },
+    async stop() {
+      await product.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Reads a problem+json answer, checking status and media type. */
+export async function problemOf(response: Response, status: number): Promise<Record<string, unknown>> {
+  const text = await response.text();
+  if (response.status !== status) throw new Error(`expected ${status}, got ${response.status}: ${text}`);
+  if (response.headers.get("content-type") !== "application/problem+json") {
+    throw new Error(`expected application/problem+json, got ${response.headers.get("content-type")}: ${text}`);
+  }
+  return JSON.parse(text) as Record<string, unknown>;
+}
