@@ -117,11 +117,30 @@ describe("the stack", () => {
     expect(routes.map((route) => route.Properties.RouteKey).sort()).toEqual(
       ROUTES.map((route) => `${route.method} ${route.path}`).sort(),
     );
-    for (const route of routes) expect(route.Properties.AuthorizationType).toBe("CUSTOM");
+    for (const route of routes) {
+      const isPublic = route.Properties.RouteKey === "GET /openapi.json";
+      expect(route.Properties.AuthorizationType).toBe(isPublic ? "NONE" : "CUSTOM");
+    }
     template.hasResourceProperties("AWS::ApiGatewayV2::Stage", {
       StageName: "$default",
       AccessLogSettings: Match.objectLike({ DestinationArn: Match.anyValue() }),
     });
+  });
+
+  it("gives the route families item-level table actions and no wildcard", () => {
+    const policies = Object.entries(template.findResources("AWS::IAM::Policy"));
+    const actionsOf = (prefix: string) =>
+      policies
+        .filter(([id]) => id.startsWith(prefix))
+        .flatMap(([, policy]) => policy.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[]);
+    const subscriptions = actionsOf("subscriptionsRoutes");
+    expect(subscriptions.flatMap((s) => s.Action)).toEqual(
+      expect.arrayContaining(["dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:Query"]),
+    );
+    expect(actionsOf("referenceRoutes").flatMap((s) => s.Action)).toEqual(["logs:CreateLogStream", "logs:PutLogEvents"]);
+    for (const [, policy] of policies) {
+      expect(JSON.stringify(policy.Properties.PolicyDocument)).not.toMatch(/"\*"|:\*"|index\/\*/);
+    }
   });
 
   it("outputs the API URL and the events queue URL", () => {
