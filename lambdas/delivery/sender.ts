@@ -88,7 +88,7 @@ function target(url: string, policy: AddressPolicy): URL | string {
   }
   if (parsed.protocol !== "https:") return `only https URLs are delivered to, not ${parsed.protocol.replace(":", "")}`;
   const host = parsed.hostname.replace(/^\[|\]$/g, "");
-  const refusal = undefined;
+  const refusal = isIP(host) === 0 ? undefined : refusalReason(host, policy);
   return refusal ?? parsed;
 }
 
@@ -148,7 +148,7 @@ export function describeStatus(statusCode: number, location: string | undefined,
   return `HTTP ${statusCode} ${STATUS_CODES[statusCode] ?? ""}`.trimEnd();
 }
 
-const isReset = (error: { code?: unknown }) => error.code === "ECONNRESET" || error.code === "EPIPE";
+const isReset = (error: NodeJS.ErrnoException) => error.code === "ECONNRESET" || error.code === "EPIPE";
 
 export function createWebhookSender(options: SenderOptions): WebhookSender {
   const policy: AddressPolicy = { allowLoopback: options.allowLoopback };
@@ -191,13 +191,14 @@ export function createWebhookSender(options: SenderOptions): WebhookSender {
       }, request.timeoutMs);
 
       const read = (response: IncomingMessage) => {
-        statusCode = response.statusCode ?? 0;
+        const status = response.statusCode ?? 0;
+        statusCode = status;
         const retryAfterSeconds = parseRetryAfter(response.headers["retry-after"], new Date());
         const complete = () => {
-          const ok = statusCode !== undefined && statusCode >= 200 && statusCode < 300;
+          const ok = status >= 200 && status < 300;
           settle({
             ok,
-            ...(ok ? {} : { failure: describeStatus(statusCode ?? 0, response.headers.location, url) }),
+            ...(ok ? {} : { failure: describeStatus(status, response.headers.location, url) }),
             ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }),
           });
         };

@@ -16,7 +16,8 @@ export function newSigningSecret(): string {
 
 /** How the API shows a secret after the answer that created it: `whsec_ab...xy`. */
 export function maskSigningSecret(secret: string): string {
-  const encoded = secret.slice(SECRET_PREFIX.length);
+  // Padding is the same for every secret: the last two characters shown are data.
+  const encoded = secret.slice(SECRET_PREFIX.length).replace(/=+$/, "");
   return `${SECRET_PREFIX}${encoded.slice(0, 2)}...${encoded.slice(-2)}`;
 }
 

@@ -6,7 +6,7 @@ import { createServer as createTcpServer, type AddressInfo, type Socket } from "
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { generate } from "selfsigned";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import {
   createWebhookSender,
   describeFailure,
@@ -246,14 +246,21 @@ describe("webhook sender", () => {
   });
 
   it("does not wait for an endless answer", async () => {
+    let flooding = false;
     const { url } = await receiver((_request, response) => {
       response.writeHead(200);
+      flooding = true;
       const flood = setInterval(() => response.write("y".repeat(1024)), 5);
-      response.on("close", () => clearInterval(flood));
+      response.on("close", () => {
+        clearInterval(flood);
+        flooding = false;
+      });
     });
     const result = await sender().send(post(url, 10_000));
     expect(result).toMatchObject({ ok: true, statusCode: 200, body: "y".repeat(4096) });
     expect(result.durationMs).toBeLessThan(5000);
+    // The sender hung up rather than keep draining the answer.
+    await vi.waitFor(() => expect(flooding).toBe(false), { timeout: 2000 });
   });
 
   describe("without loopback allowed", () => {
