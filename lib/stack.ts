@@ -10,6 +10,7 @@ import { PipelineQueues } from "./constructs/queues.ts";
 import { WebhookFunction } from "./constructs/webhook-function.ts";
 import type { IFunction } from "aws-cdk-lib/aws-lambda";
 import { PolicyStatement } from "aws-cdk-lib/aws-iam";
+import { SqsEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
 
 export interface FiscalWebhooksStackProps extends StackProps {
   /** Seconds before each delivery attempt; its length is the attempt budget. */
@@ -17,6 +18,9 @@ export interface FiscalWebhooksStackProps extends StackProps {
   /** Portal subscriptions a tenant may hold (default 100). */
   readonly maxSubscriptionsPerTenant?: number;
 }
+
+/** How long a receiver has to answer a delivery. */
+const DELIVERY_TIMEOUT_MS = 10_000;
 
 /** What each HTTP route family may touch besides its logs. */
 type FamilyGrants = (fn: IFunction) => void;
@@ -58,9 +62,12 @@ export class FiscalWebhooksStack extends Stack {
       subscriptions: (fn) =>
         tableAccess(fn, ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Query"]),
       config: (fn) => tableAccess(fn, ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]),
+      audit: (fn) => tableAccess(fn, ["dynamodb:Query"]),
     };
+    const deliveryTimeout = { [ENV.deliveryTimeoutMs]: String(DELIVERY_TIMEOUT_MS) };
     const familyEnvironment: Partial<Record<RouteFamily, Record<string, string>>> = {
       subscriptions: { [ENV.maxSubscriptionsPerTenant]: String(maxSubscriptions) },
+      config: deliveryTimeout,
     };
     const families = {} as Record<RouteFamily, IFunction>;
     for (const family of ROUTE_FAMILIES) {
@@ -74,6 +81,39 @@ export class FiscalWebhooksStack extends Stack {
     }
 
     const { api } = new PublicApi(this, "Api", { authorizer, families });
+
+    // The pipeline: events → dispatch (fan-out) → deliveries → deliver (sign, POST, retry) → DLQ.
+    const dispatch = new WebhookFunction(this, "Dispatch", {
+      entry: "workers/dispatch.ts",
+      description: "Fans fiscal events out to one delivery per endpoint",
+      timeout: Duration.seconds(30),
+      environment: {
+        [ENV.tableName]: table.tableName,
+        [ENV.deliveriesQueueUrl]: queues.deliveries.queueUrl,
+        [ENV.eventsDeadLetterQueueUrl]: queues.eventsDeadLetter.queueUrl,
+      },
+    }).function;
+    tableAccess(dispatch, ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:Query"], true);
+    queues.deliveries.grantSendMessages(dispatch);
+    queues.eventsDeadLetter.grantSendMessages(dispatch);
+    dispatch.addEventSource(new SqsEventSource(queues.events, { batchSize: 10, reportBatchItemFailures: true }));
+
+    const deliver = new WebhookFunction(this, "Deliver", {
+      entry: "workers/deliver.ts",
+      description: "Signs and POSTs deliveries, schedules retries",
+      timeout: Duration.seconds(30),
+      memorySize: 512,
+      environment: {
+        [ENV.tableName]: table.tableName,
+        [ENV.deliveriesQueueUrl]: queues.deliveries.queueUrl,
+        [ENV.deliveriesDeadLetterQueueUrl]: queues.deliveriesDeadLetter.queueUrl,
+        [ENV.retrySchedule]: retrySchedule.join(","),
+        ...deliveryTimeout,
+      },
+    }).function;
+    tableAccess(deliver, ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:BatchWriteItem"]);
+    queues.deliveriesDeadLetter.grantSendMessages(deliver);
+    deliver.addEventSource(new SqsEventSource(queues.deliveries, { batchSize: 10, reportBatchItemFailures: true }));
 
     new CfnOutput(this, OUTPUTS.apiUrl, { value: api.apiEndpoint, description: "Base URL of the HTTP API" });
     new CfnOutput(this, OUTPUTS.eventsQueueUrl, {

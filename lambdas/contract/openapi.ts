@@ -2,6 +2,10 @@ import { z } from "zod";
 import { ROUTES, routeKey, type RouteKey } from "./routes.ts";
 import {
   catalogueSchema,
+  deliveryLogViewSchema,
+  failuresBodySchema,
+  failureViewSchema,
+  testWebhookViewSchema,
   problemSchema,
   requestSchemas,
   subscriptionViewSchema,
@@ -11,6 +15,7 @@ import {
 
 interface Operation {
   readonly request?: z.ZodType;
+  readonly query?: readonly string[];
   readonly success: { readonly status: number; readonly description: string; readonly schema?: z.ZodType };
   /** Problem statuses the operation documents besides 401 (and 400 for bodies). */
   readonly problems?: readonly number[];
@@ -57,6 +62,30 @@ const OPERATIONS: Record<RouteKey, Operation> = {
   "POST /webhooks/secret/regenerate": {
     success: { status: 200, description: "The new secret, shown once", schema: webhookSecretViewSchema },
   },
+  "POST /webhooks/test": {
+    success: { status: 200, description: "What the endpoint answered to a signed test event", schema: testWebhookViewSchema },
+    problems: [409],
+  },
+  "GET /webhooks/logs": {
+    query: ["limit", "cursor"],
+    success: {
+      status: 200,
+      description: "Deliveries, newest first; the next page's cursor is in the X-Next-Cursor and Link headers",
+      schema: deliveryLogViewSchema,
+    },
+    problems: [400],
+  },
+  "GET /portal/api/ext/webhook/falhas": {
+    request: failuresBodySchema,
+    query: ["data"],
+    success: { status: 200, description: "Failed attempts of that Brazilian date", schema: failureViewSchema },
+  },
+};
+
+const QUERY_SCHEMAS: Record<string, Record<string, unknown>> = {
+  limit: { type: "integer", minimum: 1, maximum: 100, default: 50 },
+  cursor: { type: "string", description: "The X-Next-Cursor of the previous page" },
+  data: { type: "string", pattern: "^[0-9]{8}$", description: "ddMMyyyy (Brazil); today when absent" },
 };
 
 function jsonSchema(schema: z.ZodType): Record<string, unknown> {
@@ -73,7 +102,7 @@ const PROBLEM_DESCRIPTIONS: Record<number, string> = {
   400: "Invalid request: malformed JSON or a broken field rule (listed in `errors`)",
   401: "Missing, malformed, unknown or revoked token",
   404: "Not found for this tenant",
-  409: "Conflict: a duplicate subscription or the subscription limit",
+  409: "Conflict: a duplicate subscription, the subscription limit, or no webhook configuration to test",
   413: "Body too large",
   415: "Body not application/json",
 };
@@ -86,26 +115,29 @@ export function openApiDocument(): Record<string, unknown> {
     const isPublic = "public" in route && route.public;
     const problems = new Set<number>([...(isPublic ? [] : [401]), ...(operation.request ? [400] : []), ...(operation.problems ?? [])]);
     if (route.path.includes("{id}")) problems.add(400);
-    const parameters = route.path.includes("{id}")
-      ? [
-          {
-            name: "id",
-            in: "path",
-            required: true,
-            description: "Subscription identifier, Number(10)",
-            schema: { type: "integer", minimum: 1, maximum: 9_999_999_999 },
-          },
-        ]
-      : undefined;
+    const parameters = [
+      ...(route.path.includes("{id}")
+        ? [
+            {
+              name: "id",
+              in: "path",
+              required: true,
+              description: "Subscription identifier, Number(10)",
+              schema: { type: "integer", minimum: 1, maximum: 9_999_999_999 },
+            },
+          ]
+        : []),
+      ...(operation.query ?? []).map((name) => ({ name, in: "query", required: false, schema: QUERY_SCHEMAS[name] ?? { type: "string" } })),
+    ];
     (paths[route.path] ??= {})[route.method.toLowerCase()] = {
       operationId: route.operationId,
       summary: route.summary,
       ...(isPublic ? { security: [] } : {}),
-      ...(parameters ? { parameters } : {}),
+      ...(parameters.length > 0 ? { parameters } : {}),
       ...(operation.request
         ? {
             requestBody: {
-              required: route.method !== "DELETE",
+              required: route.method !== "DELETE" && route.method !== "GET",
               content: { "application/json": { schema: jsonSchema(operation.request) } },
             },
           }

@@ -21,6 +21,8 @@ export const ENV = {
   eventsQueueUrl: "EVENTS_QUEUE_URL",
   deliveriesQueueUrl: "DELIVERIES_QUEUE_URL",
   deliveriesDeadLetterQueueUrl: "DELIVERIES_DLQ_URL",
+  eventsDeadLetterQueueUrl: "EVENTS_DLQ_URL",
+  deliveryTimeoutMs: "DELIVERY_TIMEOUT_MS",
   retrySchedule: "RETRY_SCHEDULE_SECONDS",
   maxSubscriptionsPerTenant: "MAX_SUBSCRIPTIONS_PER_TENANT",
   /** Set only by the local runtime: lets deliveries reach loopback receivers. The stack never sets it. */

@@ -6,7 +6,7 @@
 export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
 
 /** Functions that serve HTTP routes: one per resource family, so each gets only the IAM it needs. */
-export const ROUTE_FAMILIES = ["reference", "subscriptions", "config"] as const;
+export const ROUTE_FAMILIES = ["reference", "subscriptions", "config", "audit"] as const;
 export type RouteFamily = (typeof ROUTE_FAMILIES)[number];
 
 export interface RouteDefinition {
@@ -85,6 +85,27 @@ export const ROUTES = [
     family: "config",
     operationId: "regenerateWebhookSecret",
     summary: "Regenerar o secret HMAC; o anterior é invalidado imediatamente",
+  },
+  {
+    method: "POST",
+    path: "/webhooks/test",
+    family: "config",
+    operationId: "sendTestWebhook",
+    summary: "Envia um evento de teste, assinado, para a webhookUrl configurada",
+  },
+  {
+    method: "GET",
+    path: "/webhooks/logs",
+    family: "audit",
+    operationId: "listDeliveryLogs",
+    summary: "Lista as últimas entregas, mais recentes primeiro, com o status de cada uma",
+  },
+  {
+    method: "GET",
+    path: `${PORTAL}/falhas`,
+    family: "audit",
+    operationId: "searchFailures",
+    summary: "Search failures in attempts to send subscribed events, by date (Portal Único)",
   },
 ] as const satisfies readonly RouteDefinition[];
 

@@ -103,3 +103,46 @@ export const problemSchema = z
       .optional(),
   })
   .meta({ title: "Problem", description: "RFC 9457 problem details (application/problem+json)" });
+
+export const logsQuerySchema = z.strictObject({
+  limit: z
+    .string()
+    .regex(/^[1-9][0-9]{0,2}$/, { error: "must be a whole number from 1 to 100" })
+    .transform(Number)
+    .refine((n) => n <= 100, { error: "must be a whole number from 1 to 100" })
+    .optional(),
+  cursor: z.string().max(600).optional(),
+});
+
+export const deliveryLogViewSchema = z
+  .array(
+    z.object({
+      id: z.string().meta({ description: "Delivery id: the webhook-id header the receiver saw" }),
+      eventType: eventTypeSchema,
+      status: z.enum(["pending", "retrying", "success", "failed"]),
+      attempts: z.number().int(),
+      createdAt: z.string(),
+      deliveredAt: z.string().nullable(),
+    }),
+  )
+  .meta({ title: "DeliveryLogs" });
+
+export const failuresBodySchema = z.strictObject({
+  data: z.union([z.string(), z.number()]).meta({ description: "Record date, ddMMyyyy (a number is left-padded to 8 digits)" }),
+});
+
+export const failureViewSchema = z
+  .array(
+    z.object({
+      id: z.number().int().meta({ description: "Record identifier, Number(10)" }),
+      data: z.string().meta({ description: "Record date, ddMMyyyy (Brazil)" }),
+      descricao: z.string(),
+      evento: eventTypeSchema,
+      conteudo: z.string().meta({ description: "The exact body sent to the endpoint" }),
+    }),
+  )
+  .meta({ title: "Failures" });
+
+export const testWebhookViewSchema = z
+  .object({ success: z.boolean(), statusCode: z.number().int().nullable(), body: z.string() })
+  .meta({ title: "TestWebhookResult" });

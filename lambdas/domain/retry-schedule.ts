@@ -34,3 +34,24 @@ export function validateRetrySchedule(schedule: readonly number[]): void {
     }
   }
 }
+
+/** Longest wait a receiver's Retry-After may impose on one retry. */
+export const MAX_RETRY_AFTER_SECONDS = 3600;
+
+/**
+ * Seconds to wait before the attempt after `attempt` (1-based), or undefined when that was
+ * the last one. A receiver's Retry-After can lengthen the wait (up to an hour), never
+ * shorten it; up to 20 % jitter spreads retries of many deliveries that failed together.
+ */
+export function nextRetryDelay(
+  schedule: readonly number[],
+  attempt: number,
+  retryAfterSeconds: number | undefined,
+  random: () => number = Math.random,
+): number | undefined {
+  if (attempt >= schedule.length) return undefined;
+  const planned = schedule[attempt] ?? 0;
+  const wanted = Math.max(planned, Math.min(retryAfterSeconds ?? 0, MAX_RETRY_AFTER_SECONDS));
+  const jittered = wanted + Math.floor(wanted * 0.2 * random());
+  return Math.min(jittered, MAX_RETRY_DELAY_SECONDS);
+}

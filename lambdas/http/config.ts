@@ -1,6 +1,8 @@
 import { ENV } from "../contract/resources.ts";
 import { requestSchemas } from "../contract/schemas.ts";
-import { maskSigningSecret } from "../domain/signing.ts";
+import { randomUUID } from "node:crypto";
+import { createWebhookSender } from "../delivery/sender.ts";
+import { maskSigningSecret, signDelivery } from "../domain/signing.ts";
 import { WebhookUrlRequiredError } from "../domain/webhook-config.ts";
 import { readJsonBody, validate } from "../shared/body.ts";
 import { dynamo } from "../shared/dynamo.ts";
@@ -12,6 +14,14 @@ import { WebhookConfigStore } from "../store/webhook-config.ts";
 
 const store = new WebhookConfigStore(dynamo, requiredEnv(ENV.tableName));
 const schemas = requestSchemas(addressPolicy);
+const timeoutMs = Number(requiredEnv(ENV.deliveryTimeoutMs));
+const sender = createWebhookSender({
+  allowLoopback: addressPolicy.allowLoopback,
+  ...(process.env["NODE_EXTRA_CA_CERTS"] ? { extraCaFile: process.env["NODE_EXTRA_CA_CERTS"] } : {}),
+});
+/** Test events carry a type outside the catalogue, so receivers can tell them apart. */
+const TEST_EVENT_TYPE = "webhook.test";
+const TEST_BODY_MAX = 1024;
 
 export const handler = httpRoutes("config", {
   "GET /webhooks/config": async (request) => {
@@ -54,6 +64,39 @@ export const handler = httpRoutes("config", {
       }
       throw error;
     }
+  },
+
+  "POST /webhooks/test": async (request) => {
+    const found = await store.get(request.tenantId);
+    if (!found?.secret) {
+      throw new HttpProblem(409, "config-missing", "Conflict", "There is no webhookUrl to test yet; set it with PATCH /webhooks/config.");
+    }
+    const now = new Date();
+    const webhookId = randomUUID();
+    const body = JSON.stringify({
+      id: `test_${webhookId}`,
+      type: TEST_EVENT_TYPE,
+      createdAt: now.toISOString(),
+      data: { message: "Evento de teste do Fiscal Webhooks" },
+    });
+    const response = await sender.send({
+      url: found.config.webhookUrl,
+      body,
+      timeoutMs,
+      headers: {
+        ...signDelivery({ secret: found.secret.secret, webhookId, timestamp: now, body }),
+        "x-webhook-event": TEST_EVENT_TYPE,
+        "x-webhook-attempt": "1",
+      },
+    });
+    return {
+      status: 200,
+      body: {
+        success: response.ok,
+        statusCode: response.statusCode ?? null,
+        body: response.ok || response.statusCode !== undefined ? response.body.slice(0, TEST_BODY_MAX) : (response.failure ?? ""),
+      },
+    };
   },
 
   "POST /webhooks/secret/regenerate": async (request) => {

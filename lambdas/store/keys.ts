@@ -11,8 +11,12 @@ import { createHash } from "node:crypto";
  *   id counter          pk COUNTER#subscription     sk COUNTER
  *   webhook config      pk TENANT#<tenantId>        sk WEBHOOK_CONFIG
  *   signing secret      pk TENANT#<tenantId>        sk SIGNING_SECRET
+ *   delivery log        pk TENANT#<tenantId>        sk LOG#<createdAt>#<deliveryId>   (TTL)
+ *   failure record      pk TENANT#<tenantId>#FAIL#<ddMMyyyy>   sk <id, 10 digits>     (TTL)
+ *   dispatched event    pk TENANT#<tenantId>        sk EVENT#<producer event id>      (TTL)
  *
- * Subscriptions of a tenant: Query pk, begins_with(sk, "SUB#"). Subscriptions of a tenant
+ * Logs newest first: Query pk, begins_with(sk, "LOG#"), descending. Failures of a Brazilian
+ * date: Query their partition. Subscriptions of a tenant: Query pk, begins_with(sk, "SUB#"). Subscriptions of a tenant
  * for one event type: Query gsi1. The guard item makes (type, endpoint) unique per tenant
  * without transactions (see store/subscriptions.ts).
  */
@@ -49,4 +53,13 @@ export const keys = {
 
   webhookConfig: (tenantId: string) => ({ pk: tenantPk(tenantId), sk: "WEBHOOK_CONFIG" }),
   signingSecret: (tenantId: string) => ({ pk: tenantPk(tenantId), sk: "SIGNING_SECRET" }),
+
+  logPrefix: "LOG#",
+  deliveryLog: (tenantId: string, createdAt: string, deliveryId: string) => ({
+    pk: tenantPk(tenantId),
+    sk: `LOG#${createdAt}#${deliveryId}`,
+  }),
+  failures: (tenantId: string, brazilDate: string) => `${tenantPk(tenantId)}#FAIL#${brazilDate}`,
+  failure: (tenantId: string, brazilDate: string, id: number) => ({ pk: keys.failures(tenantId, brazilDate), sk: paddedId(id) }),
+  dispatchedEvent: (tenantId: string, eventId: string) => ({ pk: tenantPk(tenantId), sk: `EVENT#${eventId}` }),
 };

@@ -16,6 +16,11 @@ export interface ProductRuntimeOptions {
   readonly retrySchedule?: readonly number[];
   /** Portal subscriptions a tenant may hold (the stack's default when absent). */
   readonly maxSubscriptionsPerTenant?: number;
+  /**
+   * PEM file of extra CAs the delivery functions trust (receivers behind a private CA);
+   * defaults to the NODE_EXTRA_CA_CERTS `npm start` itself was given.
+   */
+  readonly extraCaFile?: string;
   readonly functionOutput?: (functionId: string, line: string) => void;
   readonly onError?: (source: string, error: unknown) => void;
 }
@@ -63,13 +68,17 @@ export async function startProductRuntime(options: ProductRuntimeOptions): Promi
     ...(options.retrySchedule ? { retrySchedule: options.retrySchedule.join(",") } : {}),
     ...(options.maxSubscriptionsPerTenant ? { maxSubscriptionsPerTenant: options.maxSubscriptionsPerTenant } : {}),
   });
+  const extraCaFile = options.extraCaFile ?? process.env["NODE_EXTRA_CA_CERTS"];
   const runtime = await startLocalRuntime({
     stack,
     ...(options.host ? { host: options.host } : {}),
     ...(options.ports ? { ports: options.ports } : {}),
     ...(options.inMemory ? {} : { dataDir }),
     // Local receivers live on loopback; the deployed stack never sets this.
-    extraEnvironment: { [ENV.allowLoopbackTargets]: "true" },
+    extraEnvironment: {
+      [ENV.allowLoopbackTargets]: "true",
+      ...(extraCaFile ? { NODE_EXTRA_CA_CERTS: extraCaFile } : {}),
+    },
     ...(options.functionOutput ? { functionOutput: options.functionOutput } : {}),
     ...(options.onError ? { onError: options.onError } : {}),
   });

@@ -1,5 +1,6 @@
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { mkdtempSync, rmSync } from "node:fs";
+import { request as httpRequest } from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { OUTPUTS } from "../../lambdas/contract/resources.ts";
@@ -19,7 +20,14 @@ export type ApiCall = (method: string, path: string, body?: unknown, headers?: R
 
 export async function startTestProduct(options: Partial<ProductRuntimeOptions> = {}): Promise<TestProduct> {
   const dataDir = mkdtempSync(path.join(tmpdir(), "fw-test-"));
-  const product = await startProductRuntime({ dataDir, inMemory: true, ...options });
+  // FW_DEBUG=1 shows the functions' logs and absorbed errors while a test runs.
+  const debug = process.env["FW_DEBUG"]
+    ? {
+        functionOutput: (fn: string, line: string) => console.log(`[${fn}] ${line}`),
+        onError: (source: string, error: unknown) => console.log(`[${source}]`, error),
+      }
+    : {};
+  const product = await startProductRuntime({ dataDir, inMemory: true, ...debug, ...options });
   const tenants = new TenantStore(
     DynamoDBDocumentClient.from(product.runtime.dynamodb),
     String(product.outputs[OUTPUTS.tableName]),
@@ -48,6 +56,24 @@ export async function startTestProduct(options: Partial<ProductRuntimeOptions> =
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** A request fetch cannot make: a GET with a body, as the Portal's falhas search sends it. */
+export async function requestWithBody(url: string, method: string, token: string, body: unknown): Promise<{ status: number; json: unknown }> {
+  const payload = JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const request = httpRequest(
+      url,
+      { method, headers: { authorization: `Bearer ${token}`, "content-type": "application/json", "content-length": Buffer.byteLength(payload) } },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on("data", (chunk: Buffer) => chunks.push(chunk));
+        response.on("end", () => resolve({ status: response.statusCode ?? 0, json: JSON.parse(Buffer.concat(chunks).toString("utf8")) }));
+      },
+    );
+    request.on("error", reject);
+    request.end(payload);
+  });
 }
 
 /** Reads a problem+json answer, checking status and media type. */

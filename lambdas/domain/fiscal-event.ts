@@ -1,0 +1,99 @@
+import { createHash } from "node:crypto";
+import { z } from "zod";
+import { EVENT_TYPES, type EventType } from "./catalogue.ts";
+
+/** Largest event (UTF-8 bytes of the queue message) accepted: its webhook must fit in one SQS message. */
+export const MAX_EVENT_BYTES = 128 * 1024;
+
+/**
+ * What producers send to the events queue. `tenantId`, `type` and `data` are required;
+ * `id` makes re-injection idempotent; `occurredAt` becomes the webhook's createdAt.
+ */
+export const fiscalEventSchema = z.strictObject({
+  tenantId: z.string().regex(/^ten_[0-9a-f]{20}$/, { error: "must be a tenant id (ten_…)" }),
+  type: z.enum(EVENT_TYPES, { error: "must be one of the event catalogue's types" }),
+  id: z.string().min(1).max(200).regex(/^[\x21-\x7e]+$/, { error: "must be printable ASCII without spaces" }).optional(),
+  occurredAt: z.iso.datetime({ offset: true, error: "must be an ISO-8601 date-time" }).optional(),
+  data: z.record(z.string(), z.unknown(), { error: "must be a JSON object" }),
+});
+
+export interface FiscalEvent {
+  readonly tenantId: string;
+  readonly type: EventType;
+  /** The producer's id, or the queue message's id when the producer sent none. */
+  readonly id: string;
+  /** Whether the producer gave the id (and so asked for re-injections to be ignored). */
+  readonly idFromProducer: boolean;
+  readonly createdAt: string;
+  readonly data: Readonly<Record<string, unknown>>;
+}
+
+export type EventParse = { readonly ok: true; readonly event: FiscalEvent } | { readonly ok: false; readonly reason: string };
+
+/** Reads one queue message as a fiscal event, or says exactly why it is not one. */
+export function parseFiscalEvent(body: string, messageId: string, receivedAt: Date): EventParse {
+  const size = Buffer.byteLength(body, "utf8");
+  if (size > MAX_EVENT_BYTES) return { ok: false, reason: `event has ${size} bytes; at most ${MAX_EVENT_BYTES} are accepted` };
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch (error) {
+    return { ok: false, reason: `not JSON: ${(error as Error).message}` };
+  }
+  const parsed = fiscalEventSchema.safeParse(json);
+  if (!parsed.success) {
+    const reason = parsed.error.issues
+      .slice(0, 5)
+      .map((issue) =>
+        issue.code === "unrecognized_keys"
+          ? `unknown field(s) ${issue.keys.join(", ")}`
+          : `${issue.path.join(".") || "event"} ${issue.message}`,
+      )
+      .join("; ");
+    return { ok: false, reason: `breaks the event contract: ${reason}` };
+  }
+  const { tenantId, type, id, occurredAt, data } = parsed.data;
+  return {
+    ok: true,
+    event: {
+      tenantId,
+      type,
+      id: id ?? messageId,
+      idFromProducer: id !== undefined,
+      createdAt: occurredAt ? new Date(occurredAt).toISOString() : receivedAt.toISOString(),
+      data,
+    },
+  };
+}
+
+/**
+ * Delivery ids are UUIDs derived from (tenant, event, endpoint): re-dispatching an event
+ * yields the same ids, so receivers can deduplicate on `webhook-id`. Version 8 marks a
+ * UUID built from a hash other than SHA-1 (RFC 9562).
+ */
+export function deliveryIdFor(tenantId: string, eventId: string, url: string): string {
+  const bytes = createHash("sha256").update(`${tenantId}\n${eventId}\n${url}`).digest().subarray(0, 16);
+  bytes[6] = (bytes[6]! & 0x0f) | 0x80;
+  bytes[8] = (bytes[8]! & 0x3f) | 0x80;
+  const hex = bytes.toString("hex");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/** The exact JSON every endpoint receives for an event (signatures cover these bytes). */
+export function webhookBody(event: FiscalEvent): string {
+  return JSON.stringify({ id: event.id, type: event.type, createdAt: event.createdAt, data: event.data });
+}
+
+/**
+ * Where an event goes: the tenant's Portal subscriptions to its type, plus the account
+ * webhook when it lists the type; each distinct URL once.
+ */
+export function deliveryTargets(
+  type: EventType,
+  subscriptionEndpoints: readonly string[],
+  config: { readonly webhookUrl: string; readonly events: readonly string[] } | undefined,
+): string[] {
+  const urls = [...subscriptionEndpoints];
+  if (config?.events.includes(type)) urls.push(config.webhookUrl);
+  return [...new Set(urls)];
+}

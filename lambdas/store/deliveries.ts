@@ -1,0 +1,200 @@
+import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
+import {
+  BatchGetCommand,
+  BatchWriteCommand,
+  PutCommand,
+  QueryCommand,
+  type DynamoDBDocumentClient,
+} from "@aws-sdk/lib-dynamodb";
+import { brazilDate, brazilMillisOfDay } from "../domain/brazil-date.ts";
+import type { DeliveryLogEntry, FailureRecord } from "../domain/delivery.ts";
+import { keys } from "./keys.ts";
+
+const DAY_SECONDS = 86_400;
+/** How long logs, failure records and dispatched-event markers are kept (TTL). */
+export const RETENTION_DAYS = { logs: 30, failures: 90, dispatchedEvents: 7 } as const;
+
+const expiresAt = (from: Date, days: number) => Math.floor(from.getTime() / 1000) + days * DAY_SECONDS;
+
+/** Writes many items in as few BatchWriteItem calls as possible, retrying what DynamoDB leaves unprocessed. */
+export async function putAll(client: DynamoDBDocumentClient, tableName: string, items: Record<string, unknown>[]) {
+  for (let start = 0; start < items.length; start += 25) {
+    let requests = items.slice(start, start + 25).map((Item) => ({ PutRequest: { Item } }));
+    for (let round = 0; requests.length > 0; round++) {
+      if (round > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 25 * 2 ** round)));
+      const { UnprocessedItems } = await client.send(new BatchWriteCommand({ RequestItems: { [tableName]: requests } }));
+      requests = (UnprocessedItems?.[tableName] ?? []) as typeof requests;
+    }
+  }
+}
+
+export interface LogPage {
+  readonly entries: DeliveryLogEntry[];
+  readonly nextCursor: string | undefined;
+}
+
+/** Delivery logs: one line per delivery, rewritten by each outcome (idempotent, batched). */
+export class DeliveryLogStore {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async recordAll(entries: readonly DeliveryLogEntry[], now = new Date()): Promise<void> {
+    await putAll(
+      this.client,
+      this.tableName,
+      entries.map((entry) => ({
+        ...keys.deliveryLog(entry.tenantId, entry.createdAt, entry.deliveryId),
+        ...entry,
+        expiresAt: expiresAt(now, RETENTION_DAYS.logs),
+      })),
+    );
+  }
+
+  /** Newest first; `cursor` comes from the previous page. */
+  async list(tenantId: string, limit: number, cursor?: string): Promise<LogPage> {
+    const start = cursor === undefined ? undefined : decodeCursor(cursor, tenantId);
+    const page = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
+        ExpressionAttributeValues: { ":pk": keys.tenantPartition(tenantId), ":prefix": keys.logPrefix },
+        ScanIndexForward: false,
+        Limit: limit,
+        ...(start ? { ExclusiveStartKey: start } : {}),
+      }),
+    );
+    const last = page.LastEvaluatedKey;
+    return {
+      entries: (page.Items ?? []).map(toLogEntry),
+      nextCursor: last ? Buffer.from(String(last["sk"]), "utf8").toString("base64url") : undefined,
+    };
+  }
+}
+
+export class InvalidCursorError extends Error {
+  constructor() {
+    super("the cursor is not one this API returned");
+    this.name = "InvalidCursorError";
+  }
+}
+
+/** Cursors carry only the sort key; the partition always comes from the caller's own tenant. */
+function decodeCursor(cursor: string, tenantId: string): Record<string, string> {
+  const sk = /^[A-Za-z0-9_-]{1,400}$/.test(cursor) ? Buffer.from(cursor, "base64url").toString("utf8") : "";
+  if (!sk.startsWith(keys.logPrefix)) throw new InvalidCursorError();
+  return { pk: keys.tenantPartition(tenantId), sk };
+}
+
+function toLogEntry(item: Record<string, unknown>): DeliveryLogEntry {
+  return {
+    deliveryId: String(item["deliveryId"]),
+    tenantId: String(item["tenantId"]),
+    eventId: String(item["eventId"]),
+    eventType: item["eventType"] as DeliveryLogEntry["eventType"],
+    url: String(item["url"]),
+    status: item["status"] as DeliveryLogEntry["status"],
+    attempts: Number(item["attempts"]),
+    createdAt: String(item["createdAt"]),
+    deliveredAt: item["deliveredAt"] === undefined ? undefined : String(item["deliveredAt"]),
+    lastError: item["lastError"] === undefined ? undefined : String(item["lastError"]),
+    lastStatusCode: item["lastStatusCode"] === undefined ? undefined : Number(item["lastStatusCode"]),
+  };
+}
+
+export interface StoredFailure extends FailureRecord {
+  /** Number(10): milliseconds since Brazilian midnight × 100 + a collision counter, so ids sort by time. */
+  readonly id: number;
+  /** ddMMyyyy, Brazilian civil date. */
+  readonly data: string;
+}
+
+/** Failure records, filed per tenant and Brazilian date. */
+export class FailureStore {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async record(failure: FailureRecord): Promise<StoredFailure> {
+    const at = new Date(failure.failedAt);
+    const data = brazilDate(at);
+    const base = brazilMillisOfDay(at) * 100;
+    for (let k = 0; k < 100; k++) {
+      const stored: StoredFailure = { ...failure, id: base + k, data };
+      try {
+        await this.client.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: { ...keys.failure(failure.tenantId, data, stored.id), ...stored, expiresAt: expiresAt(at, RETENTION_DAYS.failures) },
+            ConditionExpression: "attribute_not_exists(pk)",
+          }),
+        );
+        return stored;
+      } catch (error) {
+        // Another failure of this tenant in the same millisecond took the id: take the next.
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      }
+    }
+    throw new Error(`more than 100 failures of tenant ${failure.tenantId} in one millisecond`);
+  }
+
+  async listForDate(tenantId: string, date: string): Promise<StoredFailure[]> {
+    const found: StoredFailure[] = [];
+    let cursor: Record<string, unknown> | undefined;
+    do {
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: "pk = :pk",
+          ExpressionAttributeValues: { ":pk": keys.failures(tenantId, date) },
+          ExclusiveStartKey: cursor,
+        }),
+      );
+      for (const item of page.Items ?? []) found.push(item as unknown as StoredFailure);
+      cursor = page.LastEvaluatedKey;
+    } while (cursor);
+    return found;
+  }
+}
+
+/** Events dispatched under a producer's id: a re-injected id is recognised and skipped. */
+export class DispatchedEventStore {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async alreadyDispatched(events: readonly { tenantId: string; eventId: string }[]): Promise<Set<string>> {
+    const seen = new Set<string>();
+    const unique = [...new Map(events.map((e) => [`${e.tenantId}\n${e.eventId}`, e])).values()];
+    for (let start = 0; start < unique.length; start += 100) {
+      let request: Record<string, unknown>[] = unique
+        .slice(start, start + 100)
+        .map((e) => keys.dispatchedEvent(e.tenantId, e.eventId));
+      while (request.length > 0) {
+        const { Responses, UnprocessedKeys } = await this.client.send(
+          new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: request, ConsistentRead: true } } }),
+        );
+        for (const item of Responses?.[this.tableName] ?? []) seen.add(`${item["tenantId"]}\n${item["eventId"]}`);
+        request = (UnprocessedKeys?.[this.tableName]?.Keys ?? []) as Record<string, unknown>[];
+      }
+    }
+    return seen;
+  }
+
+  async markDispatched(events: readonly { tenantId: string; eventId: string }[], now = new Date()): Promise<void> {
+    await putAll(
+      this.client,
+      this.tableName,
+      events.map((e) => ({
+        ...keys.dispatchedEvent(e.tenantId, e.eventId),
+        tenantId: e.tenantId,
+        eventId: e.eventId,
+        dispatchedAt: now.toISOString(),
+        expiresAt: expiresAt(now, RETENTION_DAYS.dispatchedEvents),
+      })),
+    );
+  }
+}

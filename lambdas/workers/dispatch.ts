@@ -1,0 +1,128 @@
+import type { SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
+import { ENV } from "../contract/resources.ts";
+import type { Delivery } from "../domain/delivery.ts";
+import { deliveryIdFor, deliveryTargets, parseFiscalEvent, webhookBody, type FiscalEvent } from "../domain/fiscal-event.ts";
+import { dynamo } from "../shared/dynamo.ts";
+import { requiredEnv } from "../shared/env.ts";
+import { logger } from "../shared/logger.ts";
+import { sqs } from "../shared/sqs.ts";
+import { DispatchedEventStore } from "../store/deliveries.ts";
+import { sendAll } from "../store/queues.ts";
+import { SubscriptionStore } from "../store/subscriptions.ts";
+import { TenantStore } from "../store/tenants.ts";
+import { WebhookConfigStore } from "../store/webhook-config.ts";
+
+const tableName = requiredEnv(ENV.tableName);
+const deliveriesQueueUrl = requiredEnv(ENV.deliveriesQueueUrl);
+const eventsDeadLetterQueueUrl = requiredEnv(ENV.eventsDeadLetterQueueUrl);
+const tenants = new TenantStore(dynamo, tableName);
+const subscriptions = new SubscriptionStore(dynamo, tableName);
+const configs = new WebhookConfigStore(dynamo, tableName);
+const dispatched = new DispatchedEventStore(dynamo, tableName);
+
+/** An event set aside: it goes to the events dead-letter queue with the reason, never dropped. */
+interface Rejection {
+  readonly record: SQSRecord;
+  readonly reason: string;
+}
+
+/**
+ * Fan-out: each fiscal event becomes one `deliveries` message per target endpoint. Events
+ * that break the contract are set aside with their reason; a failure while dispatching
+ * one event makes SQS retry that event only.
+ */
+export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
+  const failed = new Set<string>();
+  const rejections: Rejection[] = [];
+  const accepted: { record: SQSRecord; event: FiscalEvent }[] = [];
+  for (const record of event.Records) {
+    const parse = parseFiscalEvent(record.body, record.messageId, new Date(Number(record.attributes.SentTimestamp)));
+    if (parse.ok) accepted.push({ record, event: parse.event });
+    else rejections.push({ record, reason: parse.reason });
+  }
+
+  const tenantStatus = new Map<string, Promise<string | undefined>>();
+  const tenantProblem = (tenantId: string) => {
+    let status = tenantStatus.get(tenantId);
+    if (!status) {
+      status = tenants.get(tenantId).then((t) => (t ? (t.status === "active" ? undefined : `tenant ${tenantId} is revoked`) : `unknown tenant ${tenantId}`));
+      tenantStatus.set(tenantId, status);
+    }
+    return status;
+  };
+
+  const seen = await dispatched.alreadyDispatched(
+    accepted.filter((a) => a.event.idFromProducer).map((a) => ({ tenantId: a.event.tenantId, eventId: a.event.id })),
+  );
+  const deliveries: { messageId: string; delivery: Delivery }[] = [];
+  const toMark: { messageId: string; tenantId: string; eventId: string }[] = [];
+  await Promise.all(
+    accepted.map(async ({ record, event: fiscalEvent }) => {
+      try {
+        const problem = await tenantProblem(fiscalEvent.tenantId);
+        if (problem) {
+          rejections.push({ record, reason: problem });
+          return;
+        }
+        if (seen.has(`${fiscalEvent.tenantId}\n${fiscalEvent.id}`)) {
+          logger.info("event already dispatched", { tenantId: fiscalEvent.tenantId, eventId: fiscalEvent.id });
+          return;
+        }
+        for (const delivery of await plan(fiscalEvent)) deliveries.push({ messageId: record.messageId, delivery });
+        if (fiscalEvent.idFromProducer) {
+          toMark.push({ messageId: record.messageId, tenantId: fiscalEvent.tenantId, eventId: fiscalEvent.id });
+        }
+      } catch (error) {
+        logger.error("dispatch failed", { messageId: record.messageId, error: error as Error });
+        failed.add(record.messageId);
+      }
+    }),
+  );
+
+  const refused = await sendAll(
+    sqs,
+    deliveriesQueueUrl,
+    deliveries.map(({ messageId, delivery }) => ({ id: `${messageId}|${delivery.deliveryId}`, body: JSON.stringify(delivery) })),
+  );
+  for (const id of refused) failed.add(id.split("|")[0]!);
+  await dispatched.markDispatched(toMark.filter((m) => !failed.has(m.messageId)));
+
+  const setAside = await sendAll(
+    sqs,
+    eventsDeadLetterQueueUrl,
+    rejections.map(({ record, reason }) => ({
+      id: record.messageId,
+      body: record.body,
+      attributes: { "rejection-reason": reason.slice(0, 1000), "original-message-id": record.messageId },
+    })),
+  );
+  for (const { record, reason } of rejections) {
+    logger.warn("event set aside", { messageId: record.messageId, reason });
+    if (setAside.has(record.messageId)) failed.add(record.messageId);
+  }
+  return { batchItemFailures: [...failed].map((itemIdentifier) => ({ itemIdentifier })) };
+}
+
+async function plan(fiscalEvent: FiscalEvent): Promise<Delivery[]> {
+  const [subscribed, account] = await Promise.all([
+    subscriptions.listForEvent(fiscalEvent.tenantId, fiscalEvent.type),
+    configs.get(fiscalEvent.tenantId),
+  ]);
+  const targets = deliveryTargets(
+    fiscalEvent.type,
+    subscribed.map((s) => s.endpoint),
+    account?.config,
+  );
+  const body = webhookBody(fiscalEvent);
+  const createdAt = new Date().toISOString();
+  return targets.map((url) => ({
+    deliveryId: deliveryIdFor(fiscalEvent.tenantId, fiscalEvent.id, url),
+    tenantId: fiscalEvent.tenantId,
+    eventId: fiscalEvent.id,
+    eventType: fiscalEvent.type,
+    url,
+    body,
+    createdAt,
+    attemptsBefore: 0,
+  }));
+}

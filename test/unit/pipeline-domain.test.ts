@@ -1,0 +1,110 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { brazilDate, brazilMillisOfDay, parseBrazilDate } from "../../lambdas/domain/brazil-date.ts";
+import { deliveryIdFor, deliveryTargets, parseFiscalEvent, webhookBody } from "../../lambdas/domain/fiscal-event.ts";
+import { MAX_RETRY_AFTER_SECONDS, nextRetryDelay } from "../../lambdas/domain/retry-schedule.ts";
+
+const TENANT = "ten_0123456789abcdef0123";
+
+describe("Brazilian dates", () => {
+  it("files an instant under Brazil's civil date, not UTC's, across midnight", () => {
+    // 02:30 UTC on the 18th is still 23:30 of the 17th in São Paulo (UTC-3).
+    expect(brazilDate(new Date("2018-09-18T02:30:00Z"))).toBe("17092018");
+    expect(brazilDate(new Date("2018-09-18T03:00:00Z"))).toBe("18092018");
+    expect(brazilMillisOfDay(new Date("2018-09-18T02:30:00.123Z"))).toBe((23 * 3600 + 30 * 60) * 1000 + 123);
+  });
+
+  it("reads the Portal's date as a string or as a number that lost its leading zero", () => {
+    expect(parseBrazilDate("17092018")).toBe("17092018");
+    expect(parseBrazilDate(17092018)).toBe("17092018");
+    expect(parseBrazilDate(1012024)).toBe("01012024");
+    expect(parseBrazilDate("29022024")).toBe("29022024");
+  });
+
+  it.each([["31022024"], ["29022023"], ["00012024"], ["01132024"], ["1709201"], ["17-09-2018"], [17.5], [null], [-1]])(
+    "refuses %j",
+    (value) => {
+      expect(parseBrazilDate(value)).toBeUndefined();
+    },
+  );
+});
+
+describe("the event contract", () => {
+  const at = new Date("2026-11-24T12:00:00Z");
+  it("accepts a minimal event and names it by the queue message when the producer gives no id", () => {
+    const parse = parseFiscalEvent(JSON.stringify({ tenantId: TENANT, type: "boleto.paid", data: {} }), "msg-1", at);
+    expect(parse).toEqual({
+      ok: true,
+      event: { tenantId: TENANT, type: "boleto.paid", id: "msg-1", idFromProducer: false, createdAt: at.toISOString(), data: {} },
+    });
+  });
+
+  it.each([
+    ["{", /not JSON/],
+    [JSON.stringify({ tenantId: TENANT, type: "boleto.paid" }), /data must be a JSON object/],
+    [JSON.stringify({ tenantId: TENANT, type: "boleto.paid", data: [] }), /data must be a JSON object/],
+    [JSON.stringify({ tenantId: "acme", type: "boleto.paid", data: {} }), /tenantId must be a tenant id/],
+    [JSON.stringify({ tenantId: TENANT, type: "nfe", data: {} }), /type must be one of/],
+    [JSON.stringify({ tenantId: TENANT, type: "boleto.paid", data: {}, occurredAt: "yesterday" }), /occurredAt must be an ISO-8601/],
+    [JSON.stringify({ tenantId: TENANT, type: "boleto.paid", data: {}, extra: 1 }), /unknown field\(s\) extra/],
+  ])("refuses %s with its reason", (body, reason) => {
+    const parse = parseFiscalEvent(body, "m", at);
+    expect(parse.ok).toBe(false);
+    expect(parse.ok ? "" : parse.reason).toMatch(reason);
+  });
+
+  it("gives stable, distinct, UUID-shaped delivery ids per (tenant, event, endpoint)", () => {
+    fc.assert(
+      fc.property(fc.string(), fc.webUrl(), fc.webUrl(), (eventId, a, b) => {
+        const id = deliveryIdFor(TENANT, eventId, a);
+        expect(id).toBe(deliveryIdFor(TENANT, eventId, a));
+        expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+        if (a !== b) expect(deliveryIdFor(TENANT, eventId, b)).not.toBe(id);
+      }),
+    );
+  });
+
+  it("builds the body from id, type, createdAt and data", () => {
+    const parse = parseFiscalEvent(JSON.stringify({ tenantId: TENANT, type: "cte.cce", id: "e1", occurredAt: "2026-01-01T00:00:00-03:00", data: { a: 1 } }), "m", at);
+    if (!parse.ok) throw new Error(parse.reason);
+    expect(webhookBody(parse.event)).toBe('{"id":"e1","type":"cte.cce","createdAt":"2026-01-01T03:00:00.000Z","data":{"a":1}}');
+  });
+
+  it("targets each subscribed URL once, plus the account webhook when it lists the type", () => {
+    expect(deliveryTargets("boleto.paid", ["https://a/", "https://a/", "https://b/"], { webhookUrl: "https://c/", events: ["boleto.paid"] })).toEqual([
+      "https://a/",
+      "https://b/",
+      "https://c/",
+    ]);
+    expect(deliveryTargets("boleto.paid", ["https://a/"], { webhookUrl: "https://a/", events: ["boleto.paid"] })).toEqual(["https://a/"]);
+    expect(deliveryTargets("boleto.paid", [], { webhookUrl: "https://c/", events: ["cte.cce"] })).toEqual([]);
+  });
+});
+
+describe("retry delays", () => {
+  const schedule = [0, 5, 300, 1800];
+  it("follows the schedule after each failed attempt, then stops", () => {
+    const noJitter = () => 0;
+    expect(nextRetryDelay(schedule, 1, undefined, noJitter)).toBe(5);
+    expect(nextRetryDelay(schedule, 2, undefined, noJitter)).toBe(300);
+    expect(nextRetryDelay(schedule, 3, undefined, noJitter)).toBe(1800);
+    expect(nextRetryDelay(schedule, 4, undefined, noJitter)).toBeUndefined();
+  });
+
+  it("lets Retry-After lengthen a wait up to an hour, never shorten it", () => {
+    const noJitter = () => 0;
+    expect(nextRetryDelay(schedule, 1, 120, noJitter)).toBe(120);
+    expect(nextRetryDelay(schedule, 2, 1, noJitter)).toBe(300);
+    expect(nextRetryDelay(schedule, 1, 999_999, noJitter)).toBe(MAX_RETRY_AFTER_SECONDS);
+  });
+
+  it("adds at most 20 % jitter", () => {
+    fc.assert(
+      fc.property(fc.double({ min: 0, max: 0.999_999, noNaN: true }), (r) => {
+        const delay = nextRetryDelay(schedule, 2, undefined, () => r) ?? -1;
+        expect(delay).toBeGreaterThanOrEqual(300);
+        expect(delay).toBeLessThanOrEqual(360);
+      }),
+    );
+  });
+});
