@@ -14,6 +14,7 @@ Options:
   --port <n>                HTTP API port (default 3000)
   --dynamodb-port <n>       DynamoDB emulator port (default 8000)
   --sqs-port <n>            SQS emulator port (default 9324)
+  --inspector-port <n>      HTTPS inspector receiver port (default 4443)
   --retry-schedule <s,...>  seconds before each delivery attempt, e.g. 0,1,2
   --quiet                   do not print the functions' logs
   --help                    this text`;
@@ -25,6 +26,7 @@ const { values } = parseArgs({
     port: { type: "string", default: "3000" },
     "dynamodb-port": { type: "string", default: "8000" },
     "sqs-port": { type: "string", default: "9324" },
+    "inspector-port": { type: "string", default: "4443" },
     "retry-schedule": { type: "string" },
     quiet: { type: "boolean", default: false },
     help: { type: "boolean", default: false },
@@ -55,6 +57,16 @@ try {
       api: port("port", values.port),
       dynamodb: port("dynamodb-port", values["dynamodb-port"]),
       sqs: port("sqs-port", values["sqs-port"]),
+      inspector: port("inspector-port", values["inspector-port"]),
+    },
+    onInspectedWebhook: (webhook) => {
+      const mark = (ok: boolean) => (ok ? "verified" : "NOT verified");
+      console.log(
+        `[inspector] ${webhook.receivedAt} ${webhook.headers["x-webhook-event"] ?? "?"} webhook-id ${webhook.headers["webhook-id"] ?? "?"} ` +
+          `attempt ${webhook.headers["x-webhook-attempt"] ?? "?"} → answered ${webhook.answeredStatus}\n` +
+          `            X-Webhook-Signature ${mark(webhook.hmacSignature)}, Standard Webhooks signature ${mark(webhook.standardWebhooksSignature)}` +
+          `${webhook.tenantId ? ` (tenant ${webhook.tenantId})` : ""}\n            ${webhook.body.slice(0, 500)}`,
+      );
     },
     ...(values["retry-schedule"] ? { retrySchedule: parseRetrySchedule(values["retry-schedule"]) } : {}),
     ...(values.quiet ? {} : { functionOutput: (fn: string, line: string) => console.log(`[${fn}] ${line}`) }),
@@ -70,9 +82,14 @@ Fiscal Webhooks is running locally (${Date.now() - started} ms, ${values["in-mem
   DLQ          ${outputs[OUTPUTS.deliveriesDeadLetterQueueUrl]}
   DynamoDB     ${local.dynamodbEndpoint}
   SQS          ${local.sqsEndpoint}
+  Inspector    ${local.inspectorUrl}   (HTTPS; /status/503 answers 503)
   Outputs      ${product.outputsFile}
 
   curl -H "Authorization: Bearer ${local.token}" ${apiUrl}/webhooks/events
+  curl -H "Authorization: Bearer ${local.token}" -H "Content-Type: application/json" \\
+       -d '{"evento":"invoice.authorized","endpoint":"${local.inspectorUrl}"}' ${apiUrl}/portal/api/ext/webhook
+  npm run emit -- invoice.authorized --data '{"chave":"35240112345678000190550010000000011000000010"}'
+  curl -H "Authorization: Bearer ${local.token}" ${apiUrl}/webhooks/logs
 
 Ctrl-C stops it.`);
   let stopping = false;

@@ -1,10 +1,9 @@
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { parseArgs } from "node:util";
-import { OUTPUTS, STACK_NAME } from "../lambdas/contract/resources.ts";
+import { OUTPUTS } from "../lambdas/contract/resources.ts";
 import { TenantStore } from "../lambdas/store/tenants.ts";
-import { outputsFilePath, readOutputsFile } from "../lib/local/product.ts";
-import { LOCAL_CREDENTIALS } from "../lib/local/runtime.ts";
+import { outputsFilePath } from "../lib/local/product.ts";
+import { connectToStack } from "../lib/stack-connection.ts";
 
 const usage = `Usage: npm run tenant -- <command> [--outputs <file>]
 
@@ -34,15 +33,9 @@ function fail(message: string): never {
   process.exit(2);
 }
 
-const file = await readOutputsFile(values.outputs).catch((error: unknown) =>
-  fail(`Cannot read ${values.outputs} (${(error as Error).message}). Start the local runtime (npm start) or pass --outputs.`),
-);
-const stackOutputs = file[STACK_NAME] as Readonly<Record<string, string>> | undefined;
-const tableName = stackOutputs?.[OUTPUTS.tableName] ?? fail(`${values.outputs} has no ${STACK_NAME}.${OUTPUTS.tableName}`);
-const client = file.local
-  ? new DynamoDBClient({ region: file.local.region, endpoint: file.local.dynamodbEndpoint, credentials: LOCAL_CREDENTIALS })
-  : new DynamoDBClient(stackOutputs?.[OUTPUTS.region] ? { region: stackOutputs[OUTPUTS.region] } : {});
-const tenants = new TenantStore(DynamoDBDocumentClient.from(client), tableName);
+const stack = await connectToStack(values.outputs).catch((error: unknown) => fail((error as Error).message));
+const client = stack.dynamodb();
+const tenants = new TenantStore(DynamoDBDocumentClient.from(client), stack.output(OUTPUTS.tableName));
 
 try {
   switch (command) {

@@ -3,6 +3,8 @@ import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { ENV, OUTPUTS, STACK_NAME } from "../../lambdas/contract/resources.ts";
 import { TenantStore } from "../../lambdas/store/tenants.ts";
+import { createLocalCertificateAuthority } from "./certificates.ts";
+import { localSecrets, startInspector, type InspectedWebhook, type Inspector } from "./inspector.ts";
 import { startLocalRuntime, type LocalRuntime } from "./runtime.ts";
 import { synthesizeProduct } from "./synth.ts";
 
@@ -11,7 +13,7 @@ export interface ProductRuntimeOptions {
   readonly dataDir: string;
   readonly inMemory?: boolean;
   readonly host?: string;
-  readonly ports?: { readonly api?: number; readonly dynamodb?: number; readonly sqs?: number };
+  readonly ports?: { readonly api?: number; readonly dynamodb?: number; readonly sqs?: number; readonly inspector?: number };
   /** Seconds before each delivery attempt, e.g. [0, 1, 2] for demos and tests. */
   readonly retrySchedule?: readonly number[];
   /** Portal subscriptions a tenant may hold (the stack's default when absent). */
@@ -22,6 +24,8 @@ export interface ProductRuntimeOptions {
    */
   readonly extraCaFile?: string;
   readonly functionOutput?: (functionId: string, line: string) => void;
+  /** Each webhook the HTTPS inspector receives, with its signatures checked. */
+  readonly onInspectedWebhook?: (webhook: InspectedWebhook) => void;
   readonly onError?: (source: string, error: unknown) => void;
 }
 
@@ -32,6 +36,8 @@ export interface LocalConnection {
   readonly sqsEndpoint: string;
   readonly tenantId: string;
   readonly token: string;
+  /** The HTTPS inspector receiver: subscribe it to see webhooks arrive, verified. */
+  readonly inspectorUrl: string;
 }
 
 export interface ProductRuntime {
@@ -40,6 +46,7 @@ export interface ProductRuntime {
   readonly outputs: Readonly<Record<string, string>>;
   readonly local: LocalConnection;
   readonly outputsFile: string;
+  readonly inspector: Inspector;
   stop(): Promise<void>;
 }
 
@@ -68,7 +75,14 @@ export async function startProductRuntime(options: ProductRuntimeOptions): Promi
     ...(options.retrySchedule ? { retrySchedule: options.retrySchedule.join(",") } : {}),
     ...(options.maxSubscriptionsPerTenant ? { maxSubscriptionsPerTenant: options.maxSubscriptionsPerTenant } : {}),
   });
-  const extraCaFile = options.extraCaFile ?? process.env["NODE_EXTRA_CA_CERTS"];
+  // The functions trust the inspector's CA plus any CA the user passed (NODE_EXTRA_CA_CERTS).
+  const authority = await createLocalCertificateAuthority();
+  const inspectorCertificate = await authority.issueLoopbackCertificate();
+  const userCaFile = options.extraCaFile ?? process.env["NODE_EXTRA_CA_CERTS"];
+  const extraCaFile = path.join(dataDir, "trusted-ca.pem");
+  const userCas = userCaFile ? await readFile(userCaFile, "utf8") : "";
+  await writeFile(extraCaFile, `${userCas.trimEnd()}
+${authority.caCert}`.trimStart());
   const runtime = await startLocalRuntime({
     stack,
     ...(options.host ? { host: options.host } : {}),
@@ -77,15 +91,27 @@ export async function startProductRuntime(options: ProductRuntimeOptions): Promi
     // Local receivers live on loopback; the deployed stack never sets this.
     extraEnvironment: {
       [ENV.allowLoopbackTargets]: "true",
-      ...(extraCaFile ? { NODE_EXTRA_CA_CERTS: extraCaFile } : {}),
+      NODE_EXTRA_CA_CERTS: extraCaFile,
     },
     ...(options.functionOutput ? { functionOutput: options.functionOutput } : {}),
     ...(options.onError ? { onError: options.onError } : {}),
   });
+  let inspector: Inspector | undefined;
+  const stop = async () => {
+    await inspector?.close();
+    await runtime.stop();
+  };
   try {
     const outputs = runtime.outputs;
     const tableName = required(outputs, OUTPUTS.tableName);
     const apiUrl = required(outputs, OUTPUTS.apiUrl);
+    inspector = await startInspector({
+      host: options.host ?? "127.0.0.1",
+      port: options.ports?.inspector ?? 0,
+      certificate: inspectorCertificate,
+      secrets: localSecrets(runtime.dynamodb, tableName),
+      ...(options.onInspectedWebhook ? { onWebhook: options.onInspectedWebhook } : {}),
+    });
     const outputsFile = outputsFilePath(dataDir);
     const tenants = new TenantStore(DynamoDBDocumentClient.from(runtime.dynamodb), tableName);
     const dev = await devTenant(tenants, outputsFile, !options.inMemory);
@@ -94,12 +120,13 @@ export async function startProductRuntime(options: ProductRuntimeOptions): Promi
       dynamodbEndpoint: runtime.dynamodbEndpoint,
       sqsEndpoint: runtime.sqsEndpoint,
       ...dev,
+      inspectorUrl: inspector.url,
     };
     const file: OutputsFile = { [STACK_NAME]: { ...outputs }, local };
     await writeFile(outputsFile, JSON.stringify(file, null, 2) + "\n", { mode: 0o600 });
-    return { runtime, apiUrl, outputs, local, outputsFile, stop: () => runtime.stop() };
+    return { runtime, apiUrl, outputs, local, outputsFile, inspector, stop };
   } catch (error) {
-    await runtime.stop();
+    await stop();
     throw error;
   }
 }

@@ -73,6 +73,7 @@ describe("outputs.json", () => {
       sqsEndpoint: product.runtime.sqsEndpoint,
       tenantId: product.local.tenantId,
       token: product.local.token,
+      inspectorUrl: expect.stringMatching(/^https:\/\/127\.0\.0\.1:\d+\/webhooks$/),
     });
     expect(statSync(product.outputsFile).mode & 0o077).toBe(0);
   });

@@ -1,0 +1,77 @@
+import { SendMessageCommand } from "@aws-sdk/client-sqs";
+import { readFile } from "node:fs/promises";
+import { parseArgs } from "node:util";
+import { OUTPUTS } from "../lambdas/contract/resources.ts";
+import { fiscalEventSchema, MAX_EVENT_BYTES } from "../lambdas/domain/fiscal-event.ts";
+import { outputsFilePath } from "../lib/local/product.ts";
+import { connectToStack } from "../lib/stack-connection.ts";
+
+const usage = `Usage: npm run emit -- <type> --tenant <tenantId> [--data <json>|@<file>] [--id <eventId>] [--occurred-at <ISO>] [--outputs <file>]
+
+Injects a fiscal event into the stack's events queue, as a producer does.
+  <type>        an event type of GET /webhooks/events, e.g. invoice.authorized
+  --tenant      the tenant the event belongs to (defaults to the local dev tenant)
+  --data        the event's data: a JSON object, or @path to a JSON file (default {})
+  --id          the producer's event id: the same id emitted twice is delivered once
+  --occurred-at when the event happened (ISO-8601); becomes the webhook's createdAt
+  --outputs     outputs file (default .local/outputs.json; or cdk deploy's --outputs-file)`;
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    tenant: { type: "string" },
+    data: { type: "string", default: "{}" },
+    id: { type: "string" },
+    "occurred-at": { type: "string" },
+    outputs: { type: "string", default: outputsFilePath(".local") },
+    help: { type: "boolean", default: false },
+  },
+});
+
+function fail(message: string): never {
+  console.error(message);
+  process.exit(2);
+}
+
+const [type] = positionals;
+if (values.help || !type) {
+  console.log(usage);
+  process.exit(values.help ? 0 : 2);
+}
+
+const stack = await connectToStack(values.outputs).catch((error: unknown) => fail((error as Error).message));
+const localFile = await readFile(values.outputs, "utf8").then((text) => JSON.parse(text) as { local?: { tenantId?: string } });
+const tenantId = values.tenant ?? localFile.local?.tenantId ?? fail("--tenant is required for a deployed stack");
+const dataText = values.data.startsWith("@") ? await readFile(values.data.slice(1), "utf8") : values.data;
+let data: unknown;
+try {
+  data = JSON.parse(dataText);
+} catch (error) {
+  fail(`--data is not JSON: ${(error as Error).message}`);
+}
+
+const event = {
+  tenantId,
+  type,
+  ...(values.id ? { id: values.id } : {}),
+  ...(values["occurred-at"] ? { occurredAt: values["occurred-at"] } : {}),
+  data,
+};
+// Checked here with the dispatcher's own schema, so a mistake is told now rather than set aside later.
+const checked = fiscalEventSchema.safeParse(event);
+if (!checked.success) {
+  fail(`Not a valid event:\n${checked.error.issues.map((i) => `  ${i.path.join(".") || "event"}: ${i.message}`).join("\n")}`);
+}
+const body = JSON.stringify(event);
+if (Buffer.byteLength(body) > MAX_EVENT_BYTES) fail(`The event has ${Buffer.byteLength(body)} bytes; at most ${MAX_EVENT_BYTES} are accepted`);
+
+const sqs = stack.sqs();
+try {
+  const { MessageId } = await sqs.send(new SendMessageCommand({ QueueUrl: stack.output(OUTPUTS.eventsQueueUrl), MessageBody: body }));
+  console.log(`Event ${values.id ?? MessageId} (${type}) sent for tenant ${tenantId}.`);
+} catch (error) {
+  console.error(`emit failed: ${(error as Error).message}`);
+  process.exitCode = 1;
+} finally {
+  sqs.destroy();
+}

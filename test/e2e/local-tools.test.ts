@@ -1,0 +1,75 @@
+import { execFile } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startProductRuntime, type ProductRuntime } from "../../lib/local/product.ts";
+
+const run = promisify(execFile);
+const dataDir = mkdtempSync(path.join(tmpdir(), "fw-tools-"));
+let product: ProductRuntime;
+
+beforeAll(async () => {
+  product = await startProductRuntime({ dataDir, inMemory: true, retrySchedule: [0, 1, 1] });
+});
+afterAll(async () => {
+  await product?.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+const api = (method: string, route: string, body?: unknown) =>
+  fetch(`${product.apiUrl}${route}`, {
+    method,
+    headers: { authorization: `Bearer ${product.local.token}`, "content-type": "application/json" },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+
+const emit = (...args: string[]) =>
+  run(process.execPath, ["--import", "tsx", "bin/emit.ts", ...args, "--outputs", product.outputsFile]);
+
+async function eventually<T>(probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+describe("npm start's tools: the inspector and npm run emit", () => {
+  it("shows a verified delivery in the inspector and success in the logs", async () => {
+    const subscribed = await api("POST", "/portal/api/ext/webhook", { evento: "invoice.authorized", endpoint: product.local.inspectorUrl });
+    expect(subscribed.status).toBe(201);
+    const { stdout } = await emit("invoice.authorized", "--data", '{"chave":"3524"}', "--id", "nfe-1");
+    expect(stdout).toMatch(/Event nfe-1 \(invoice.authorized\) sent/);
+
+    const webhook = await eventually(() => product.inspector.received.find((w) => w.body.includes("nfe-1")));
+    expect(webhook).toMatchObject({ tenantId: product.local.tenantId, hmacSignature: true, standardWebhooksSignature: true, answeredStatus: 200 });
+    const logs = await eventually(async () => {
+      const lines = (await (await api("GET", "/webhooks/logs")).json()) as { id: string; status: string }[];
+      return lines.find((l) => l.id === webhook.headers["webhook-id"] && l.status === "success");
+    });
+    expect(logs).toBeDefined();
+  });
+
+  it("shows the retries against a failing inspector path, each failure in falhas, then the DLQ", async () => {
+    await api("POST", "/portal/api/ext/webhook", { evento: "boleto.paid", endpoint: product.local.inspectorUrl.replace("/webhooks", "/status/503") });
+    await emit("boleto.paid", "--id", "boleto-1");
+    const failed = await eventually(async () => {
+      const lines = (await (await api("GET", "/webhooks/logs")).json()) as { status: string; attempts: number }[];
+      return lines.find((l) => l.status === "failed");
+    }, 30_000);
+    expect(failed.attempts).toBe(3);
+    const failures = (await (await api("GET", "/portal/api/ext/webhook/falhas")).json()) as { descricao: string; evento: string }[];
+    expect(failures.filter((f) => f.evento === "boleto.paid").map((f) => f.descricao)).toEqual(Array(3).fill("HTTP 503 Service Unavailable"));
+  });
+
+  it("refuses to emit an event that breaks the contract, saying why", async () => {
+    const failure = await emit("invoice.exploded").catch((error: { code: number; stderr: string }) => error);
+    expect(failure).toMatchObject({ code: 2, stderr: expect.stringMatching(/type: must be one of the event catalogue's types/) });
+    const badData = await emit("invoice.authorized", "--data", "[1]").catch((error: { code: number; stderr: string }) => error);
+    expect(badData).toMatchObject({ code: 2, stderr: expect.stringMatching(/data: must be a JSON object/) });
+  });
+});
