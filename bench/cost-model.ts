@@ -1,0 +1,209 @@
+/**
+ * What a million deliveries cost at AWS list price, derived from what the code does per
+ * event and per delivery. Pure: every input is a parameter, so each line can be checked by hand.
+ */
+
+/**
+ * Unit prices, us-east-1, on-demand, USD. From the AWS pricing pages
+ * https://aws.amazon.com/lambda/pricing/ (Arm, first 7.5 billion GB-s tier),
+ * https://aws.amazon.com/sqs/pricing/ (standard queues, after the free tier) and
+ * https://aws.amazon.com/dynamodb/pricing/on-demand/ (Standard table class), as they stand
+ * since the DynamoDB on-demand price cut of 1 November 2024 (figures taken 2024-11; check
+ * the pages again before quoting them). Free tiers are left out.
+ */
+export const PRICES = {
+  lambdaArmPerGbSecond: 0.0000133334,
+  lambdaPerRequest: 0.2 / 1e6,
+  /** Each 64 KiB chunk of a request's payload is billed as one request. */
+  sqsPerRequest: 0.4 / 1e6,
+  dynamoPerWriteUnit: 0.625 / 1e6,
+  dynamoPerReadUnit: 0.125 / 1e6,
+} as const;
+
+/** Billing units and the pipeline's fixed batch sizes (lib/stack.ts, lambdas/store/queues.ts, lib/local/sqs-poller.ts). */
+export const UNITS = {
+  sqsChunkBytes: 64 * 1024,
+  readUnitBytes: 4 * 1024,
+  writeUnitBytes: 1024,
+  /** Event source mappings of both workers: batchSize 10. */
+  eventsBatchSize: 10,
+  deliveriesBatchSize: 10,
+  /** SendMessageBatch and DeleteMessageBatch take at most 10 entries. */
+  sqsBatchEntries: 10,
+} as const;
+
+/** DynamoDB item sizes in bytes (attribute names + values), and SQS message bodies. */
+export interface PayloadSizes {
+  readonly eventMessage: number;
+  readonly deliveryMessage: number;
+  readonly tenantItem: number;
+  /** 0 when the tenant has no account webhook configuration (the read still costs its minimum). */
+  readonly configItem: number;
+  readonly secretItem: number;
+  readonly subscriptionItem: number;
+  readonly logItem: number;
+  readonly dispatchedMarkerItem: number;
+}
+
+export interface CostScenario {
+  /** Deliveries per event: subscriptions (plus the account webhook) matching its type. */
+  readonly fanOut: number;
+  /** The producer sends `id`: dispatch reads and writes a dispatched-event marker per event. */
+  readonly producerIds: boolean;
+  /** Distinct tenants in one events batch (1..10): dispatch reads each tenant once per batch. */
+  readonly tenantsPerEventsBatch: number;
+  /** Distinct tenants in one deliveries batch (1..10): deliver reads each secret once per batch. */
+  readonly tenantsPerDeliveriesBatch: number;
+  /** Billed duration of one invocation on a full batch. */
+  readonly dispatchMsPerBatch: number;
+  readonly deliverMsPerBatch: number;
+  readonly dispatchMemoryMb: number;
+  readonly deliverMemoryMb: number;
+  readonly sizes: PayloadSizes;
+}
+
+export type Service = "SQS" | "Lambda" | "DynamoDB";
+
+export interface CostLine {
+  readonly service: Service;
+  readonly component: string;
+  /** Billed units per million deliveries (requests, GB-s, RRU or WRU). */
+  readonly units: number;
+  readonly unit: "requests" | "GB-s" | "RRU" | "WRU";
+  readonly dollars: number;
+}
+
+export interface CostEstimate {
+  readonly lines: readonly CostLine[];
+  readonly total: number;
+  readonly byService: Readonly<Record<Service, number>>;
+}
+
+const chunks = (bytes: number) => Math.max(1, Math.ceil(bytes / UNITS.sqsChunkBytes));
+/** Strongly consistent read of one item: 1 RRU per 4 KiB, at least 1 (also for an item that is not there). */
+const strongRead = (bytes: number) => Math.max(1, Math.ceil(bytes / UNITS.readUnitBytes));
+/** Eventually consistent Query: half a unit per 4 KiB of all items returned, at least one half. */
+const eventualQuery = (bytes: number) => 0.5 * Math.max(1, Math.ceil(bytes / UNITS.readUnitBytes));
+const write = (bytes: number) => Math.max(1, Math.ceil(bytes / UNITS.writeUnitBytes));
+
+/**
+ * Per million deliveries. Per events batch (10 events, assumed full): the producer's
+ * SendMessageBatch, the event source's ReceiveMessage and DeleteMessageBatch, one dispatch
+ * invocation, one tenant GetItem per distinct tenant. Per event: Query of the
+ * subscriptions index (eventually consistent, the only kind a GSI serves), the config
+ * store's get (GetItem config + GetItem secret, both strongly consistent), and with a
+ * producer id a strongly consistent BatchGet of its marker plus a BatchWrite of it.
+ * Per deliveries batch (10, assumed full): one SendMessageBatch from dispatch, the event
+ * source's ReceiveMessage and DeleteMessageBatch, one deliver invocation, one secret
+ * GetItem per distinct tenant. Per delivery: one log item put (BatchWriteItem); a
+ * successful delivery writes no failure record and changes no visibility.
+ */
+export function estimateCostPerMillionDeliveries(scenario: CostScenario): CostEstimate {
+  const { fanOut, sizes } = scenario;
+  const deliveries = 1e6;
+  const events = deliveries / fanOut;
+  const eventBatches = events / UNITS.eventsBatchSize;
+  const deliveryBatches = deliveries / UNITS.deliveriesBatchSize;
+  const eventBatchBytes = UNITS.eventsBatchSize * sizes.eventMessage;
+  const deliveryBatchBytes = UNITS.deliveriesBatchSize * sizes.deliveryMessage;
+  const gbSeconds = (invocations: number, ms: number, mb: number) => invocations * (Math.ceil(ms) / 1000) * (mb / 1024);
+
+  const raw: Omit<CostLine, "dollars">[] = [
+    { service: "SQS", component: "events: SendMessageBatch (producer)", unit: "requests", units: eventBatches * chunks(eventBatchBytes) },
+    { service: "SQS", component: "events: ReceiveMessage (event source)", unit: "requests", units: eventBatches * chunks(eventBatchBytes) },
+    { service: "SQS", component: "events: DeleteMessageBatch", unit: "requests", units: eventBatches },
+    { service: "SQS", component: "deliveries: SendMessageBatch (dispatch)", unit: "requests", units: deliveryBatches * chunks(deliveryBatchBytes) },
+    { service: "SQS", component: "deliveries: ReceiveMessage (event source)", unit: "requests", units: deliveryBatches * chunks(deliveryBatchBytes) },
+    { service: "SQS", component: "deliveries: DeleteMessageBatch", unit: "requests", units: deliveryBatches },
+    { service: "Lambda", component: "dispatch invocations", unit: "requests", units: eventBatches },
+    {
+      service: "Lambda",
+      component: `dispatch duration (${scenario.dispatchMemoryMb} MB)`,
+      unit: "GB-s",
+      units: gbSeconds(eventBatches, scenario.dispatchMsPerBatch, scenario.dispatchMemoryMb),
+    },
+    { service: "Lambda", component: "deliver invocations", unit: "requests", units: deliveryBatches },
+    {
+      service: "Lambda",
+      component: `deliver duration (${scenario.deliverMemoryMb} MB)`,
+      unit: "GB-s",
+      units: gbSeconds(deliveryBatches, scenario.deliverMsPerBatch, scenario.deliverMemoryMb),
+    },
+    {
+      service: "DynamoDB",
+      component: "dispatch: GetItem tenant (strong)",
+      unit: "RRU",
+      units: eventBatches * scenario.tenantsPerEventsBatch * strongRead(sizes.tenantItem),
+    },
+    {
+      service: "DynamoDB",
+      component: "dispatch: Query subscriptions gsi1 (eventual)",
+      unit: "RRU",
+      units: events * eventualQuery(fanOut * sizes.subscriptionItem),
+    },
+    { service: "DynamoDB", component: "dispatch: GetItem config (strong)", unit: "RRU", units: events * strongRead(sizes.configItem) },
+    { service: "DynamoDB", component: "dispatch: GetItem secret (strong)", unit: "RRU", units: events * strongRead(sizes.secretItem) },
+    {
+      service: "DynamoDB",
+      component: "dispatch: BatchGet event marker (strong)",
+      unit: "RRU",
+      units: scenario.producerIds ? events * strongRead(sizes.dispatchedMarkerItem) : 0,
+    },
+    {
+      service: "DynamoDB",
+      component: "dispatch: BatchWrite event marker",
+      unit: "WRU",
+      units: scenario.producerIds ? events * write(sizes.dispatchedMarkerItem) : 0,
+    },
+    {
+      service: "DynamoDB",
+      component: "deliver: GetItem secret (strong)",
+      unit: "RRU",
+      units: deliveryBatches * scenario.tenantsPerDeliveriesBatch * strongRead(sizes.secretItem),
+    },
+    { service: "DynamoDB", component: "deliver: BatchWrite log item", unit: "WRU", units: deliveries * write(sizes.logItem) },
+  ];
+  const price = (line: Omit<CostLine, "dollars">): number => {
+    switch (line.unit) {
+      case "GB-s":
+        return PRICES.lambdaArmPerGbSecond;
+      case "RRU":
+        return PRICES.dynamoPerReadUnit;
+      case "WRU":
+        return PRICES.dynamoPerWriteUnit;
+      case "requests":
+        return line.service === "SQS" ? PRICES.sqsPerRequest : PRICES.lambdaPerRequest;
+    }
+  };
+  const lines = raw.map((line) => ({ ...line, dollars: line.units * price(line) }));
+  const byService: Record<Service, number> = { SQS: 0, Lambda: 0, DynamoDB: 0 };
+  for (const line of lines) byService[line.service] += line.dollars;
+  return { lines, total: lines.reduce((sum, line) => sum + line.dollars, 0), byService };
+}
+
+/**
+ * DynamoDB's item size (developer guide, "Item sizes and formats"): UTF-8 bytes of each
+ * attribute name plus its value; numbers about 1 byte per two significant digits plus 1;
+ * booleans and null 1; lists and maps 3 bytes plus 1 per element plus their contents.
+ */
+export function dynamoItemBytes(item: Readonly<Record<string, unknown>>): number {
+  let total = 0;
+  for (const [name, value] of Object.entries(item)) total += Buffer.byteLength(name, "utf8") + valueBytes(value);
+  return total;
+}
+
+function valueBytes(value: unknown): number {
+  if (value === null || value === undefined || typeof value === "boolean") return 1;
+  if (typeof value === "string") return Buffer.byteLength(value, "utf8");
+  if (typeof value === "number" || typeof value === "bigint") {
+    const digits = String(value).replace(/^-/, "").replace(".", "").replace(/^0+/, "").replace(/0+$/, "");
+    return Math.ceil(Math.max(1, digits.length) / 2) + 1;
+  }
+  if (value instanceof Uint8Array) return value.byteLength;
+  if (value instanceof Set) return [...value].reduce((sum: number, v: unknown) => sum + valueBytes(v), 0);
+  if (Array.isArray(value)) return 3 + value.reduce((sum: number, v: unknown) => sum + 1 + valueBytes(v), 0);
+  if (typeof value === "object") {
+    return 3 + Object.entries(value).reduce((sum, [k, v]) => sum + 1 + Buffer.byteLength(k, "utf8") + valueBytes(v), 0);
+  }
+  return 0;
+}

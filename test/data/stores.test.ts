@@ -1,0 +1,144 @@
+import { PutCommand } from "@aws-sdk/lib-dynamodb";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DuplicateSubscriptionError, SubscriptionLimitError } from "../../lambdas/domain/subscriptions.ts";
+import { DeliveryLogStore, DispatchedEventStore, FailureStore, InvalidCursorError } from "../../lambdas/store/deliveries.ts";
+import { keys } from "../../lambdas/store/keys.ts";
+import { SubscriptionStore } from "../../lambdas/store/subscriptions.ts";
+import { TenantNotActiveError, TenantStore } from "../../lambdas/store/tenants.ts";
+import { WebhookConfigStore } from "../../lambdas/store/webhook-config.ts";
+import { provisionTable } from "../../lib/local/provision.ts";
+import { synthesizeProduct } from "../../lib/local/synth.ts";
+import { startTestDynamo, type TestDynamo } from "../support/dynamodb.ts";
+
+// The data layer against a DynamoDB engine with the table exactly as the stack declares it.
+const TABLE = "conformance";
+const dir = mkdtempSync(path.join(tmpdir(), "fw-data-"));
+let dynamo: TestDynamo;
+
+beforeAll(async () => {
+  dynamo = await startTestDynamo();
+  const { template } = synthesizeProduct(path.join(dir, "cdk.out"));
+  const [logicalId, table] = Object.entries(template.Resources).find(([, r]) => r.Type === "AWS::DynamoDB::Table")!;
+  await provisionTable(dynamo.client, { logicalId, properties: { ...table.Properties, TableName: TABLE } });
+});
+afterAll(async () => {
+  await dynamo?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const draft = (evento: "boleto.paid" | "cte.cce", endpoint: string) => ({ evento, endpoint, endpointKey: new URL(endpoint).href });
+
+describe(`the data layer on ${process.env["FW_DYNAMODB"] ?? "dynalite"}`, () => {
+  it("tenants: tokens resolve to their tenant until the tenant is revoked", async () => {
+    const tenants = new TenantStore(dynamo.documents, TABLE);
+    const { tenant, token } = await tenants.create("Acme");
+    const second = await tenants.issueToken(tenant.tenantId);
+    expect(await tenants.tenantIdForToken(token)).toBe(tenant.tenantId);
+    expect(await tenants.tenantIdForToken(second)).toBe(tenant.tenantId);
+    expect((await tenants.list()).map((t) => t.tenantId)).toContain(tenant.tenantId);
+    expect(await tenants.revoke(tenant.tenantId)).toBe(true);
+    expect(await tenants.tenantIdForToken(token)).toBeUndefined();
+    expect(await tenants.tenantIdForToken(second)).toBeUndefined();
+    await expect(tenants.issueToken(tenant.tenantId)).rejects.toBeInstanceOf(TenantNotActiveError);
+    expect(await tenants.revoke("ten_00000000000000000000")).toBe(false);
+  });
+
+  it("subscriptions: unique per (type, endpoint) even under concurrent creates, with fresh ids", async () => {
+    const store = new SubscriptionStore(dynamo.documents, TABLE);
+    const results = await Promise.allSettled(
+      Array.from({ length: 8 }, () => store.create("ten_a", draft("boleto.paid", "https://same.example.com/"), 100)),
+    );
+    const created = results.filter((r) => r.status === "fulfilled");
+    expect(created).toHaveLength(1);
+    for (const r of results.filter((r) => r.status === "rejected")) {
+      expect((r as PromiseRejectedResult).reason).toBeInstanceOf(DuplicateSubscriptionError);
+    }
+    const other = await store.create("ten_a", draft("cte.cce", "https://same.example.com/"), 100);
+    expect(other.id).toBeGreaterThan((created[0] as PromiseFulfilledResult<{ id: number }>).value.id);
+    expect((await store.listForEvent("ten_a", "cte.cce")).map((s) => s.id)).toEqual([other.id]);
+    expect(await store.listForEvent("ten_b", "cte.cce")).toEqual([]);
+  });
+
+  it("subscriptions: a guard left by an interrupted request is taken over once it is stale", async () => {
+    const store = new SubscriptionStore(dynamo.documents, TABLE);
+    const d = draft("boleto.paid", "https://crashed.example.com/");
+    await dynamo.documents.send(
+      new PutCommand({
+        TableName: TABLE,
+        Item: { ...keys.subscriptionGuard("ten_c", d.evento, d.endpointKey), subscriptionId: 999_999, createdAt: "2020-01-01T00:00:00Z" },
+      }),
+    );
+    const created = await store.create("ten_c", d, 100);
+    expect(created.id).not.toBe(999_999);
+    await expect(store.create("ten_c", d, 100)).rejects.toMatchObject({ existingId: created.id });
+  });
+
+  it("subscriptions: the cap counts only the tenant's own", async () => {
+    const store = new SubscriptionStore(dynamo.documents, TABLE);
+    await store.create("ten_d", draft("boleto.paid", "https://d.example.com/1"), 2);
+    await store.create("ten_d", draft("boleto.paid", "https://d.example.com/2"), 2);
+    await expect(store.create("ten_d", draft("boleto.paid", "https://d.example.com/3"), 2)).rejects.toBeInstanceOf(SubscriptionLimitError);
+    await store.create("ten_e", draft("boleto.paid", "https://d.example.com/3"), 2);
+  });
+
+  it("config: concurrent first PATCHes create one configuration and reveal the secret once", async () => {
+    const store = new WebhookConfigStore(dynamo.documents, TABLE);
+    const results = await Promise.all(
+      Array.from({ length: 5 }, (_, i) => store.patch("ten_f", { webhookUrl: `https://f.example.com/${i}`, events: ["boleto.paid"] })),
+    );
+    expect(results.filter((r) => r.revealedSecret !== undefined)).toHaveLength(1);
+    expect(new Set(results.map((r) => r.secret.secret)).size).toBe(1);
+    const rotated = await store.regenerateSecret("ten_f");
+    expect((await store.getSecret("ten_f"))?.secret).toBe(rotated);
+  });
+
+  it("failures: records of the same millisecond get distinct, time-ordered Number(10) ids", async () => {
+    const store = new FailureStore(dynamo.documents, TABLE);
+    const failedAt = "2018-09-18T02:30:00.123Z";
+    const stored = await Promise.all(
+      Array.from({ length: 5 }, (_, i) =>
+        store.record({ tenantId: "ten_g", deliveryId: `d${i}`, attempt: 1, evento: "boleto.paid", url: "https://g/", descricao: "x", conteudo: "{}", failedAt }),
+      ),
+    );
+    const ids = stored.map((s) => s.id).sort((a, b) => a - b);
+    expect(new Set(ids).size).toBe(5);
+    expect(ids[0]).toBe(((23 * 3600 + 30 * 60) * 1000 + 123) * 100);
+    expect(stored.every((s) => s.data === "17092018")).toBe(true);
+    expect((await store.listForDate("ten_g", "17092018")).map((s) => s.id)).toEqual(ids);
+    expect(await store.listForDate("ten_g", "18092018")).toEqual([]);
+  });
+
+  it("logs: newest first, paged by cursor, and a foreign cursor is refused", async () => {
+    const store = new DeliveryLogStore(dynamo.documents, TABLE);
+    const entries = Array.from({ length: 7 }, (_, i) => ({
+      deliveryId: `00000000-0000-8000-8000-00000000000${i}`,
+      tenantId: "ten_h",
+      eventId: `e${i}`,
+      eventType: "boleto.paid" as const,
+      url: "https://h/",
+      status: "success" as const,
+      attempts: 1,
+      createdAt: `2026-11-24T10:00:0${i}.000Z`,
+    }));
+    await store.recordAll(entries);
+    const first = await store.list("ten_h", 4);
+    expect(first.entries.map((e) => e.eventId)).toEqual(["e6", "e5", "e4", "e3"]);
+    const second = await store.list("ten_h", 4, first.nextCursor);
+    expect(second.entries.map((e) => e.eventId)).toEqual(["e2", "e1", "e0"]);
+    await expect(store.list("ten_h", 4, Buffer.from("SUB#0000000001").toString("base64url"))).rejects.toBeInstanceOf(InvalidCursorError);
+  });
+
+  it("dispatched events: marked ids are recognised, per tenant", async () => {
+    const store = new DispatchedEventStore(dynamo.documents, TABLE);
+    await store.markDispatched([{ tenantId: "ten_i", eventId: "e1" }]);
+    const seen = await store.alreadyDispatched([
+      { tenantId: "ten_i", eventId: "e1" },
+      { tenantId: "ten_j", eventId: "e1" },
+      { tenantId: "ten_i", eventId: "e2" },
+    ]);
+    expect([...seen]).toEqual(["ten_i\ne1"]);
+  });
+});
