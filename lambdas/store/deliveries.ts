@@ -9,6 +9,7 @@ import {
 import { brazilDate, brazilMillisOfDay } from "../domain/brazil-date.ts";
 import type { DeliveryLogEntry, FailureRecord } from "../domain/delivery.ts";
 import { keys } from "./keys.ts";
+import { queryAll } from "./query.ts";
 
 const DAY_SECONDS = 86_400;
 /** How long logs, failure records and dispatched-event markers are kept (TTL). */
@@ -141,21 +142,12 @@ export class FailureStore {
   }
 
   async listForDate(tenantId: string, date: string): Promise<StoredFailure[]> {
-    const found: StoredFailure[] = [];
-    let cursor: Record<string, unknown> | undefined;
-    do {
-      const page = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: "pk = :pk",
-          ExpressionAttributeValues: { ":pk": keys.failures(tenantId, date) },
-          ExclusiveStartKey: cursor,
-        }),
-      );
-      for (const item of page.Items ?? []) found.push(item as unknown as StoredFailure);
-      cursor = page.LastEvaluatedKey;
-    } while (cursor);
-    return found;
+    const items = await queryAll(this.client, {
+      TableName: this.tableName,
+      KeyConditionExpression: "pk = :pk",
+      ExpressionAttributeValues: { ":pk": keys.failures(tenantId, date) },
+    });
+    return items as unknown as StoredFailure[];
   }
 }
 

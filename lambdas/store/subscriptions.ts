@@ -3,9 +3,9 @@ import {
   DeleteCommand,
   GetCommand,
   PutCommand,
-  QueryCommand,
   UpdateCommand,
   type DynamoDBDocumentClient,
+  type QueryCommandInput,
 } from "@aws-sdk/lib-dynamodb";
 import { TABLE_KEYS } from "../contract/resources.ts";
 import type { EventType } from "../domain/catalogue.ts";
@@ -17,6 +17,7 @@ import {
   type SubscriptionDraft,
 } from "../domain/subscriptions.ts";
 import { keys } from "./keys.ts";
+import { queryAll } from "./query.ts";
 
 /**
  * A guard younger than this may belong to a create or change still in flight (its
@@ -146,23 +147,15 @@ export class SubscriptionStore {
     await this.releaseGuard(keys.subscriptionGuard(tenantId, removed.evento, removed.endpointKey), id);
   }
 
+  /** The tenant's subscriptions, counted from their keys only (the cap keeps this small). */
   private async count(tenantId: string): Promise<number> {
-    let total = 0;
-    let cursor: Record<string, unknown> | undefined;
-    do {
-      const page = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
-          ExpressionAttributeValues: { ":pk": keys.tenantPartition(tenantId), ":prefix": keys.subscriptionPrefix },
-          Select: "COUNT",
-          ExclusiveStartKey: cursor,
-        }),
-      );
-      total += page.Count ?? 0;
-      cursor = page.LastEvaluatedKey;
-    } while (cursor);
-    return total;
+    const items = await queryAll(this.client, {
+      TableName: this.tableName,
+      KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
+      ExpressionAttributeValues: { ":pk": keys.tenantPartition(tenantId), ":prefix": keys.subscriptionPrefix },
+      ProjectionExpression: "sk",
+    });
+    return items.length;
   }
 
   /** Ids come from one atomic counter: unique across tenants and never handed out twice. */
@@ -242,17 +235,8 @@ export class SubscriptionStore {
     }
   }
 
-  private async queryAll(query: Omit<ConstructorParameters<typeof QueryCommand>[0], "TableName">) {
-    const found: Subscription[] = [];
-    let cursor: Record<string, unknown> | undefined;
-    do {
-      const page = await this.client.send(
-        new QueryCommand({ ...query, TableName: this.tableName, ExclusiveStartKey: cursor }),
-      );
-      for (const item of page.Items ?? []) found.push(toSubscription(item));
-      cursor = page.LastEvaluatedKey;
-    } while (cursor);
-    return found;
+  private async queryAll(query: Omit<QueryCommandInput, "TableName">): Promise<Subscription[]> {
+    return (await queryAll(this.client, { ...query, TableName: this.tableName })).map(toSubscription);
   }
 }
 

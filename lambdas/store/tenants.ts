@@ -5,13 +5,13 @@ import {
   BatchWriteCommand,
   GetCommand,
   PutCommand,
-  QueryCommand,
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from "@aws-sdk/lib-dynamodb";
 import { apiTokenHash, newApiToken, newTenantId } from "../domain/tokens.ts";
 import { TABLE_KEYS } from "../contract/resources.ts";
 import { keys } from "./keys.ts";
+import { queryAll } from "./query.ts";
 
 export type TenantStatus = "active" | "revoked";
 
@@ -97,22 +97,13 @@ export class TenantStore {
   }
 
   async list(): Promise<Tenant[]> {
-    const tenants: Tenant[] = [];
-    let cursor: Record<string, unknown> | undefined;
-    do {
-      const page = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: TABLE_KEYS.gsi1.indexName,
-          KeyConditionExpression: "gsi1pk = :pk",
-          ExpressionAttributeValues: { ":pk": keys.tenantsIndex() },
-          ExclusiveStartKey: cursor,
-        }),
-      );
-      for (const item of page.Items ?? []) tenants.push(toTenant(item));
-      cursor = page.LastEvaluatedKey;
-    } while (cursor);
-    return tenants;
+    const items = await queryAll(this.client, {
+      TableName: this.tableName,
+      IndexName: TABLE_KEYS.gsi1.indexName,
+      KeyConditionExpression: "gsi1pk = :pk",
+      ExpressionAttributeValues: { ":pk": keys.tenantsIndex() },
+    });
+    return items.map(toTenant);
   }
 
   /**
@@ -135,24 +126,16 @@ export class TenantStore {
       if (error instanceof ConditionalCheckFailedException) return false;
       throw error;
     }
-    let cursor: Record<string, unknown> | undefined;
-    do {
-      const page = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: TABLE_KEYS.gsi1.indexName,
-          KeyConditionExpression: "gsi1pk = :pk",
-          ExpressionAttributeValues: { ":pk": keys.apiTokensIndex(tenantId) },
-          ProjectionExpression: "pk, sk",
-          ExclusiveStartKey: cursor,
-        }),
-      );
-      const items = page.Items ?? [];
-      for (let start = 0; start < items.length; start += 25) {
-        await this.deleteAll(items.slice(start, start + 25).map((item) => ({ pk: item["pk"], sk: item["sk"] })));
-      }
-      cursor = page.LastEvaluatedKey;
-    } while (cursor);
+    const tokens = await queryAll(this.client, {
+      TableName: this.tableName,
+      IndexName: TABLE_KEYS.gsi1.indexName,
+      KeyConditionExpression: "gsi1pk = :pk",
+      ExpressionAttributeValues: { ":pk": keys.apiTokensIndex(tenantId) },
+      ProjectionExpression: "pk, sk",
+    });
+    for (let start = 0; start < tokens.length; start += 25) {
+      await this.deleteAll(tokens.slice(start, start + 25).map((item) => ({ pk: item["pk"], sk: item["sk"] })));
+    }
     return true;
   }
 

@@ -6,6 +6,7 @@ import type {
   APIGatewayProxyEventV2WithRequestContext,
   APIGatewayRequestAuthorizerEventV2,
 } from "aws-lambda";
+import type { LambdaInvoker } from "./lambda-host.ts";
 
 /**
  * A local stand-in for an API Gateway HTTP API (v2): Lambda proxy integrations with payload
@@ -29,11 +30,6 @@ export interface GatewayRoute {
   /** Logical id of the integration Lambda. */
   readonly functionId: string;
   readonly authorizer?: GatewayAuthorizer;
-}
-
-export interface LambdaInvoker {
-  /** Resolves to the handler's return value; rejects if the handler throws or times out. */
-  invoke(functionId: string, event: unknown): Promise<unknown>;
 }
 
 /** A Lambda call that ended in the gateway's 500: it threw, or returned what AWS would reject. */

@@ -2,6 +2,12 @@ import { randomUUID } from "node:crypto";
 import { createInterface } from "node:readline";
 import { Worker } from "node:worker_threads";
 
+/** How the gateway and the SQS pollers call a function (the host, or a stand-in in their own tests). */
+export interface LambdaInvoker {
+  /** Resolves to the handler's return value; rejects if the handler throws or times out. */
+  invoke(functionId: string, event: unknown): Promise<unknown>;
+}
+
 /** A function as the local host runs it: its bundle, handler, environment and limits. */
 export interface LocalFunction {
   readonly logicalId: string;
@@ -185,7 +191,7 @@ class FunctionPool {
  * Runs the synthesized function bundles locally, each in isolated worker-thread
  * execution environments, honouring the template's timeout.
  */
-export class LambdaHost {
+export class LambdaHost implements LambdaInvoker {
   private readonly pools = new Map<string, FunctionPool>();
 
   constructor(functions: readonly LocalFunction[], options: LambdaHostOptions = {}) {

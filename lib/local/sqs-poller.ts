@@ -7,17 +7,13 @@ import {
   type SQSClient,
 } from "@aws-sdk/client-sqs";
 import type { SQSEvent, SQSMessageAttribute, SQSRecord, SQSRecordAttributes } from "aws-lambda";
+import type { LambdaInvoker } from "./lambda-host.ts";
 
 /**
  * Local emulation of an AWS Lambda SQS event source mapping (standard queues): long-polls
  * the queue, gathers batches, invokes the function and deletes what it processed, leaving
  * failures to the queue's visibility timeout and redrive policy exactly as AWS does.
  */
-
-export interface LambdaInvoker {
-  /** Resolves with the handler's return value; rejects if the handler throws or times out. */
-  invoke(functionId: string, event: unknown): Promise<unknown>;
-}
 
 export interface SqsEventSource {
   /** Logical id of the Lambda. */

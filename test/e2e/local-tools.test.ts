@@ -5,6 +5,7 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startProductRuntime, type ProductRuntime } from "../../lib/local/product.ts";
+import { eventually } from "../support/eventually.ts";
 
 const run = promisify(execFile);
 const dataDir = mkdtempSync(path.join(tmpdir(), "fw-tools-"));
@@ -28,15 +29,6 @@ const api = (method: string, route: string, body?: unknown) =>
 const emit = (...args: string[]) =>
   run(process.execPath, ["--import", "tsx", "bin/emit.ts", ...args, "--outputs", product.outputsFile]);
 
-async function eventually<T>(probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 describe("npm start's tools: the inspector and npm run emit", () => {
   it("shows a verified delivery in the inspector and success in the logs", async () => {

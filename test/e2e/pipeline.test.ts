@@ -7,6 +7,7 @@ import { OUTPUTS } from "../../lambdas/contract/resources.ts";
 import { brazilDate } from "../../lambdas/domain/brazil-date.ts";
 import { answer, receiverFactory, verifyBoth, type ReceiverFactory, type TestReceiver } from "../support/receiver.ts";
 import { requestWithBody, startTestProduct, type ApiCall, type TestProduct } from "../support/product.ts";
+import { eventually } from "../support/eventually.ts";
 
 const PORTAL = "/portal/api/ext/webhook";
 const dir = mkdtempSync(path.join(tmpdir(), "fw-pipeline-"));
@@ -48,15 +49,6 @@ async function emit(event: Record<string, unknown>): Promise<void> {
   await env.product.runtime.sqs.send(new SendMessageCommand({ QueueUrl: eventsQueue(), MessageBody: JSON.stringify(event) }));
 }
 
-async function eventually<T>(probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 type LogLine = { id: string; eventType: string; status: string; attempts: number; createdAt: string; deliveredAt: string | null };
 const logsOf = async (call: ApiCall) => (await (await call("GET", "/webhooks/logs?limit=100")).json()) as LogLine[];

@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLocalRuntime, type LocalRuntime } from "../../lib/local/runtime.ts";
 import type { SynthesizedStack } from "../../lib/local/template.ts";
 import { synthesizeProbeStack } from "../fixtures/probe-stack.ts";
+import { eventually } from "../support/eventually.ts";
 
 const workDir = mkdtempSync(path.join(tmpdir(), "fw-runtime-"));
 let stack: SynthesizedStack;
@@ -35,15 +36,6 @@ const queue = (id: string) => {
 };
 const tableName = () => runtime.tables[0]!.tableName;
 
-async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 describe("the local runtime on a synthesized stack", () => {
   it("creates the template's tables and queues with their keys and redrive policy", async () => {

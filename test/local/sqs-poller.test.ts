@@ -13,11 +13,11 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
   decideDeletes,
   startSqsPoller,
-  type LambdaInvoker,
   type ReceivedMessage,
   type SqsEventSource,
   type SqsPoller,
 } from "../../lib/local/sqs-poller.ts";
+import type { LambdaInvoker } from "../../lib/local/lambda-host.ts";
 
 const REGION = "us-east-1";
 const ACCOUNT = "000000000000";
