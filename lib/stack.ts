@@ -7,6 +7,7 @@ import { DEFAULT_RETRY_SCHEDULE_SECONDS, validateRetrySchedule } from "../lambda
 import { DataTable } from "./constructs/data-table.ts";
 import { PublicApi } from "./constructs/http-api.ts";
 import { PipelineQueues } from "./constructs/queues.ts";
+import { OperationsAlarms } from "./constructs/alarms.ts";
 import { WebhookFunction } from "./constructs/webhook-function.ts";
 import type { IFunction } from "aws-cdk-lib/aws-lambda";
 import { PolicyStatement } from "aws-cdk-lib/aws-iam";
@@ -37,6 +38,8 @@ export class FiscalWebhooksStack extends Stack {
       eventAttempts: 5,
       eventsVisibilityTimeout: Duration.minutes(3),
       deliveriesVisibilityTimeout: Duration.minutes(6),
+      deadLetterIndexVisibilityTimeout: Duration.minutes(3),
+      deadLetterJobsVisibilityTimeout: Duration.minutes(6),
     });
 
     const authorizer = new WebhookFunction(this, "Authorizer", {
@@ -63,11 +66,23 @@ export class FiscalWebhooksStack extends Stack {
         tableAccess(fn, ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Query"]),
       config: (fn) => tableAccess(fn, ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]),
       audit: (fn) => tableAccess(fn, ["dynamodb:Query"]),
+      dlq: (fn) => deadLetterAccess(fn),
+    };
+    // Listing, claiming, re-queueing and removing dead letters, and marking their logs.
+    const deadLetterAccess = (fn: IFunction) => {
+      tableAccess(fn, ["dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"], true);
+      queues.deliveries.grantSendMessages(fn);
+      queues.deadLetterJobs.grantSendMessages(fn);
+    };
+    const deadLetterEnvironment = {
+      [ENV.deliveriesQueueUrl]: queues.deliveries.queueUrl,
+      [ENV.deadLetterJobsQueueUrl]: queues.deadLetterJobs.queueUrl,
     };
     const deliveryTimeout = { [ENV.deliveryTimeoutMs]: String(DELIVERY_TIMEOUT_MS) };
     const familyEnvironment: Partial<Record<RouteFamily, Record<string, string>>> = {
       subscriptions: { [ENV.maxSubscriptionsPerTenant]: String(maxSubscriptions) },
       config: deliveryTimeout,
+      dlq: deadLetterEnvironment,
     };
     const families = {} as Record<RouteFamily, IFunction>;
     for (const family of ROUTE_FAMILIES) {
@@ -114,6 +129,28 @@ export class FiscalWebhooksStack extends Stack {
     tableAccess(deliver, ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:BatchWriteItem"]);
     queues.deliveriesDeadLetter.grantSendMessages(deliver);
     deliver.addEventSource(new SqsEventSource(queues.deliveries, { batchSize: 10, reportBatchItemFailures: true }));
+
+    // The DLQ: indexed per tenant as dead messages arrive; bulk operations continue as jobs.
+    const deadLetterIndex = new WebhookFunction(this, "DeadLetterIndex", {
+      entry: "workers/dlq-index.ts",
+      description: "Indexes dead deliveries per tenant, then lets SQS delete them",
+      timeout: Duration.seconds(30),
+      environment: { [ENV.tableName]: table.tableName },
+    }).function;
+    tableAccess(deadLetterIndex, ["dynamodb:GetItem", "dynamodb:PutItem"]);
+    deadLetterIndex.addEventSource(
+      new SqsEventSource(queues.deliveriesDeadLetter, { batchSize: 10, reportBatchItemFailures: true }),
+    );
+    const deadLetterJobs = new WebhookFunction(this, "DeadLetterJobs", {
+      entry: "workers/dlq-jobs.ts",
+      description: "Continues DLQ retry-all and purge beyond an API call",
+      timeout: Duration.minutes(1),
+      environment: { [ENV.tableName]: table.tableName, ...deadLetterEnvironment },
+    }).function;
+    deadLetterAccess(deadLetterJobs);
+    deadLetterJobs.addEventSource(new SqsEventSource(queues.deadLetterJobs, { batchSize: 1, reportBatchItemFailures: true }));
+
+    new OperationsAlarms(this, "Alarms", { queues });
 
     new CfnOutput(this, OUTPUTS.apiUrl, { value: api.apiEndpoint, description: "Base URL of the HTTP API" });
     new CfnOutput(this, OUTPUTS.eventsQueueUrl, {

@@ -1,6 +1,9 @@
 import { z } from "zod";
 import { ROUTES, routeKey, type RouteKey } from "./routes.ts";
 import {
+  bulkViewSchema,
+  deadLetterViewSchema,
+  retryViewSchema,
   catalogueSchema,
   deliveryLogViewSchema,
   failuresBodySchema,
@@ -75,6 +78,25 @@ const OPERATIONS: Record<RouteKey, Operation> = {
     },
     problems: [400],
   },
+  "GET /webhooks/dlq": {
+    query: ["limit", "cursor"],
+    success: {
+      status: 200,
+      description: "Dead letters, newest first; the next page's cursor is in the X-Next-Cursor and Link headers",
+      schema: deadLetterViewSchema,
+    },
+    problems: [400],
+  },
+  "POST /webhooks/dlq/{deliveryId}/retry": {
+    success: { status: 202, description: "Queued again, same delivery id, fresh attempt budget", schema: retryViewSchema },
+    problems: [400, 404, 409],
+  },
+  "POST /webhooks/dlq/retry-all": {
+    success: { status: 200, description: "All retried (202 with complete=false: the rest continues asynchronously)", schema: bulkViewSchema("retried") },
+  },
+  "DELETE /webhooks/dlq": {
+    success: { status: 200, description: "Purged (202 with complete=false: the rest continues asynchronously)", schema: bulkViewSchema("purged") },
+  },
   "GET /portal/api/ext/webhook/falhas": {
     request: failuresBodySchema,
     query: ["data"],
@@ -102,7 +124,7 @@ const PROBLEM_DESCRIPTIONS: Record<number, string> = {
   400: "Invalid request: malformed JSON or a broken field rule (listed in `errors`)",
   401: "Missing, malformed, unknown or revoked token",
   404: "Not found for this tenant",
-  409: "Conflict: a duplicate subscription, the subscription limit, or no webhook configuration to test",
+  409: "Conflict: a duplicate subscription, the subscription limit, no webhook configuration to test, or a dead letter already being retried",
   413: "Body too large",
   415: "Body not application/json",
 };
@@ -114,8 +136,11 @@ export function openApiDocument(): Record<string, unknown> {
     const operation = OPERATIONS[routeKey(route) as RouteKey];
     const isPublic = "public" in route && route.public;
     const problems = new Set<number>([...(isPublic ? [] : [401]), ...(operation.request ? [400] : []), ...(operation.problems ?? [])]);
-    if (route.path.includes("{id}")) problems.add(400);
+    if (route.path.includes("{")) problems.add(400);
     const parameters = [
+      ...(route.path.includes("{deliveryId}")
+        ? [{ name: "deliveryId", in: "path", required: true, description: "Delivery id (UUID)", schema: { type: "string", format: "uuid" } }]
+        : []),
       ...(route.path.includes("{id}")
         ? [
             {

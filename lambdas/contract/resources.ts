@@ -12,6 +12,9 @@ export const RESOURCE_IDS = {
   eventsDeadLetterQueue: "EventsDeadLetterQueue",
   deliveriesQueue: "DeliveriesQueue",
   deliveriesDeadLetterQueue: "DeliveriesDeadLetterQueue",
+  unindexableDeadLetterQueue: "UnindexableDeadLetterQueue",
+  deadLetterJobsQueue: "DeadLetterJobsQueue",
+  deadLetterJobsDeadLetterQueue: "DeadLetterJobsDeadLetterQueue",
   api: "HttpApi",
 } as const;
 
@@ -22,6 +25,7 @@ export const ENV = {
   deliveriesQueueUrl: "DELIVERIES_QUEUE_URL",
   deliveriesDeadLetterQueueUrl: "DELIVERIES_DLQ_URL",
   eventsDeadLetterQueueUrl: "EVENTS_DLQ_URL",
+  deadLetterJobsQueueUrl: "DEAD_LETTER_JOBS_QUEUE_URL",
   deliveryTimeoutMs: "DELIVERY_TIMEOUT_MS",
   retrySchedule: "RETRY_SCHEDULE_SECONDS",
   maxSubscriptionsPerTenant: "MAX_SUBSCRIPTIONS_PER_TENANT",

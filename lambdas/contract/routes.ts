@@ -6,7 +6,7 @@
 export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
 
 /** Functions that serve HTTP routes: one per resource family, so each gets only the IAM it needs. */
-export const ROUTE_FAMILIES = ["reference", "subscriptions", "config", "audit"] as const;
+export const ROUTE_FAMILIES = ["reference", "subscriptions", "config", "audit", "dlq"] as const;
 export type RouteFamily = (typeof ROUTE_FAMILIES)[number];
 
 export interface RouteDefinition {
@@ -106,6 +106,34 @@ export const ROUTES = [
     family: "audit",
     operationId: "searchFailures",
     summary: "Search failures in attempts to send subscribed events, by date (Portal Único)",
+  },
+  {
+    method: "GET",
+    path: "/webhooks/dlq",
+    family: "dlq",
+    operationId: "listDeadLetters",
+    summary: "Lista os webhooks que falharam após todas as tentativas, mais recentes primeiro",
+  },
+  {
+    method: "POST",
+    path: "/webhooks/dlq/{deliveryId}/retry",
+    family: "dlq",
+    operationId: "retryDeadLetter",
+    summary: "Reenvia um webhook da DLQ, com o mesmo id de entrega e novas tentativas",
+  },
+  {
+    method: "POST",
+    path: "/webhooks/dlq/retry-all",
+    family: "dlq",
+    operationId: "retryAllDeadLetters",
+    summary: "Reenvia todos os webhooks da DLQ da conta",
+  },
+  {
+    method: "DELETE",
+    path: "/webhooks/dlq",
+    family: "dlq",
+    operationId: "purgeDeadLetters",
+    summary: "Limpa a DLQ da conta",
   },
 ] as const satisfies readonly RouteDefinition[];
 

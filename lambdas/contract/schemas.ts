@@ -146,3 +146,31 @@ export const failureViewSchema = z
 export const testWebhookViewSchema = z
   .object({ success: z.boolean(), statusCode: z.number().int().nullable(), body: z.string() })
   .meta({ title: "TestWebhookResult" });
+
+export const dlqQuerySchema = logsQuerySchema;
+
+export const deadLetterViewSchema = z
+  .array(
+    z.object({
+      id: z.string().meta({ description: "Delivery id: the same as in the logs and in webhook-id" }),
+      eventType: eventTypeSchema,
+      endpoint: z.string(),
+      attempts: z.number().int(),
+      lastError: z.string(),
+      failedAt: z.string(),
+      createdAt: z.string(),
+    }),
+  )
+  .meta({ title: "DeadLetters" });
+
+export const retryViewSchema = z
+  .object({ queued: z.literal(true), id: z.string(), eventType: eventTypeSchema, endpoint: z.string(), attempts: z.number().int() })
+  .meta({ title: "RetryQueued" });
+
+export const bulkViewSchema = (verb: "retried" | "purged") =>
+  z
+    .object({
+      [verb]: z.number().int().meta({ description: `Letters ${verb} by this call` }),
+      complete: z.boolean().meta({ description: "False when the rest continues asynchronously" }),
+    })
+    .meta({ title: verb === "retried" ? "RetryAllResult" : "PurgeResult" });

@@ -1,13 +1,14 @@
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import {
   BatchGetCommand,
-  BatchWriteCommand,
+  GetCommand,
   PutCommand,
   QueryCommand,
   type DynamoDBDocumentClient,
 } from "@aws-sdk/lib-dynamodb";
 import { brazilDate, brazilMillisOfDay } from "../domain/brazil-date.ts";
 import type { DeliveryLogEntry, FailureRecord } from "../domain/delivery.ts";
+import { putAll } from "./batch.ts";
 import { keys } from "./keys.ts";
 import { queryAll } from "./query.ts";
 
@@ -16,18 +17,6 @@ const DAY_SECONDS = 86_400;
 export const RETENTION_DAYS = { logs: 30, failures: 90, dispatchedEvents: 7 } as const;
 
 const expiresAt = (from: Date, days: number) => Math.floor(from.getTime() / 1000) + days * DAY_SECONDS;
-
-/** Writes many items in as few BatchWriteItem calls as possible, retrying what DynamoDB leaves unprocessed. */
-export async function putAll(client: DynamoDBDocumentClient, tableName: string, items: Record<string, unknown>[]) {
-  for (let start = 0; start < items.length; start += 25) {
-    let requests = items.slice(start, start + 25).map((Item) => ({ PutRequest: { Item } }));
-    for (let round = 0; requests.length > 0; round++) {
-      if (round > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 25 * 2 ** round)));
-      const { UnprocessedItems } = await client.send(new BatchWriteCommand({ RequestItems: { [tableName]: requests } }));
-      requests = (UnprocessedItems?.[tableName] ?? []) as typeof requests;
-    }
-  }
-}
 
 export interface LogPage {
   readonly entries: DeliveryLogEntry[];
@@ -51,6 +40,13 @@ export class DeliveryLogStore {
         expiresAt: expiresAt(now, RETENTION_DAYS.logs),
       })),
     );
+  }
+
+  async get(tenantId: string, createdAt: string, deliveryId: string): Promise<DeliveryLogEntry | undefined> {
+    const { Item } = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: keys.deliveryLog(tenantId, createdAt, deliveryId), ConsistentRead: true }),
+    );
+    return Item ? toLogEntry(Item) : undefined;
   }
 
   /** Newest first; `cursor` comes from the previous page. */

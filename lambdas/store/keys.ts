@@ -14,6 +14,7 @@ import { createHash } from "node:crypto";
  *   delivery log        pk TENANT#<tenantId>        sk LOG#<createdAt>#<deliveryId>   (TTL)
  *   failure record      pk TENANT#<tenantId>#FAIL#<ddMMyyyy>   sk <id, 10 digits>     (TTL)
  *   dispatched event    pk TENANT#<tenantId>        sk EVENT#<producer event id>      (TTL)
+ *   dead letter         pk TENANT#<tenantId>        sk DEAD#<deliveryId>   gsi1 TENANT#<tenantId>#DEAD / <failedAt>#<deliveryId>
  *
  * Logs newest first: Query pk, begins_with(sk, "LOG#"), descending. Failures of a Brazilian
  * date: Query their partition. Subscriptions of a tenant: Query pk, begins_with(sk, "SUB#"). Subscriptions of a tenant
@@ -62,4 +63,10 @@ export const keys = {
   failures: (tenantId: string, brazilDate: string) => `${tenantPk(tenantId)}#FAIL#${brazilDate}`,
   failure: (tenantId: string, brazilDate: string, id: number) => ({ pk: keys.failures(tenantId, brazilDate), sk: paddedId(id) }),
   dispatchedEvent: (tenantId: string, eventId: string) => ({ pk: tenantPk(tenantId), sk: `EVENT#${eventId}` }),
+  deadLetter: (tenantId: string, deliveryId: string) => ({ pk: tenantPk(tenantId), sk: `DEAD#${deliveryId}` }),
+  deadLetterListing: (tenantId: string, failedAt: string, deliveryId: string) => ({
+    gsi1pk: keys.deadLettersIndex(tenantId),
+    gsi1sk: `${failedAt}#${deliveryId}`,
+  }),
+  deadLettersIndex: (tenantId: string) => `${tenantPk(tenantId)}#DEAD`,
 };

@@ -2,7 +2,6 @@ import {
   ConditionalCheckFailedException,
 } from "@aws-sdk/client-dynamodb";
 import {
-  BatchWriteCommand,
   GetCommand,
   PutCommand,
   UpdateCommand,
@@ -10,6 +9,7 @@ import {
 } from "@aws-sdk/lib-dynamodb";
 import { apiTokenHash, newApiToken, newTenantId } from "../domain/tokens.ts";
 import { TABLE_KEYS } from "../contract/resources.ts";
+import { deleteAll } from "./batch.ts";
 import { keys } from "./keys.ts";
 import { queryAll } from "./query.ts";
 
@@ -133,20 +133,8 @@ export class TenantStore {
       ExpressionAttributeValues: { ":pk": keys.apiTokensIndex(tenantId) },
       ProjectionExpression: "pk, sk",
     });
-    for (let start = 0; start < tokens.length; start += 25) {
-      await this.deleteAll(tokens.slice(start, start + 25).map((item) => ({ pk: item["pk"], sk: item["sk"] })));
-    }
+    await deleteAll(this.client, this.tableName, tokens.map((item) => ({ pk: item["pk"], sk: item["sk"] })));
     return true;
-  }
-
-  private async deleteAll(itemKeys: Record<string, unknown>[]): Promise<void> {
-    let requests = itemKeys.map((Key) => ({ DeleteRequest: { Key } }));
-    while (requests.length > 0) {
-      const result = await this.client.send(
-        new BatchWriteCommand({ RequestItems: { [this.tableName]: requests } }),
-      );
-      requests = (result.UnprocessedItems?.[this.tableName] ?? []) as typeof requests;
-    }
   }
 }
 

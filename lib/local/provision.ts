@@ -134,13 +134,20 @@ export async function provisionQueue(client: SQSClient, queue: QueueDeclaration)
   return attributes;
 }
 
-/** Dead-letter targets first, so a redrive policy never names a queue that does not exist yet. */
+/**
+ * Dead-letter targets before the queues that redrive to them, along whole chains (a DLQ may
+ * have a DLQ of its own), so a redrive policy never names a queue that does not exist yet.
+ */
 export function orderQueuesForCreation(queues: readonly QueueDeclaration[]): QueueDeclaration[] {
-  const isTarget = new Set(
-    queues.flatMap((q) => {
-      const target = (q.properties["RedrivePolicy"] as { deadLetterTargetArn?: string } | undefined)?.deadLetterTargetArn;
-      return target ? [target.split(":").pop()] : [];
-    }),
-  );
-  return [...queues].sort((a, b) => Number(isTarget.has(b.queueName)) - Number(isTarget.has(a.queueName)));
+  const byName = new Map(queues.map((q) => [q.queueName, q]));
+  const targetOf = (q: QueueDeclaration) =>
+    (q.properties["RedrivePolicy"] as { deadLetterTargetArn?: string } | undefined)?.deadLetterTargetArn?.split(":").pop();
+  const depth = (q: QueueDeclaration, seen = new Set<string>()): number => {
+    const target = targetOf(q);
+    const next = target === undefined ? undefined : byName.get(target);
+    if (!next || seen.has(q.queueName)) return 0;
+    seen.add(q.queueName);
+    return 1 + depth(next, seen);
+  };
+  return [...queues].sort((a, b) => depth(a) - depth(b));
 }

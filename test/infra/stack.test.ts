@@ -53,7 +53,7 @@ describe("the stack", () => {
   });
 
   it("has encrypted queues whose deliveries redrive after the retry schedule's attempts", () => {
-    template.resourceCountIs("AWS::SQS::Queue", 4);
+    template.resourceCountIs("AWS::SQS::Queue", 7);
     const queues = template.findResources("AWS::SQS::Queue");
     for (const queue of Object.values(queues)) {
       expect(queue.Properties.SqsManagedSseEnabled).toBe(true);
@@ -63,10 +63,15 @@ describe("the stack", () => {
     expect(deliveries?.[1].Properties.RedrivePolicy.deadLetterTargetArn).toEqual({
       "Fn::GetAtt": [expect.stringContaining("DeliveriesDeadLetterQueue"), "Arn"],
     });
+    // Dead letters that cannot be indexed are set aside, not lost.
+    const deadLetters = Object.entries(queues).find(([id]) => id.includes("DeliveriesDeadLetterQueue"));
+    expect(deadLetters?.[1].Properties.RedrivePolicy.deadLetterTargetArn).toEqual({
+      "Fn::GetAtt": [expect.stringContaining("UnindexableDeadLetterQueue"), "Arn"],
+    });
   });
 
   it("refuses every queue request that is not over TLS", () => {
-    template.resourceCountIs("AWS::SQS::QueuePolicy", 4);
+    template.resourceCountIs("AWS::SQS::QueuePolicy", 7);
     template.allResourcesProperties("AWS::SQS::QueuePolicy", {
       PolicyDocument: {
         Statement: Match.arrayWith([
@@ -141,6 +146,17 @@ describe("the stack", () => {
     for (const [, policy] of policies) {
       expect(JSON.stringify(policy.Properties.PolicyDocument)).not.toMatch(/"\*"|:\*"|index\/\*/);
     }
+  });
+
+  it("drains the deliveries DLQ into the index and alarms on what operators must know", () => {
+    const mappings = Object.values(template.findResources("AWS::Lambda::EventSourceMapping"));
+    const sources = mappings.map((m) => JSON.stringify(m.Properties.EventSourceArn));
+    for (const queue of ["EventsQueue", "DeliveriesQueue", "DeliveriesDeadLetterQueue", "DeadLetterJobsQueue"]) {
+      expect(sources.some((s) => s.includes(queue))).toBe(true);
+    }
+    for (const mapping of mappings) expect(mapping.Properties.FunctionResponseTypes).toEqual(["ReportBatchItemFailures"]);
+    template.resourceCountIs("AWS::CloudWatch::Alarm", 5);
+    template.hasResourceProperties("AWS::CloudWatch::Alarm", { MetricName: "ApproximateAgeOfOldestMessage", Threshold: 900 });
   });
 
   it("outputs the API URL and the events queue URL", () => {

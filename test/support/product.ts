@@ -11,6 +11,8 @@ import { startProductRuntime, type ProductRuntime, type ProductRuntimeOptions } 
 export interface TestProduct {
   readonly product: ProductRuntime;
   readonly tenants: TenantStore;
+  /** A document client on the local DynamoDB, for tests that seed or inspect the table. */
+  readonly documents: DynamoDBDocumentClient;
   /** A fresh tenant and a client that calls the API with its token. */
   newTenant(name?: string): Promise<{ tenantId: string; token: string; call: ApiCall }>;
   stop(): Promise<void>;
@@ -28,10 +30,8 @@ export async function startTestProduct(options: Partial<ProductRuntimeOptions> =
       }
     : {};
   const product = await startProductRuntime({ dataDir, inMemory: true, ...debug, ...options });
-  const tenants = new TenantStore(
-    DynamoDBDocumentClient.from(product.runtime.dynamodb),
-    String(product.outputs[OUTPUTS.tableName]),
-  );
+  const documents = DynamoDBDocumentClient.from(product.runtime.dynamodb);
+  const tenants = new TenantStore(documents, String(product.outputs[OUTPUTS.tableName]));
   const caller =
     (token: string): ApiCall =>
     (method, route, body, headers = {}) =>
@@ -47,6 +47,7 @@ export async function startTestProduct(options: Partial<ProductRuntimeOptions> =
   return {
     product,
     tenants,
+    documents,
     async newTenant(name = "tenant") {
       const { tenant, token } = await tenants.create(name);
       return { tenantId: tenant.tenantId, token, call: caller(token) };

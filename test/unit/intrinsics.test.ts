@@ -59,3 +59,18 @@ describe("intrinsic functions, resolved locally", () => {
     expect(() => resolve({ "Fn::ImportValue": "x" })).toThrow(/does not resolve Fn::ImportValue/);
   });
 });
+
+describe("queue creation order", () => {
+  it("creates every dead-letter target before the queues that redrive to it, along chains", async () => {
+    const { orderQueuesForCreation } = await import("../../lib/local/provision.ts");
+    const queue = (name: string, target?: string) => ({
+      logicalId: name,
+      queueName: name,
+      queueUrl: `http://127.0.0.1:1/000000000000/${name}`,
+      properties: target ? { RedrivePolicy: { deadLetterTargetArn: `arn:aws:sqs:us-east-1:000000000000:${target}`, maxReceiveCount: 3 } } : {},
+    });
+    const order = orderQueuesForCreation([queue("main", "dlq"), queue("dlq", "last"), queue("other"), queue("last")]).map((q) => q.queueName);
+    expect(order.indexOf("last")).toBeLessThan(order.indexOf("dlq"));
+    expect(order.indexOf("dlq")).toBeLessThan(order.indexOf("main"));
+  });
+});

@@ -1,0 +1,25 @@
+import { BatchWriteCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+
+type WriteRequest = { PutRequest: { Item: Record<string, unknown> } } | { DeleteRequest: { Key: Record<string, unknown> } };
+
+/** Runs write requests 25 per BatchWriteItem call, retrying with backoff what DynamoDB leaves unprocessed. */
+async function writeAll(client: DynamoDBDocumentClient, tableName: string, all: WriteRequest[]): Promise<void> {
+  for (let start = 0; start < all.length; start += 25) {
+    let requests = all.slice(start, start + 25);
+    for (let round = 0; requests.length > 0; round++) {
+      if (round > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 25 * 2 ** round)));
+      const { UnprocessedItems } = await client.send(new BatchWriteCommand({ RequestItems: { [tableName]: requests } }));
+      requests = (UnprocessedItems?.[tableName] ?? []) as WriteRequest[];
+    }
+  }
+}
+
+/** Idempotent batched puts. */
+export function putAll(client: DynamoDBDocumentClient, tableName: string, items: Record<string, unknown>[]): Promise<void> {
+  return writeAll(client, tableName, items.map((Item) => ({ PutRequest: { Item } })));
+}
+
+/** Idempotent batched deletes. */
+export function deleteAll(client: DynamoDBDocumentClient, tableName: string, itemKeys: Record<string, unknown>[]): Promise<void> {
+  return writeAll(client, tableName, itemKeys.map((Key) => ({ DeleteRequest: { Key } })));
+}

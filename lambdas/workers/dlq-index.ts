@@ -1,0 +1,52 @@
+import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
+import { ENV } from "../contract/resources.ts";
+import { deliveryMessageSchema } from "../domain/delivery.ts";
+import { dynamo } from "../shared/dynamo.ts";
+import { requiredEnv } from "../shared/env.ts";
+import { logger } from "../shared/logger.ts";
+import { DeadLetterStore } from "../store/dead-letters.ts";
+import { DeliveryLogStore } from "../store/deliveries.ts";
+
+const tableName = requiredEnv(ENV.tableName);
+const letters = new DeadLetterStore(dynamo, tableName);
+const logs = new DeliveryLogStore(dynamo, tableName);
+
+/**
+ * Indexes the deliveries dead-letter queue per tenant. A message leaves SQS only when this
+ * returns without listing it as failed, that is after its letter is written: a crash at any
+ * point leaves it in the queue. Messages that are not deliveries fail here until the
+ * queue's own redrive sets them aside in the unindexable queue, for the operator.
+ */
+export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
+  const failures: string[] = [];
+  await Promise.all(
+    event.Records.map(async (record) => {
+      let json: unknown;
+      try {
+        json = JSON.parse(record.body);
+      } catch {
+        json = undefined;
+      }
+      const parsed = deliveryMessageSchema.safeParse(json);
+      if (!parsed.success) {
+        logger.error("dead letter is not a delivery", { messageId: record.messageId });
+        failures.push(record.messageId);
+        return;
+      }
+      const delivery = parsed.data;
+      try {
+        const log = await logs.get(delivery.tenantId, delivery.createdAt, delivery.deliveryId);
+        await letters.put({
+          delivery,
+          attempts: log?.attempts ?? delivery.attemptsBefore,
+          lastError: log?.lastError ?? "unknown (no delivery log)",
+          failedAt: new Date().toISOString(),
+        });
+      } catch (error) {
+        logger.error("indexing a dead letter failed", { messageId: record.messageId, error: error as Error });
+        failures.push(record.messageId);
+      }
+    }),
+  );
+  return { batchItemFailures: failures.map((itemIdentifier) => ({ itemIdentifier })) };
+}
