@@ -82,6 +82,8 @@ export interface CostEstimate {
 const chunks = (bytes: number) => Math.max(1, Math.ceil(bytes / UNITS.sqsChunkBytes));
 /** Strongly consistent read of one item: 1 RRU per 4 KiB, at least 1 (also for an item that is not there). */
 const strongRead = (bytes: number) => Math.max(1, Math.ceil(bytes / UNITS.readUnitBytes));
+/** Eventually consistent GetItem: half a unit per 4 KiB, at least one half. */
+const eventualRead = (bytes: number) => 0.5 * strongRead(bytes);
 /** Eventually consistent Query: half a unit per 4 KiB of all items returned, at least one half. */
 const eventualQuery = (bytes: number) => 0.5 * Math.max(1, Math.ceil(bytes / UNITS.readUnitBytes));
 const write = (bytes: number) => Math.max(1, Math.ceil(bytes / UNITS.writeUnitBytes));
@@ -90,8 +92,8 @@ const write = (bytes: number) => Math.max(1, Math.ceil(bytes / UNITS.writeUnitBy
  * Per million deliveries. Per events batch (10 events, assumed full): the producer's
  * SendMessageBatch, the event source's ReceiveMessage and DeleteMessageBatch, one dispatch
  * invocation, one tenant GetItem per distinct tenant. Per event: Query of the
- * subscriptions index (eventually consistent, the only kind a GSI serves), the config
- * store's get (GetItem config + GetItem secret, both strongly consistent), and with a
+ * subscriptions index (eventually consistent, the only kind a GSI serves), GetItem of the
+ * config (eventually consistent; the tenant's too), and with a
  * producer id a strongly consistent BatchGet of its marker plus a BatchWrite of it.
  * Per deliveries batch (10, assumed full): one SendMessageBatch from dispatch, the event
  * source's ReceiveMessage and DeleteMessageBatch, one deliver invocation, one secret
@@ -131,9 +133,9 @@ export function estimateCostPerMillionDeliveries(scenario: CostScenario): CostEs
     },
     {
       service: "DynamoDB",
-      component: "dispatch: GetItem tenant (strong)",
+      component: "dispatch: GetItem tenant (eventual)",
       unit: "RRU",
-      units: eventBatches * scenario.tenantsPerEventsBatch * strongRead(sizes.tenantItem),
+      units: eventBatches * scenario.tenantsPerEventsBatch * eventualRead(sizes.tenantItem),
     },
     {
       service: "DynamoDB",
@@ -141,8 +143,7 @@ export function estimateCostPerMillionDeliveries(scenario: CostScenario): CostEs
       unit: "RRU",
       units: events * eventualQuery(fanOut * sizes.subscriptionItem),
     },
-    { service: "DynamoDB", component: "dispatch: GetItem config (strong)", unit: "RRU", units: events * strongRead(sizes.configItem) },
-    { service: "DynamoDB", component: "dispatch: GetItem secret (strong)", unit: "RRU", units: events * strongRead(sizes.secretItem) },
+    { service: "DynamoDB", component: "dispatch: GetItem config (eventual)", unit: "RRU", units: events * eventualRead(sizes.configItem) },
     {
       service: "DynamoDB",
       component: "dispatch: BatchGet event marker (strong)",

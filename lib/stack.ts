@@ -117,7 +117,6 @@ export class FiscalWebhooksStack extends Stack {
       entry: "workers/deliver.ts",
       description: "Signs and POSTs deliveries, schedules retries",
       timeout: Duration.seconds(30),
-      memorySize: 512,
       environment: {
         [ENV.tableName]: table.tableName,
         [ENV.deliveriesQueueUrl]: queues.deliveries.queueUrl,

@@ -59,9 +59,10 @@ export class TenantStore {
     return { tenant, token };
   }
 
-  async get(tenantId: string): Promise<Tenant | undefined> {
+  /** `consistent: false` halves the read's price where a second of staleness is harmless (the fan-out). */
+  async get(tenantId: string, consistent = true): Promise<Tenant | undefined> {
     const result = await this.client.send(
-      new GetCommand({ TableName: this.tableName, Key: keys.tenant(tenantId), ConsistentRead: true }),
+      new GetCommand({ TableName: this.tableName, Key: keys.tenant(tenantId), ConsistentRead: consistent }),
     );
     return result.Item ? toTenant(result.Item) : undefined;
   }

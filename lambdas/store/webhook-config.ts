@@ -127,9 +127,13 @@ export class WebhookConfigStore {
       : undefined;
   }
 
-  private async getConfig(tenantId: string): Promise<WebhookConfig | undefined> {
+  /**
+   * The configuration alone. The fan-out reads it eventually consistent (half the price; a
+   * change reaches deliveries within about a second); the API reads its own writes.
+   */
+  async getConfig(tenantId: string, consistent = true): Promise<WebhookConfig | undefined> {
     const { Item } = await this.client.send(
-      new GetCommand({ TableName: this.tableName, Key: keys.webhookConfig(tenantId), ConsistentRead: true }),
+      new GetCommand({ TableName: this.tableName, Key: keys.webhookConfig(tenantId), ConsistentRead: consistent }),
     );
     return Item ? toConfig(Item) : undefined;
   }

@@ -45,7 +45,7 @@ export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
   const tenantProblem = (tenantId: string) => {
     let status = tenantStatus.get(tenantId);
     if (!status) {
-      status = tenants.get(tenantId).then((t) => (t ? (t.status === "active" ? undefined : `tenant ${tenantId} is revoked`) : `unknown tenant ${tenantId}`));
+      status = tenants.get(tenantId, false).then((t) => (t ? (t.status === "active" ? undefined : `tenant ${tenantId} is revoked`) : `unknown tenant ${tenantId}`));
       tenantStatus.set(tenantId, status);
     }
     return status;
@@ -106,12 +106,12 @@ export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
 async function plan(fiscalEvent: FiscalEvent): Promise<Delivery[]> {
   const [subscribed, account] = await Promise.all([
     subscriptions.listForEvent(fiscalEvent.tenantId, fiscalEvent.type),
-    configs.get(fiscalEvent.tenantId),
+    configs.getConfig(fiscalEvent.tenantId, false),
   ]);
   const targets = deliveryTargets(
     fiscalEvent.type,
     subscribed.map((s) => s.endpoint),
-    account?.config,
+    account,
   );
   const body = webhookBody(fiscalEvent);
   const createdAt = new Date().toISOString();

@@ -1,0 +1,240 @@
+/**
+ * `npm run bench`: throughput of the local pipeline against a bare sign-and-POST loop,
+ * and the AWS list-price cost per million deliveries derived from the code's requests.
+ * A report, not a test: it exits 0 whatever the verdicts, non-zero only if something broke.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { availableParallelism, tmpdir } from "node:os";
+import path from "node:path";
+import { receiverFactory, type TestReceiver } from "../test/support/receiver.ts";
+import { runBareLoop, runBareLoopInWorker, type BareLoopResult } from "./bare-loop.ts";
+import { estimateCostPerMillionDeliveries, PRICES, type CostEstimate, type CostScenario } from "./cost-model.ts";
+import { count, dollars, fixed, int, mb, table, verdict } from "./format.ts";
+import { recordInvocations, sampleRss, watchLoad } from "./instrument.ts";
+import { runPipeline } from "./pipeline.ts";
+
+function bounded(name: string, fallback: number, min: number, max: number): number {
+  const value = Number(process.env[name] ?? fallback);
+  if (!Number.isInteger(value) || value < min || value > max) throw new RangeError(`${name} must be an integer in ${min}..${max}`);
+  return value;
+}
+
+const CONFIG = {
+  deliveries: bounded("BENCH_DELIVERIES", 2000, 100, 20_000),
+  subscriptions: bounded("BENCH_SUBSCRIPTIONS", 10, 1, 50),
+  bareConcurrency: 10,
+  bareWarmup: 100,
+  retrySchedule: [0, 1, 1],
+  maxWarmupRounds: 3,
+  signatureSampleEvery: 50,
+  /** Each measured phase stops there and reports what it got. */
+  phaseTimeLimitMs: 45_000,
+  /** The whole run is killed (exit 1) past this. */
+  watchdogMs: 170_000,
+  targets: { pipelineOverBare: 0.5, dollarsPerMillion: 1 },
+  /** The brief's conservative Lambda duration per full batch; the model uses the larger of it and the measured mean. */
+  assumedMsPerBatch: 150,
+} as const;
+
+const watchdog = setTimeout(() => {
+  console.error(`bench: still running after ${CONFIG.watchdogMs / 1000} s, giving up`);
+  process.exit(1);
+}, CONFIG.watchdogMs);
+watchdog.unref();
+
+async function main(): Promise<void> {
+  const wall = performance.now();
+  const cores = availableParallelism();
+  console.log(
+    `Fiscal Webhooks bench: node ${process.version}, ${cores} cores; ${int(CONFIG.deliveries)} deliveries per phase, ` +
+      `pipeline fan-out ${CONFIG.subscriptions}`,
+  );
+  const dir = mkdtempSync(path.join(tmpdir(), "fw-bench-"));
+  const invocations = recordInvocations();
+  const processRss = sampleRss();
+  let receiver: TestReceiver | undefined;
+  try {
+    const receivers = await receiverFactory(dir);
+    receiver = await receivers.start();
+
+    // 1. The bare loop, before the product starts, so nothing else competes for the cores: once on
+    // the receiver's thread, once with the sender in a worker thread (as deliver's sender runs).
+    const bareOptions = {
+      url: receiver.url,
+      caFile: receivers.caFile,
+      deliveries: CONFIG.deliveries,
+      concurrency: CONFIG.bareConcurrency,
+      warmup: CONFIG.bareWarmup,
+      timeLimitMs: CONFIG.phaseTimeLimitMs,
+    };
+    const measureBare = async (run: () => Promise<BareLoopResult>) => {
+      const load = watchLoad();
+      const result = await run();
+      return { ...result, load: load.stop() };
+    };
+    const bareSame = await measureBare(() => runBareLoop(bareOptions));
+    const bareWorker = await measureBare(() => runBareLoopInWorker(bareOptions));
+    const bare = bareWorker.perSecond >= bareSame.perSecond ? bareWorker : bareSame;
+    const bareLine = (label: string, b: typeof bareSame) =>
+      `   ${label}: ${int(b.delivered)} delivered${b.failed ? `, ${b.failed} FAILED` : ""} in ${fixed(b.seconds, 2)} s ` +
+      `→ ${int(b.perSecond)} deliveries/s${b.complete ? "" : " (stopped at the time limit)"}; CPU ${int(b.load.cpuShare * 100)}% of ${cores} cores`;
+    console.log(
+      `\n1. Bare loop (build JSON, signDelivery, createWebhookSender keep-alive, ${CONFIG.bareConcurrency} in flight, ` +
+        `${CONFIG.bareWarmup} warm-up deliveries excluded)\n` +
+        `${bareLine("sender on the receiver's thread", bareSame)}\n${bareLine("sender in a worker thread      ", bareWorker)}`,
+    );
+
+    // 2. The pipeline on the local runtime.
+    const pipe = await runPipeline({
+      receivers,
+      receiver,
+      invocations,
+      deliveries: CONFIG.deliveries,
+      subscriptions: CONFIG.subscriptions,
+      retrySchedule: CONFIG.retrySchedule,
+      maxWarmupRounds: CONFIG.maxWarmupRounds,
+      timeLimitMs: CONFIG.phaseTimeLimitMs,
+      signatureSampleEvery: CONFIG.signatureSampleEvery,
+    });
+    const events = CONFIG.deliveries / CONFIG.subscriptions;
+    const fn = (name: string, s: typeof pipe.deliver) => [
+      name,
+      int(s.invocations),
+      fixed(s.meanRecords),
+      int(s.meanMs),
+      int(s.p50Ms),
+      int(s.p95Ms),
+      `${s.maxConcurrent}/${pipe.eventSourceConcurrency}`,
+      `${int(s.busyShare * 100)}%`,
+      fixed(s.lastEndMs / 1000, 2),
+    ];
+    console.log(
+      `\n2. Local pipeline (in memory, retrySchedule [${CONFIG.retrySchedule.join(", ")}], 1 tenant × ${CONFIG.subscriptions} subscriptions, ` +
+        `${int(events)} events with producer ids in ${Math.ceil(events / 10)} SendMessageBatch calls)\n` +
+        `   start-up ${fixed(pipe.startupSeconds)} s; warm-up ${pipe.warmup.rounds} round(s), ${int(pipe.warmup.deliveries)} deliveries in ` +
+        `${fixed(pipe.warmup.seconds)} s (cold starts excluded; environments warmed: dispatch ${pipe.warmup.concurrency.dispatch}, ` +
+        `deliver ${pipe.warmup.concurrency.deliver} of ${pipe.eventSourceConcurrency})\n` +
+        `   ${int(pipe.delivered)} delivered in ${fixed(pipe.seconds, 2)} s from the first SendMessageBatch to the last webhook ` +
+        `→ ${int(pipe.perSecond)} deliveries/s${pipe.complete ? "" : " (INCOMPLETE at the time limit)"}\n` +
+        `   injection took ${int(pipe.injectMs)} ms; first webhook after ${int(pipe.firstDeliveryMs)} ms\n` +
+        `   signatures: ${pipe.signatures.valid}/${pipe.signatures.checked} sampled (every ${CONFIG.signatureSampleEvery}th) valid both ways; ` +
+        `${int(pipe.distinctWebhookIds)} distinct webhook-ids; ${pipe.retriedAttempts} retried attempts; ` +
+        `${pipe.extraAfterDone} extra webhooks after the last; ${pipe.runtimeErrors.length} runtime errors\n`,
+    );
+    console.log(
+      table(["function (measured window)", "calls", "records", "mean ms", "p50", "p95", "conc.", "busy", "done at s"], [
+        fn("Dispatch", pipe.dispatch),
+        fn("Deliver", pipe.deliver),
+      ]),
+    );
+    console.log(
+      `   max queue depth (visible + in flight): events ${int(pipe.queueDepthMax.events)}, deliveries ${int(pipe.queueDepthMax.deliveries)}; ` +
+        `emulator probe p50/max: SQS ${fixed(pipe.probeMs.sqsP50)}/${fixed(pipe.probeMs.sqsMax)} ms, ` +
+        `DynamoDB ${fixed(pipe.probeMs.dynamoP50)}/${fixed(pipe.probeMs.dynamoMax)} ms\n` +
+        `   process CPU ${int(pipe.load.cpuShare * 100)}% of ${cores} cores; main event-loop delay p99 ${fixed(pipe.load.loopDelayP99Ms)} ms, ` +
+        `max ${fixed(pipe.load.loopDelayMaxMs)} ms\n` +
+        `   RSS (whole process, functions' worker threads included): ${mb(pipe.rss.beforeStart)} before start-up, ` +
+        `${mb(pipe.rss.afterStartup)} after, ${mb(pipe.rss.afterSetup)} after tenant set-up through the API, ${mb(pipe.rss.afterWarmup)} after warm-up, peak ${mb(pipe.rss.measuredPeak)} while measured`,
+    );
+    for (const error of pipe.runtimeErrors.slice(0, 3)) console.log(`   runtime error: ${error}`);
+
+    // 3. Ratio.
+    const ratio = pipe.perSecond / bare.perSecond;
+    // A fast pipeline only counts when what it delivered is right.
+    const pipeCorrect =
+      pipe.complete && pipe.signatures.valid === pipe.signatures.checked && pipe.distinctWebhookIds === pipe.delivered && bare.failed === 0;
+    const ratioPass = pipeCorrect && ratio >= CONFIG.targets.pipelineOverBare;
+    console.log(
+      `\n3. Ratio local pipeline / bare loop (the faster bare variant): ${fixed(ratio, 2)} (target ≥ ${CONFIG.targets.pipelineOverBare}) ` +
+        `→ ${verdict(ratioPass)}${pipeCorrect ? "" : " (incomplete or incorrect deliveries, see above)"}; against the other variant ${fixed(pipe.perSecond / (bare === bareWorker ? bareSame : bareWorker).perSecond, 2)}`,
+    );
+
+    // 4. Cost.
+    const dispatchMs = Math.max(CONFIG.assumedMsPerBatch, Number.isFinite(pipe.dispatch.meanMs) ? pipe.dispatch.meanMs : 0);
+    const deliverMs = Math.max(CONFIG.assumedMsPerBatch, Number.isFinite(pipe.deliver.meanMs) ? pipe.deliver.meanMs : 0);
+    const scenario = (fanOut: number, conservative: boolean): CostScenario => ({
+      fanOut,
+      producerIds: conservative,
+      tenantsPerEventsBatch: conservative ? 10 : 1,
+      tenantsPerDeliveriesBatch: conservative ? 10 : 1,
+      dispatchMsPerBatch: dispatchMs,
+      deliverMsPerBatch: deliverMs,
+      dispatchMemoryMb: pipe.memoryMb.dispatch,
+      deliverMemoryMb: pipe.memoryMb.deliver,
+      sizes: pipe.sizes,
+    });
+    const costs: [number, CostEstimate, CostEstimate][] = [1, 10].map((fanOut) => [
+      fanOut,
+      estimateCostPerMillionDeliveries(scenario(fanOut, true)),
+      estimateCostPerMillionDeliveries(scenario(fanOut, false)),
+    ]);
+    const [, one] = costs[0]!;
+    const [, ten] = costs[1]!;
+    const s = pipe.sizes;
+    console.log(
+      `\n4. Cost per 1M deliveries at us-east-1 list price (Lambda arm64 $${PRICES.lambdaArmPerGbSecond}/GB-s + $0.20/1M requests; ` +
+        `SQS $0.40/1M requests; DynamoDB on-demand $0.625/1M WRU, $0.125/1M RRU)\n` +
+        `   Lambda: ${pipe.memoryMb.dispatch} MB dispatch, ${pipe.memoryMb.deliver} MB deliver (from the synthesized template), ` +
+        `billed ${int(dispatchMs)} / ${int(deliverMs)} ms per batch = max(${CONFIG.assumedMsPerBatch} ms assumed, measured local mean ` +
+        `${int(pipe.dispatch.meanMs)} / ${int(pipe.deliver.meanMs)} ms)\n` +
+        `   sizes measured in this run (bytes): event msg ${s.eventMessage}, delivery msg ${s.deliveryMessage}, tenant ${s.tenantItem}, ` +
+        `config ${s.configItem || "absent"}, secret ${s.secretItem}, subscription ${s.subscriptionItem}, log ${s.logItem}, marker ${s.dispatchedMarkerItem}\n` +
+        `   conservative case: producer ids sent, full batches of 10, every record of a batch from a different tenant\n`,
+    );
+    console.log(
+      table(
+        ["component", "unit", "fan-out 1", "$", "fan-out 10", "$"],
+        one.lines.map((line, i) => {
+          const other = ten.lines[i]!;
+          return [`${line.service} ${line.component}`, line.unit, count(line.units), dollars(line.dollars), count(other.units), dollars(other.dollars)];
+        }),
+      ),
+    );
+    const totalRow = (label: string, pick: (c: [number, CostEstimate, CostEstimate]) => CostEstimate) =>
+      [label, ...costs.map((c) => `$${pick(c).total.toFixed(3)} (SQS ${pick(c).byService.SQS.toFixed(2)}, λ ${pick(c).byService.Lambda.toFixed(2)}, DDB ${pick(c).byService.DynamoDB.toFixed(2)})`)];
+    console.log(
+      table(["total per 1M deliveries", "fan-out 1", "fan-out 10"], [
+        totalRow("conservative (verdict)", (c) => c[1]),
+        totalRow("1 tenant per batch, no producer id", (c) => c[2]),
+      ]),
+    );
+    console.log(
+      "   not included: idle event-source polling (fixed, not per delivery), CloudWatch Logs of REPORT lines, data transfer out " +
+        "to receivers, DynamoDB storage/PITR, retries and failure records (a success path model)",
+    );
+
+    // 5. Summary.
+    const rssPeak = Math.max(processRss.stop(), pipe.rss.peak);
+    console.log(`\nSummary (whole run ${fixed((performance.now() - wall) / 1000)} s)`);
+    console.log(
+      table(["metric", "value", "target", "verdict"], [
+        ["bare loop, same thread", `${int(bareSame.perSecond)} deliveries/s`, "", ""],
+        ["bare loop, worker thread", `${int(bareWorker.perSecond)} deliveries/s`, "", ""],
+        ["local pipeline", `${int(pipe.perSecond)} deliveries/s`, "", ""],
+        ["pipeline / bare", fixed(ratio, 2), `≥ ${CONFIG.targets.pipelineOverBare}`, verdict(ratioPass)],
+        ["cost, fan-out 1", `$${one.total.toFixed(3)} / 1M`, `≤ $${CONFIG.targets.dollarsPerMillion}`, verdict(one.total <= CONFIG.targets.dollarsPerMillion)],
+        ["cost, fan-out 10", `$${ten.total.toFixed(3)} / 1M`, `≤ $${CONFIG.targets.dollarsPerMillion}`, verdict(ten.total <= CONFIG.targets.dollarsPerMillion)],
+        ["peak RSS, pipeline measured window", mb(pipe.rss.measuredPeak), "", ""],
+        ["peak RSS, pipeline phase", mb(pipe.rss.peak), "", ""],
+        ["peak RSS, whole run", mb(rssPeak), "", ""],
+      ]),
+    );
+  } finally {
+    invocations.restore();
+    processRss.stop();
+    await receiver?.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  () => {
+    clearTimeout(watchdog);
+    // Everything is closed; exit now rather than wait for SDK sockets' idle timers.
+    process.exit(0);
+  },
+  (error: unknown) => {
+    console.error("bench failed:", error);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,40 @@
+import type { EventType } from "../lambdas/domain/catalogue.ts";
+
+/** The event type every bench event has, and its subscriptions listen to. */
+export const BENCH_EVENT_TYPE: EventType = "invoice.authorized";
+
+/** A plausible NF-e authorization payload (~300 bytes of data), distinct per index. */
+export function fiscalData(index: number): Record<string, unknown> {
+  const serial = String(index).padStart(9, "0");
+  return {
+    chave: `352611${"12345678000195"}55001${serial}1${serial.slice(0, 8)}`,
+    numero: index,
+    serie: 1,
+    emitente: { cnpj: "12345678000195", nome: "Comercio de Exemplo Ltda" },
+    destinatario: { cnpj: "98765432000110", uf: "SP" },
+    valorTotal: 1234.56 + index,
+    protocolo: `1352600${serial}`,
+    ambiente: "homologacao",
+  };
+}
+
+/** Runs `count` tasks with at most `concurrency` in flight; stops starting new ones after `deadline` (performance.now()). */
+export async function runBounded(
+  count: number,
+  concurrency: number,
+  deadline: number,
+  task: (index: number) => Promise<void>,
+): Promise<number> {
+  let next = 0;
+  let done = 0;
+  const lane = async () => {
+    for (;;) {
+      const index = next++;
+      if (index >= count || performance.now() > deadline) return;
+      await task(index);
+      done++;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, lane));
+  return done;
+}
