@@ -44,21 +44,22 @@ export class DeadLetterOperations {
   }
 
   async retryAll(tenantId: string, deadline: number): Promise<BulkProgress> {
-    let count = 0;
-    for (;;) {
-      if (Date.now() >= deadline) return { count, remaining: true };
-      const { letters } = await this.deps.letters.list(tenantId, PAGE);
-      if (letters.length === 0) return { count, remaining: false };
-      const claimed = (
-        await Promise.all(letters.map((letter) => this.deps.letters.claim(tenantId, letter.delivery.deliveryId)))
-      ).filter((letter): letter is DeadLetter => letter !== undefined);
-      count += (await this.requeue(claimed)).length;
-      // Letters claimed elsewhere meanwhile are that caller's; a page of nothing but those means we are done.
-      if (claimed.length === 0) return { count, remaining: false };
-    }
+    return this.drain(tenantId, deadline, async (claimed) => (await this.requeue(claimed)).length);
   }
 
   async purge(tenantId: string, deadline: number): Promise<BulkProgress> {
+    return this.drain(tenantId, deadline, async (claimed) => {
+      await Promise.all(claimed.map((letter) => this.deps.letters.remove(tenantId, letter.delivery.deliveryId)));
+      return claimed.length;
+    });
+  }
+
+  /** Claims the tenant's letters a page at a time and hands them to `act`, until none are left or time is up. */
+  private async drain(
+    tenantId: string,
+    deadline: number,
+    act: (claimed: DeadLetter[]) => Promise<number>,
+  ): Promise<BulkProgress> {
     let count = 0;
     for (;;) {
       if (Date.now() >= deadline) return { count, remaining: true };
@@ -67,9 +68,9 @@ export class DeadLetterOperations {
       const claimed = (
         await Promise.all(letters.map((letter) => this.deps.letters.claim(tenantId, letter.delivery.deliveryId)))
       ).filter((letter): letter is DeadLetter => letter !== undefined);
-      await Promise.all(claimed.map((letter) => this.deps.letters.remove(tenantId, letter.delivery.deliveryId)));
-      count += claimed.length;
+      // Letters claimed elsewhere meanwhile are that caller's; a page of nothing but those means we are done.
       if (claimed.length === 0) return { count, remaining: false };
+      count += await act(claimed);
     }
   }
 

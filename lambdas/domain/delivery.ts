@@ -57,3 +57,17 @@ export const deliveryMessageSchema = z.strictObject({
   createdAt: z.iso.datetime(),
   attemptsBefore: z.number().int().min(0),
 });
+
+/** Reads a deliveries-queue message, or says why it is not one. */
+export function parseDeliveryMessage(body: string): { ok: true; delivery: Delivery } | { ok: false; reason: string } {
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    return { ok: false, reason: "not a delivery message: not JSON" };
+  }
+  const parsed = deliveryMessageSchema.safeParse(json);
+  return parsed.success
+    ? { ok: true, delivery: parsed.data }
+    : { ok: false, reason: `not a delivery message: ${parsed.error.issues[0]?.message ?? "invalid"}` };
+}

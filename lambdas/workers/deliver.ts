@@ -2,7 +2,7 @@ import { ChangeMessageVisibilityBatchCommand } from "@aws-sdk/client-sqs";
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import { createWebhookSender } from "../delivery/sender.ts";
 import { ENV } from "../contract/resources.ts";
-import { deliveryMessageSchema, type Delivery, type DeliveryLogEntry, type FailureRecord } from "../domain/delivery.ts";
+import { parseDeliveryMessage, type Delivery, type DeliveryLogEntry, type FailureRecord } from "../domain/delivery.ts";
 import { nextRetryDelay, parseRetrySchedule } from "../domain/retry-schedule.ts";
 import { signDelivery } from "../domain/signing.ts";
 import { dynamo } from "../shared/dynamo.ts";
@@ -47,15 +47,9 @@ export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
   const valid: { record: SQSRecord; delivery: Delivery }[] = [];
   const malformed: { record: SQSRecord; reason: string }[] = [];
   for (const record of event.Records) {
-    let json: unknown;
-    try {
-      json = JSON.parse(record.body);
-    } catch {
-      json = undefined;
-    }
-    const parsed = deliveryMessageSchema.safeParse(json);
-    if (parsed.success) valid.push({ record, delivery: parsed.data });
-    else malformed.push({ record, reason: `not a delivery message: ${parsed.error.issues[0]?.message ?? "not JSON"}` });
+    const parsed = parseDeliveryMessage(record.body);
+    if (parsed.ok) valid.push({ record, delivery: parsed.delivery });
+    else malformed.push({ record, reason: parsed.reason });
   }
 
   const tenantSecrets = new Map<string, Promise<string | undefined>>();

@@ -1,6 +1,6 @@
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { ENV } from "../contract/resources.ts";
-import { deliveryMessageSchema } from "../domain/delivery.ts";
+import { parseDeliveryMessage } from "../domain/delivery.ts";
 import { dynamo } from "../shared/dynamo.ts";
 import { requiredEnv } from "../shared/env.ts";
 import { logger } from "../shared/logger.ts";
@@ -21,19 +21,13 @@ export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
   const failures: string[] = [];
   await Promise.all(
     event.Records.map(async (record) => {
-      let json: unknown;
-      try {
-        json = JSON.parse(record.body);
-      } catch {
-        json = undefined;
-      }
-      const parsed = deliveryMessageSchema.safeParse(json);
-      if (!parsed.success) {
-        logger.error("dead letter is not a delivery", { messageId: record.messageId });
+      const parsed = parseDeliveryMessage(record.body);
+      if (!parsed.ok) {
+        logger.error("dead letter is not a delivery", { messageId: record.messageId, reason: parsed.reason });
         failures.push(record.messageId);
         return;
       }
-      const delivery = parsed.data;
+      const { delivery } = parsed;
       try {
         const log = await logs.get(delivery.tenantId, delivery.createdAt, delivery.deliveryId);
         await letters.put({
