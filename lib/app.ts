@@ -13,18 +13,21 @@ export interface BuildAppOptions {
 /**
  * The CDK app: the stack plus the cdk-nag AwsSolutions checks. Any finding fails
  * synthesis; the stack needs no acknowledgement today, and one added later must say why. The retry schedule comes from context `retrySchedule`
- * (`cdk deploy -c retrySchedule=0,5,300`) and the subscription cap from
- * `maxSubscriptionsPerTenant`, when set.
+ * (`cdk deploy -c retrySchedule=0,5,300`), the subscription cap from
+ * `maxSubscriptionsPerTenant` and the receivers' time to answer from `deliveryTimeoutSeconds`, when set.
  */
 export function buildApp(options: BuildAppOptions = {}): { app: App; stack: FiscalWebhooksStack } {
   const app = new App({ outdir: options.outdir, context: { ...options.context } });
   const scheduleContext = app.node.tryGetContext("retrySchedule") as unknown;
   const maxSubscriptionsContext = app.node.tryGetContext("maxSubscriptionsPerTenant") as unknown;
+  const deliveryTimeoutContext = app.node.tryGetContext("deliveryTimeoutSeconds") as unknown;
   const stack = new FiscalWebhooksStack(app, STACK_NAME, {
     description: "Fiscal Webhooks: signed, retried, auditable webhooks for Brazilian fiscal events",
     retrySchedule: scheduleContext === undefined ? undefined : parseRetrySchedule(String(scheduleContext)),
     maxSubscriptionsPerTenant:
       maxSubscriptionsContext === undefined ? undefined : positiveInteger("maxSubscriptionsPerTenant", maxSubscriptionsContext),
+    deliveryTimeoutSeconds:
+      deliveryTimeoutContext === undefined ? undefined : positiveInteger("deliveryTimeoutSeconds", deliveryTimeoutContext),
   });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
   return { app, stack };

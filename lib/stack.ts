@@ -18,10 +18,12 @@ export interface FiscalWebhooksStackProps extends StackProps {
   readonly retrySchedule?: readonly number[];
   /** Portal subscriptions a tenant may hold (default 100). */
   readonly maxSubscriptionsPerTenant?: number;
+  /** Seconds a receiver has to answer a delivery (default 10, at most 20 so a batch fits the function's 30 s). */
+  readonly deliveryTimeoutSeconds?: number;
 }
 
-/** How long a receiver has to answer a delivery. */
-const DELIVERY_TIMEOUT_MS = 10_000;
+const DEFAULT_DELIVERY_TIMEOUT_SECONDS = 10;
+const MAX_DELIVERY_TIMEOUT_SECONDS = 20;
 
 /** What each HTTP route family may touch besides its logs. */
 type FamilyGrants = (fn: IFunction) => void;
@@ -78,7 +80,11 @@ export class FiscalWebhooksStack extends Stack {
       [ENV.deliveriesQueueUrl]: queues.deliveries.queueUrl,
       [ENV.deadLetterJobsQueueUrl]: queues.deadLetterJobs.queueUrl,
     };
-    const deliveryTimeout = { [ENV.deliveryTimeoutMs]: String(DELIVERY_TIMEOUT_MS) };
+    const timeoutSeconds = props.deliveryTimeoutSeconds ?? DEFAULT_DELIVERY_TIMEOUT_SECONDS;
+    if (!Number.isInteger(timeoutSeconds) || timeoutSeconds < 1 || timeoutSeconds > MAX_DELIVERY_TIMEOUT_SECONDS) {
+      throw new RangeError(`deliveryTimeoutSeconds must be a whole number from 1 to ${MAX_DELIVERY_TIMEOUT_SECONDS}`);
+    }
+    const deliveryTimeout = { [ENV.deliveryTimeoutMs]: String(timeoutSeconds * 1000) };
     const familyEnvironment: Partial<Record<RouteFamily, Record<string, string>>> = {
       subscriptions: { [ENV.maxSubscriptionsPerTenant]: String(maxSubscriptions) },
       config: deliveryTimeout,

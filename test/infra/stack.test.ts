@@ -172,6 +172,15 @@ describe("the stack", () => {
     expect(deliveries?.[1].Properties.RedrivePolicy.maxReceiveCount).toBe(3);
     expect(() => buildApp({ outdir: outdir(), context: { retrySchedule: "0,x" } })).toThrow(/not a whole number/);
   });
+
+  it("takes the receivers' time to answer from context, within bounds", () => {
+    const { app, stack } = buildApp({ outdir: outdir(), context: { deliveryTimeoutSeconds: "5" } });
+    app.synth();
+    const functions = Object.values(Template.fromStack(stack).findResources("AWS::Lambda::Function"));
+    const timeouts = functions.map((fn) => fn.Properties.Environment?.Variables?.DELIVERY_TIMEOUT_MS).filter(Boolean);
+    expect(timeouts).toEqual(["5000", "5000"]);
+    expect(() => buildApp({ outdir: outdir(), context: { deliveryTimeoutSeconds: "25" } })).toThrow(/from 1 to 20/);
+  });
 });
 
 describe("cdk-nag AwsSolutions", () => {
