@@ -99,8 +99,12 @@ const OPERATIONS: Record<RouteKey, Operation> = {
   },
   "GET /portal/api/ext/webhook/falhas": {
     request: failuresBodySchema,
-    query: ["data"],
-    success: { status: 200, description: "Failed attempts of that Brazilian date", schema: failureViewSchema },
+    query: ["data", "limit", "cursor"],
+    success: {
+      status: 200,
+      description: "Failed attempts of that Brazilian date, oldest first, up to 500 a page (next page in X-Next-Cursor)",
+      schema: failureViewSchema,
+    },
   },
 };
 

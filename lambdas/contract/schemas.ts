@@ -104,13 +104,18 @@ export const problemSchema = z
   })
   .meta({ title: "Problem", description: "RFC 9457 problem details (application/problem+json)" });
 
-export const logsQuerySchema = z.strictObject({
-  limit: z
+/** A page size given in a query string: a whole number from 1 to `max`. */
+function pageLimit(max: number) {
+  const error = `must be a whole number from 1 to ${max}`;
+  return z
     .string()
-    .regex(/^[1-9][0-9]{0,2}$/, { error: "must be a whole number from 1 to 100" })
+    .regex(/^[1-9][0-9]{0,3}$/, { error })
     .transform(Number)
-    .refine((n) => n <= 100, { error: "must be a whole number from 1 to 100" })
-    .optional(),
+    .refine((n) => n <= max, { error });
+}
+
+export const logsQuerySchema = z.strictObject({
+  limit: pageLimit(100).optional(),
   cursor: z.string().max(600).optional(),
 });
 
@@ -126,6 +131,11 @@ export const deliveryLogViewSchema = z
     }),
   )
   .meta({ title: "DeliveryLogs" });
+
+export const failuresQuerySchema = z.strictObject({
+  limit: pageLimit(1000).optional(),
+  cursor: z.string().max(20).optional(),
+});
 
 export const failuresBodySchema = z.strictObject({
   data: z.union([z.string(), z.number()]).meta({ description: "Record date, ddMMyyyy (a number is left-padded to 8 digits)" }),

@@ -1,7 +1,7 @@
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { DeadLetter } from "../domain/dead-letter.ts";
 import type { Delivery } from "../domain/delivery.ts";
-import type { DeadLetterStore } from "../store/dead-letters.ts";
+import type { ClaimedLetter, DeadLetterStore } from "../store/dead-letters.ts";
 import type { DeliveryLogStore } from "../store/deliveries.ts";
 import { sendAll } from "../store/queues.ts";
 
@@ -49,7 +49,7 @@ export class DeadLetterOperations {
 
   async purge(tenantId: string, deadline: number): Promise<BulkProgress> {
     return this.drain(tenantId, deadline, async (claimed) => {
-      await Promise.all(claimed.map((letter) => this.deps.letters.remove(tenantId, letter.delivery.deliveryId)));
+      await Promise.all(claimed.map((letter) => this.deps.letters.remove(letter)));
       return claimed.length;
     });
   }
@@ -58,36 +58,32 @@ export class DeadLetterOperations {
   private async drain(
     tenantId: string,
     deadline: number,
-    act: (claimed: DeadLetter[]) => Promise<number>,
+    act: (claimed: ClaimedLetter[]) => Promise<number>,
   ): Promise<BulkProgress> {
     let count = 0;
+    let cursor: string | undefined;
     for (;;) {
       if (Date.now() >= deadline) return { count, remaining: true };
-      const { letters } = await this.deps.letters.list(tenantId, PAGE);
-      if (letters.length === 0) return { count, remaining: false };
+      // Pages forward through the index (eventually consistent): letters just acted on may
+      // still be listed, fail their claim and are skipped; only the index's end means done.
+      const page = await this.deps.letters.list(tenantId, PAGE, cursor);
       const claimed = (
-        await Promise.all(letters.map((letter) => this.deps.letters.claim(tenantId, letter.delivery.deliveryId)))
-      ).filter((letter): letter is DeadLetter => letter !== undefined);
-      // Letters claimed elsewhere meanwhile are that caller's; a page of nothing but those means we are done.
-      if (claimed.length === 0) return { count, remaining: false };
+        await Promise.all(page.letters.map((letter) => this.deps.letters.claim(tenantId, letter.delivery.deliveryId)))
+      ).filter((letter): letter is ClaimedLetter => letter !== undefined);
       count += await act(claimed);
+      if (page.nextCursor === undefined) return { count, remaining: false };
+      cursor = page.nextCursor;
     }
   }
 
-  /** Sends claimed letters back (ten per call), marks their logs, removes them. Returns those sent. */
-  private async requeue(claimed: readonly DeadLetter[]): Promise<DeadLetter[]> {
-    const refused = await sendAll(
-      this.deps.sqs,
-      this.deps.deliveriesQueueUrl,
-      claimed.map((letter) => {
-        const delivery: Delivery = { ...letter.delivery, attemptsBefore: letter.attempts };
-        return { id: delivery.deliveryId, body: JSON.stringify(delivery) };
-      }),
-    );
-    // A refused letter keeps its claim, which expires: the next retry picks it up again.
-    const sent = claimed.filter((letter) => !refused.has(letter.delivery.deliveryId));
+  /**
+   * Marks the logs `retrying`, sends the claimed letters back (ten per call) and removes
+   * them. The log is written first so a fast success can never be overwritten by it.
+   * Returns those sent.
+   */
+  private async requeue(claimed: readonly ClaimedLetter[]): Promise<ClaimedLetter[]> {
     await this.deps.logs.recordAll(
-      sent.map(({ delivery, attempts, lastError }) => ({
+      claimed.map(({ delivery, attempts, lastError }) => ({
         deliveryId: delivery.deliveryId,
         tenantId: delivery.tenantId,
         eventId: delivery.eventId,
@@ -99,9 +95,20 @@ export class DeadLetterOperations {
         lastError,
       })),
     );
-    await Promise.all(sent.map((letter) => this.deps.letters.remove(letter.delivery.tenantId, letter.delivery.deliveryId)));
+    const refused = await sendAll(
+      this.deps.sqs,
+      this.deps.deliveriesQueueUrl,
+      claimed.map((letter) => {
+        const delivery: Delivery = { ...letter.delivery, attemptsBefore: letter.attempts };
+        return { id: delivery.deliveryId, body: JSON.stringify(delivery) };
+      }),
+    );
+    // A refused letter keeps its claim, which expires: the next retry picks it up again.
+    const sent = claimed.filter((letter) => !refused.has(letter.delivery.deliveryId));
+    await Promise.all(sent.map((letter) => this.deps.letters.remove(letter)));
     return sent;
   }
+
 }
 
 /** A bulk operation that did not finish within an API call continues as a job on the jobs queue. */

@@ -1,11 +1,11 @@
 import { ENV } from "../contract/resources.ts";
-import { failuresBodySchema, logsQuerySchema } from "../contract/schemas.ts";
+import { failuresBodySchema, failuresQuerySchema, logsQuerySchema } from "../contract/schemas.ts";
 import { brazilDate, parseBrazilDate } from "../domain/brazil-date.ts";
 import { readJsonBody, validate } from "../shared/body.ts";
 import { dynamo } from "../shared/dynamo.ts";
 import { requiredEnv } from "../shared/env.ts";
 import { httpRoutes } from "../shared/http.ts";
-import { HttpProblem } from "../shared/problem.ts";
+import { HttpProblem, invalidCursor } from "../shared/problem.ts";
 import { DeliveryLogStore, FailureStore, InvalidCursorError } from "../store/deliveries.ts";
 
 const tableName = requiredEnv(ENV.tableName);
@@ -13,6 +13,8 @@ const logs = new DeliveryLogStore(dynamo, tableName);
 const failures = new FailureStore(dynamo, tableName);
 
 const DEFAULT_LOG_LIMIT = 50;
+/** The Portal document has no paging; a page of 500 covers a normal day, X-Next-Cursor the rest. */
+const DEFAULT_FAILURE_LIMIT = 500;
 
 export const handler = httpRoutes("audit", {
   "GET /webhooks/logs": async (request) => {
@@ -22,9 +24,7 @@ export const handler = httpRoutes("audit", {
       page = await logs.list(request.tenantId, query.limit ?? DEFAULT_LOG_LIMIT, query.cursor);
     } catch (error) {
       if (!(error instanceof InvalidCursorError)) throw error;
-      throw new HttpProblem(400, "validation", "Invalid Request", "The cursor is not one this API returned.", {
-        errors: [{ field: "cursor", rule: "cursor", message: "must be the X-Next-Cursor of a previous page" }],
-      });
+      throw invalidCursor();
     }
     const next = page.nextCursor;
     const headers: Record<string, string> = next
@@ -55,10 +55,25 @@ export const handler = httpRoutes("audit", {
         errors: [{ field: "data", rule: "ddMMyyyy", message: "must be a real date written ddMMyyyy", received: JSON.stringify(raw).slice(0, 40) }],
       });
     }
-    const records = await failures.listForDate(request.tenantId, date);
+    const page = validate(failuresQuerySchema, { limit: request.query["limit"], cursor: request.query["cursor"] });
+    const limit = page.limit ?? DEFAULT_FAILURE_LIMIT;
+    let found;
+    try {
+      found = await failures.listForDate(request.tenantId, date, limit, page.cursor);
+    } catch (error) {
+      if (!(error instanceof InvalidCursorError)) throw error;
+      throw invalidCursor();
+    }
+    const headers: Record<string, string> = found.nextCursor
+      ? {
+          "x-next-cursor": found.nextCursor,
+          link: `</portal/api/ext/webhook/falhas?data=${date}&limit=${limit}&cursor=${found.nextCursor}>; rel="next"`,
+        }
+      : {};
     return {
       status: 200,
-      body: records.map((record) => ({
+      headers,
+      body: found.failures.map((record) => ({
         id: record.id,
         data: record.data,
         descricao: record.descricao,

@@ -4,7 +4,7 @@ import { runOrContinue } from "../dead-letters/jobs.ts";
 import { deadLetterView } from "../domain/dead-letter.ts";
 import { validate } from "../shared/body.ts";
 import { httpRoutes, type HttpRequest } from "../shared/http.ts";
-import { HttpProblem } from "../shared/problem.ts";
+import { HttpProblem, invalidCursor } from "../shared/problem.ts";
 import { InvalidCursorError } from "../store/deliveries.ts";
 
 const DEFAULT_LIMIT = 50;
@@ -31,9 +31,7 @@ export const handler = httpRoutes("dlq", {
       page = await deadLetters.list(request.tenantId, limit, query.cursor);
     } catch (error) {
       if (!(error instanceof InvalidCursorError)) throw error;
-      throw new HttpProblem(400, "validation", "Invalid Request", "The cursor is not one this API returned.", {
-        errors: [{ field: "cursor", rule: "cursor", message: "must be the X-Next-Cursor of a previous page" }],
-      });
+      throw invalidCursor();
     }
     const headers: Record<string, string> = page.nextCursor
       ? { "x-next-cursor": page.nextCursor, link: `</webhooks/dlq?limit=${limit}&cursor=${page.nextCursor}>; rel="next"` }

@@ -53,3 +53,10 @@ export function describeReceived(value: unknown): string {
   }
   return text.length > RECEIVED_MAX ? `${text.slice(0, RECEIVED_MAX)}… (${text.length} characters)` : text;
 }
+
+/** The answer to a paging cursor this API did not issue (or issued for another listing). */
+export function invalidCursor(): HttpProblem {
+  return new HttpProblem(400, "validation", "Invalid Request", "The cursor is not one this API returned.", {
+    errors: [{ field: "cursor", rule: "cursor", message: "must be the X-Next-Cursor of a previous page" }],
+  });
+}

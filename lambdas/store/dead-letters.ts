@@ -13,6 +13,11 @@ import type { Delivery } from "../domain/delivery.ts";
 import { InvalidCursorError } from "./deliveries.ts";
 import { keys } from "./keys.ts";
 
+/** A letter this caller holds: removing it later is conditional on still holding it. */
+export interface ClaimedLetter extends DeadLetter {
+  readonly claimedAt: string;
+}
+
 export interface DeadLetterPage {
   readonly letters: DeadLetter[];
   readonly nextCursor: string | undefined;
@@ -45,10 +50,11 @@ export class DeadLetterStore {
           failedAt: letter.failedAt,
           state: "dead",
         },
-        // A letter being retried right now is not overwritten by a late duplicate of its message.
-        ConditionExpression: "attribute_not_exists(pk) OR #state = :dead",
+        // A letter being retried is not overwritten by a late duplicate of its own message, but
+        // is by the retried delivery dying again (it carries more attempts).
+        ConditionExpression: "attribute_not_exists(pk) OR #state = :dead OR delivery.attemptsBefore < :before",
         ExpressionAttributeNames: { "#state": "state" },
-        ExpressionAttributeValues: { ":dead": "dead" },
+        ExpressionAttributeValues: { ":dead": "dead", ":before": delivery.attemptsBefore },
       }),
     ).catch((error: unknown) => {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
@@ -96,7 +102,7 @@ export class DeadLetterStore {
   }
 
   /** Claims a letter for this caller; undefined when it is gone or someone else holds it. */
-  async claim(tenantId: string, deliveryId: string, now = new Date()): Promise<DeadLetter | undefined> {
+  async claim(tenantId: string, deliveryId: string, now = new Date()): Promise<ClaimedLetter | undefined> {
     try {
       const { Attributes } = await this.client.send(
         new UpdateCommand({
@@ -114,16 +120,30 @@ export class DeadLetterStore {
           ReturnValues: "ALL_NEW",
         }),
       );
-      return Attributes ? toDeadLetter(Attributes) : undefined;
+      return Attributes ? { ...toDeadLetter(Attributes), claimedAt: now.toISOString() } : undefined;
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) return undefined;
       throw error;
     }
   }
 
-  /** Removes a letter its claimer has dealt with. */
-  async remove(tenantId: string, deliveryId: string): Promise<void> {
-    await this.client.send(new DeleteCommand({ TableName: this.tableName, Key: keys.deadLetter(tenantId, deliveryId) }));
+  /**
+   * Removes a letter its claimer has dealt with, unless it changed since the claim (it died
+   * again and was re-indexed, or the claim expired and another caller took it).
+   */
+  async remove(letter: ClaimedLetter): Promise<void> {
+    try {
+      await this.client.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: keys.deadLetter(letter.delivery.tenantId, letter.delivery.deliveryId),
+          ConditionExpression: "claimedAt = :claimedAt",
+          ExpressionAttributeValues: { ":claimedAt": letter.claimedAt },
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
   }
 }
 
@@ -131,7 +151,13 @@ export class DeadLetterStore {
 function decodeCursor(cursor: string, tenantId: string): Record<string, string> {
   try {
     const [gsi1sk, sk] = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as [unknown, unknown];
-    if (typeof gsi1sk === "string" && typeof sk === "string" && sk.startsWith("DEAD#")) {
+    const uuid = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}";
+    if (
+      typeof gsi1sk === "string" &&
+      typeof sk === "string" &&
+      new RegExp(`^\\d{4}-\\d{2}-\\d{2}T[0-9:.]+Z#${uuid}$`).test(gsi1sk) &&
+      new RegExp(`^DEAD#${uuid}$`).test(sk)
+    ) {
       return { gsi1pk: keys.deadLettersIndex(tenantId), gsi1sk, pk: keys.tenantPartition(tenantId), sk };
     }
   } catch {

@@ -10,7 +10,6 @@ import { brazilDate, brazilMillisOfDay } from "../domain/brazil-date.ts";
 import type { DeliveryLogEntry, FailureRecord } from "../domain/delivery.ts";
 import { putAll } from "./batch.ts";
 import { keys } from "./keys.ts";
-import { queryAll } from "./query.ts";
 
 const DAY_SECONDS = 86_400;
 /** How long logs, failure records and dispatched-event markers are kept (TTL). */
@@ -137,14 +136,26 @@ export class FailureStore {
     throw new Error(`more than 100 failures of tenant ${failure.tenantId} in one millisecond`);
   }
 
-  async listForDate(tenantId: string, date: string): Promise<StoredFailure[]> {
-    const items = await queryAll(this.client, {
-      TableName: this.tableName,
-      KeyConditionExpression: "pk = :pk",
-      ExpressionAttributeValues: { ":pk": keys.failures(tenantId, date) },
-    });
-    return items as unknown as StoredFailure[];
+  /**
+   * One page of a Brazilian date's failures, oldest first. A page is one DynamoDB query
+   * page (at most `limit` records and 1 MB), so an answer stays bounded however bad the day.
+   */
+  async listForDate(tenantId: string, date: string, limit: number, cursor?: string): Promise<{ failures: StoredFailure[]; nextCursor: string | undefined }> {
+    if (cursor !== undefined && !/^\d{10}$/.test(cursor)) throw new InvalidCursorError();
+    const pk = keys.failures(tenantId, date);
+    const page = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: "pk = :pk",
+        ExpressionAttributeValues: { ":pk": pk },
+        Limit: limit,
+        ...(cursor ? { ExclusiveStartKey: { pk, sk: cursor } } : {}),
+      }),
+    );
+    const last = page.LastEvaluatedKey?.["sk"];
+    return { failures: (page.Items ?? []) as unknown as StoredFailure[], nextCursor: typeof last === "string" ? last : undefined };
   }
+
 }
 
 /** Events dispatched under a producer's id: a re-injected id is recognised and skipped. */

@@ -194,7 +194,9 @@ export class SubscriptionStore {
     const owner = await this.get(tenantId, guard.subscriptionId);
     const live = owner?.evento === draft.evento && owner.endpointKey === draft.endpointKey;
     const settling = now.getTime() - Date.parse(guard.createdAt) < GUARD_SETTLE_MS;
-    if (live || (!owner && settling)) throw new DuplicateSubscriptionError(guard.subscriptionId);
+    // A young guard may belong to a change still between its guard and its update (its
+    // subscription still shows the old key): treat it as taken, whatever its owner says.
+    if (live || settling) throw new DuplicateSubscriptionError(guard.subscriptionId);
     return guard.subscriptionId;
   }
 

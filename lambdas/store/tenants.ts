@@ -88,13 +88,18 @@ export class TenantStore {
     return token;
   }
 
-  /** The tenant a token belongs to, or undefined for an unknown (or revoked) token. */
+  /**
+   * The active tenant a token belongs to, or undefined for an unknown token or a revoked
+   * tenant. The tenant's status is checked too: a token issued while a revoke ran (and so
+   * missed by its clean-up) still stops working.
+   */
   async tenantIdForToken(token: string): Promise<string | undefined> {
     const result = await this.client.send(
       new GetCommand({ TableName: this.tableName, Key: keys.apiToken(apiTokenHash(token)), ConsistentRead: true }),
     );
     const tenantId = result.Item?.["tenantId"];
-    return typeof tenantId === "string" ? tenantId : undefined;
+    if (typeof tenantId !== "string") return undefined;
+    return (await this.get(tenantId))?.status === "active" ? tenantId : undefined;
   }
 
   async list(): Promise<Tenant[]> {

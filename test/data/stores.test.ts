@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DuplicateSubscriptionError, SubscriptionLimitError } from "../../lambdas/domain/subscriptions.ts";
 import { DeliveryLogStore, DispatchedEventStore, FailureStore, InvalidCursorError } from "../../lambdas/store/deliveries.ts";
 import { keys } from "../../lambdas/store/keys.ts";
+import { DeadLetterStore } from "../../lambdas/store/dead-letters.ts";
 import { SubscriptionStore } from "../../lambdas/store/subscriptions.ts";
 import { TenantNotActiveError, TenantStore } from "../../lambdas/store/tenants.ts";
 import { WebhookConfigStore } from "../../lambdas/store/webhook-config.ts";
@@ -107,8 +108,14 @@ describe(`the data layer on ${process.env["FW_DYNAMODB"] ?? "dynalite"}`, () => 
     expect(new Set(ids).size).toBe(5);
     expect(ids[0]).toBe(((23 * 3600 + 30 * 60) * 1000 + 123) * 100);
     expect(stored.every((s) => s.data === "17092018")).toBe(true);
-    expect((await store.listForDate("ten_g", "17092018")).map((s) => s.id)).toEqual(ids);
-    expect(await store.listForDate("ten_g", "18092018")).toEqual([]);
+    expect((await store.listForDate("ten_g", "17092018", 100)).failures.map((s) => s.id)).toEqual(ids);
+    expect((await store.listForDate("ten_g", "18092018", 100)).failures).toEqual([]);
+    // Pages: 2 + 2 + 1, each continuing where the last stopped.
+    const first = await store.listForDate("ten_g", "17092018", 2);
+    const second = await store.listForDate("ten_g", "17092018", 2, first.nextCursor);
+    const third = await store.listForDate("ten_g", "17092018", 2, second.nextCursor);
+    expect([...first.failures, ...second.failures, ...third.failures].map((s) => s.id)).toEqual(ids);
+    await expect(store.listForDate("ten_g", "17092018", 2, "TENANT#x")).rejects.toBeInstanceOf(InvalidCursorError);
   });
 
   it("logs: newest first, paged by cursor, and a foreign cursor is refused", async () => {
@@ -129,6 +136,32 @@ describe(`the data layer on ${process.env["FW_DYNAMODB"] ?? "dynalite"}`, () => 
     const second = await store.list("ten_h", 4, first.nextCursor);
     expect(second.entries.map((e) => e.eventId)).toEqual(["e2", "e1", "e0"]);
     await expect(store.list("ten_h", 4, Buffer.from("SUB#0000000001").toString("base64url"))).rejects.toBeInstanceOf(InvalidCursorError);
+  });
+
+  it("dead letters: a retried delivery that dies again replaces its claimed letter, and the late remove keeps it", async () => {
+    const store = new DeadLetterStore(dynamo.documents, TABLE);
+    const delivery = {
+      deliveryId: "11111111-2222-8333-8444-555555555555",
+      tenantId: "ten_k",
+      eventId: "e",
+      eventType: "boleto.paid" as const,
+      url: "https://k/",
+      body: "{}",
+      createdAt: "2026-11-24T10:00:00.000Z",
+      attemptsBefore: 0,
+    };
+    await store.put({ delivery, attempts: 2, lastError: "HTTP 500", failedAt: "2026-11-24T10:01:00.000Z" });
+    const claimed = await store.claim("ten_k", delivery.deliveryId);
+    expect(claimed).toBeDefined();
+    expect(await store.claim("ten_k", delivery.deliveryId)).toBeUndefined();
+    // A late duplicate of the same dead message does not disturb the claim...
+    await store.put({ delivery, attempts: 2, lastError: "HTTP 500", failedAt: "2026-11-24T10:01:30.000Z" });
+    expect(await store.claim("ten_k", delivery.deliveryId)).toBeUndefined();
+    // ...but the retried delivery dying again does, and the retry's remove then leaves it.
+    await store.put({ delivery: { ...delivery, attemptsBefore: 2 }, attempts: 4, lastError: "timeout", failedAt: "2026-11-24T10:05:00.000Z" });
+    await store.remove(claimed!);
+    expect(await store.get("ten_k", delivery.deliveryId)).toMatchObject({ attempts: 4, lastError: "timeout" });
+    await expect(store.list("ten_k", 10, Buffer.from(JSON.stringify(["", "DEAD#x"])).toString("base64url"))).rejects.toBeInstanceOf(InvalidCursorError);
   });
 
   it("dispatched events: marked ids are recognised, per tenant", async () => {

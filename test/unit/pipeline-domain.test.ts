@@ -108,3 +108,16 @@ describe("retry delays", () => {
     );
   });
 });
+
+describe("SQS batches", () => {
+  it("hold at most ten messages and 1 MiB, in order, each message once", async () => {
+    const { batchesOf } = await import("../../lambdas/store/queues.ts");
+    const big = (id: string) => ({ id, body: "x".repeat(120 * 1024) });
+    const batches = batchesOf([...Array.from({ length: 12 }, (_, i) => big(`b${i}`)), ...Array.from({ length: 15 }, (_, i) => ({ id: `s${i}`, body: "{}" }))]);
+    for (const batch of batches) {
+      expect(batch.length).toBeLessThanOrEqual(10);
+      expect(batch.reduce((sum, m) => sum + Buffer.byteLength(m.body), 0)).toBeLessThanOrEqual(1024 * 1024);
+    }
+    expect(batches.flat().map((m) => m.id)).toEqual([...Array.from({ length: 12 }, (_, i) => `b${i}`), ...Array.from({ length: 15 }, (_, i) => `s${i}`)]);
+  });
+});
