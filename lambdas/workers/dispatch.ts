@@ -58,14 +58,17 @@ export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
   const toMark: { messageId: string; tenantId: string; eventId: string }[] = [];
   await Promise.all(
     accepted.map(async ({ record, event: fiscalEvent }) => {
+      // Checked (and noted) before any await: the same id twice in one batch is dispatched once.
+      const key = `${fiscalEvent.tenantId}\n${fiscalEvent.id}`;
+      if (fiscalEvent.idFromProducer && seen.has(key)) {
+        logger.info("event already dispatched", { tenantId: fiscalEvent.tenantId, eventId: fiscalEvent.id });
+        return;
+      }
+      if (fiscalEvent.idFromProducer) seen.add(key);
       try {
         const problem = await tenantProblem(fiscalEvent.tenantId);
         if (problem) {
           rejections.push({ record, reason: problem });
-          return;
-        }
-        if (seen.has(`${fiscalEvent.tenantId}\n${fiscalEvent.id}`)) {
-          logger.info("event already dispatched", { tenantId: fiscalEvent.tenantId, eventId: fiscalEvent.id });
           return;
         }
         for (const delivery of await plan(fiscalEvent)) deliveries.push({ messageId: record.messageId, delivery });
@@ -85,7 +88,11 @@ export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
     deliveries.map(({ messageId, delivery }) => ({ id: `${messageId}|${delivery.deliveryId}`, body: JSON.stringify(delivery) })),
   );
   for (const id of refused) failed.add(id.split("|")[0]!);
-  await dispatched.markDispatched(toMark.filter((m) => !failed.has(m.messageId)));
+  // The deliveries are out: failing the batch now would send them all again. A missing
+  // marker only means a later re-injection of the same id is not recognised.
+  await dispatched.markDispatched(toMark.filter((m) => !failed.has(m.messageId))).catch((error: unknown) => {
+    logger.error("could not mark events dispatched", { count: toMark.length, error: error as Error });
+  });
 
   const setAside = await sendAll(
     sqs,

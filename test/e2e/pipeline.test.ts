@@ -93,9 +93,21 @@ describe("the delivery pipeline", () => {
     await emit(event);
     await eventually(() => hook.received.length === 1);
     await emit(event);
+    // The same id twice within one batch, too.
+    const twin = { ...event, id: "boleto-43" };
+    await env.product.runtime.sqs.send(
+      new SendMessageBatchCommand({
+        QueueUrl: eventsQueue(),
+        Entries: [
+          { Id: "a", MessageBody: JSON.stringify(twin) },
+          { Id: "b", MessageBody: JSON.stringify(twin) },
+        ],
+      }),
+    );
+    await eventually(() => hook.received.length === 2);
     await new Promise((resolve) => setTimeout(resolve, 2000));
-    expect(hook.received).toHaveLength(1);
-    expect(await logsOf(tenant.call)).toHaveLength(1);
+    expect(hook.received.map((w) => (JSON.parse(w.body) as { id: string }).id).sort()).toEqual(["boleto-42", "boleto-43"]);
+    expect(await logsOf(tenant.call)).toHaveLength(2);
   });
 
   it("fans out to subscriptions and the account webhook, each URL once", async () => {
