@@ -8,6 +8,7 @@ import { signDelivery } from "../domain/signing.ts";
 import { dynamo } from "../shared/dynamo.ts";
 import { requiredEnv } from "../shared/env.ts";
 import { logger } from "../shared/logger.ts";
+import { onceEach } from "../shared/once-each.ts";
 import { addressPolicy } from "../shared/policy.ts";
 import { sqs } from "../shared/sqs.ts";
 import { DeliveryLogStore, FailureStore } from "../store/deliveries.ts";
@@ -53,16 +54,8 @@ export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
     else malformed.push({ record, reason: parsed.reason });
   }
 
-  const tenantSecrets = new Map<string, Promise<string | undefined>>();
-  const secretOf = (tenantId: string) => {
-    let secret = tenantSecrets.get(tenantId);
-    if (!secret) {
-      // Read per batch, never cached across batches: a regenerated secret signs the very next delivery.
-      secret = secrets.getSecret(tenantId).then((s) => s?.secret);
-      tenantSecrets.set(tenantId, secret);
-    }
-    return secret;
-  };
+  // Read per batch, never cached across batches: a regenerated secret signs the very next delivery.
+  const secretOf = onceEach(async (tenantId) => (await secrets.getSecret(tenantId))?.secret);
 
   const outcomes = await Promise.all(valid.map(({ record, delivery }) => attempt(record, delivery, secretOf)));
   await logs.recordAll(outcomes.map((o) => o.log));

@@ -5,6 +5,7 @@ import { deliveryIdFor, deliveryTargets, parseFiscalEvent, webhookBody, type Fis
 import { dynamo } from "../shared/dynamo.ts";
 import { requiredEnv } from "../shared/env.ts";
 import { logger } from "../shared/logger.ts";
+import { onceEach } from "../shared/once-each.ts";
 import { sqs } from "../shared/sqs.ts";
 import { DispatchedEventStore } from "../store/deliveries.ts";
 import { sendAll } from "../store/queues.ts";
@@ -41,15 +42,12 @@ export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
     else rejections.push({ record, reason: parse.reason });
   }
 
-  const tenantStatus = new Map<string, Promise<string | undefined>>();
-  const tenantProblem = (tenantId: string) => {
-    let status = tenantStatus.get(tenantId);
-    if (!status) {
-      status = tenants.get(tenantId, false).then((t) => (t ? (t.status === "active" ? undefined : `tenant ${tenantId} is revoked`) : `unknown tenant ${tenantId}`));
-      tenantStatus.set(tenantId, status);
-    }
-    return status;
-  };
+  /** Why events of this tenant cannot be dispatched, if they cannot (read once per batch). */
+  const tenantProblem = onceEach(async (tenantId) => {
+    const tenant = await tenants.get(tenantId, false);
+    if (!tenant) return `unknown tenant ${tenantId}`;
+    return tenant.status === "active" ? undefined : `tenant ${tenantId} is revoked`;
+  });
 
   const seen = await dispatched.alreadyDispatched(
     accepted.filter((a) => a.event.idFromProducer).map((a) => ({ tenantId: a.event.tenantId, eventId: a.event.id })),
