@@ -18,6 +18,8 @@ export interface ProductRuntimeOptions {
   readonly retrySchedule?: readonly number[];
   /** Portal subscriptions a tenant may hold (the stack's default when absent). */
   readonly maxSubscriptionsPerTenant?: number;
+  /** Seconds a receiver has to answer (the stack's default, 10, when absent). */
+  readonly deliveryTimeoutSeconds?: number;
   /**
    * PEM file of extra CAs the delivery functions trust (receivers behind a private CA);
    * defaults to the NODE_EXTRA_CA_CERTS `npm start` itself was given.
@@ -74,6 +76,7 @@ export async function startProductRuntime(options: ProductRuntimeOptions): Promi
   const stack = synthesizeProduct(assemblyDir, {
     ...(options.retrySchedule ? { retrySchedule: options.retrySchedule.join(",") } : {}),
     ...(options.maxSubscriptionsPerTenant ? { maxSubscriptionsPerTenant: options.maxSubscriptionsPerTenant } : {}),
+    ...(options.deliveryTimeoutSeconds ? { deliveryTimeoutSeconds: options.deliveryTimeoutSeconds } : {}),
   });
   // The functions trust the inspector's CA plus any CA the user passed (NODE_EXTRA_CA_CERTS).
   const authority = await createLocalCertificateAuthority();

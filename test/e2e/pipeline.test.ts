@@ -17,7 +17,7 @@ const open: TestReceiver[] = [];
 
 beforeAll(async () => {
   receivers = await receiverFactory(dir);
-  env = await startTestProduct({ retrySchedule: [0, 1, 1], extraCaFile: receivers.caFile });
+  env = await startTestProduct({ retrySchedule: [0, 1, 1], extraCaFile: receivers.caFile, deliveryTimeoutSeconds: 1 });
 });
 afterAll(async () => {
   await Promise.all(open.map((r) => r.close()));
@@ -194,12 +194,14 @@ describe("the delivery pipeline", () => {
     expect(hook.received).toHaveLength(3);
   });
 
-  it("records why a delivery failed: redirects, resets and refused connections", async () => {
+  it("records why a delivery failed: timeouts, redirects, resets and refused connections", async () => {
+    const silent = await receiver(() => undefined);
     const redirect = await receiver(answer(301, "", { location: "https://elsewhere.example.com/" }));
     const reset = await receiver((_w, response) => response.socket?.destroy());
     const closed = await receiver();
     await closed.close();
     const tenant = await tenantWith([
+      { evento: "cte.cce", endpoint: silent.url },
       { evento: "cte.cce", endpoint: redirect.url },
       { evento: "cte.cce", endpoint: reset.url },
       { evento: "cte.cce", endpoint: closed.url },
@@ -207,9 +209,10 @@ describe("the delivery pipeline", () => {
     await emit({ tenantId: tenant.tenantId, type: "cte.cce", data: {} });
     const failures = await eventually(async () => {
       const list = (await (await tenant.call("GET", `${PORTAL}/falhas`)).json()) as Failure[];
-      return list.length >= 3 ? list : undefined;
+      return new Set(list.map((f) => f.descricao)).size >= 4 ? list : undefined;
     }, 30_000);
     const reasons = new Set(failures.map((f) => f.descricao));
+    expect(reasons).toContain("timeout after 1000 ms");
     expect(reasons).toContain("redirect 301 to https://elsewhere.example.com/ not followed");
     expect(reasons).toContain("connection reset");
     expect(reasons).toContain("connection refused");
