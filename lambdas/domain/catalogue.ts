@@ -22,9 +22,3 @@ export const EVENT_CATALOGUE = [
 export type EventType = (typeof EVENT_CATALOGUE)[number]["type"];
 
 export const EVENT_TYPES = EVENT_CATALOGUE.map((entry) => entry.type) as [EventType, ...EventType[]];
-
-const known: ReadonlySet<string> = new Set(EVENT_TYPES);
-
-export function isEventType(value: unknown): value is EventType {
-  return typeof value === "string" && known.has(value);
-}

@@ -22,13 +22,6 @@ export interface SigningSecret {
   readonly createdAt: string;
 }
 
-export class WebhookConfigMissingError extends Error {
-  constructor() {
-    super("the tenant has no webhook configuration yet");
-    this.name = "WebhookConfigMissingError";
-  }
-}
-
 /** The first PATCH must say where to deliver: a configuration without a URL delivers nothing. */
 export class WebhookUrlRequiredError extends Error {
   constructor() {
