@@ -91,9 +91,9 @@ const write = (bytes: number) => Math.max(1, Math.ceil(bytes / UNITS.writeUnitBy
 /**
  * Per million deliveries. Per events batch (10 events, assumed full): the producer's
  * SendMessageBatch, the event source's ReceiveMessage and DeleteMessageBatch, one dispatch
- * invocation, one tenant GetItem per distinct tenant. Per event: Query of the
- * subscriptions index (eventually consistent, the only kind a GSI serves), GetItem of the
- * config (eventually consistent; the tenant's too), and with a
+ * invocation, and per distinct tenant (one event type each): GetItem of the tenant, Query of
+ * the subscriptions index (eventually consistent, the only kind a GSI serves) and GetItem of
+ * the config (both eventually consistent). Per event: with a
  * producer id a strongly consistent BatchGet of its marker plus a BatchWrite of it.
  * Per deliveries batch (10, assumed full): one SendMessageBatch from dispatch, the event
  * source's ReceiveMessage and DeleteMessageBatch, one deliver invocation, one secret
@@ -141,9 +141,14 @@ export function estimateCostPerMillionDeliveries(scenario: CostScenario): CostEs
       service: "DynamoDB",
       component: "dispatch: Query subscriptions gsi1 (eventual)",
       unit: "RRU",
-      units: events * eventualQuery(fanOut * sizes.subscriptionItem),
+      units: eventBatches * scenario.tenantsPerEventsBatch * eventualQuery(fanOut * sizes.subscriptionItem),
     },
-    { service: "DynamoDB", component: "dispatch: GetItem config (eventual)", unit: "RRU", units: events * eventualRead(sizes.configItem) },
+    {
+      service: "DynamoDB",
+      component: "dispatch: GetItem config (eventual)",
+      unit: "RRU",
+      units: eventBatches * scenario.tenantsPerEventsBatch * eventualRead(sizes.configItem),
+    },
     {
       service: "DynamoDB",
       component: "dispatch: BatchGet event marker (strong)",

@@ -12,6 +12,7 @@ import { WebhookFunction } from "./constructs/webhook-function.ts";
 import type { IFunction } from "aws-cdk-lib/aws-lambda";
 import { PolicyStatement } from "aws-cdk-lib/aws-iam";
 import { SqsEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
+import type { IQueue } from "aws-cdk-lib/aws-sqs";
 
 export interface FiscalWebhooksStackProps extends StackProps {
   /** Seconds before each delivery attempt; its length is the attempt budget. */
@@ -110,6 +111,10 @@ export class FiscalWebhooksStack extends Stack {
 
     const { api } = new PublicApi(this, "Api", { authorizer, families });
 
+    // Every queue consumer reports partial batch failures: one bad message never retries its batch.
+    const consumes = (fn: IFunction, queue: IQueue, batchSize = 10) =>
+      fn.addEventSource(new SqsEventSource(queue, { batchSize, reportBatchItemFailures: true }));
+
     // The pipeline: events → dispatch (fan-out) → deliveries → deliver (sign, POST, retry) → DLQ.
     const dispatch = new WebhookFunction(this, "Dispatch", {
       entry: "workers/dispatch.ts",
@@ -124,7 +129,7 @@ export class FiscalWebhooksStack extends Stack {
     tableAccess(dispatch, ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:BatchWriteItem"], true);
     queues.deliveries.grantSendMessages(dispatch);
     queues.eventsDeadLetter.grantSendMessages(dispatch);
-    dispatch.addEventSource(new SqsEventSource(queues.events, { batchSize: 10, reportBatchItemFailures: true }));
+    consumes(dispatch, queues.events);
 
     const deliver = new WebhookFunction(this, "Deliver", {
       entry: "workers/deliver.ts",
@@ -140,7 +145,7 @@ export class FiscalWebhooksStack extends Stack {
     }).function;
     tableAccess(deliver, ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:BatchWriteItem"]);
     queues.deliveriesDeadLetter.grantSendMessages(deliver);
-    deliver.addEventSource(new SqsEventSource(queues.deliveries, { batchSize: 10, reportBatchItemFailures: true }));
+    consumes(deliver, queues.deliveries);
 
     // The DLQ: indexed per tenant as dead messages arrive; bulk operations continue as jobs.
     const deadLetterIndex = new WebhookFunction(this, "DeadLetterIndex", {
@@ -150,9 +155,7 @@ export class FiscalWebhooksStack extends Stack {
       environment: { [ENV.tableName]: table.tableName },
     }).function;
     tableAccess(deadLetterIndex, ["dynamodb:GetItem", "dynamodb:PutItem"]);
-    deadLetterIndex.addEventSource(
-      new SqsEventSource(queues.deliveriesDeadLetter, { batchSize: 10, reportBatchItemFailures: true }),
-    );
+    consumes(deadLetterIndex, queues.deliveriesDeadLetter);
     const deadLetterJobs = new WebhookFunction(this, "DeadLetterJobs", {
       entry: "workers/dlq-jobs.ts",
       description: "Continues DLQ retry-all and purge beyond an API call",
@@ -160,7 +163,7 @@ export class FiscalWebhooksStack extends Stack {
       environment: { [ENV.tableName]: table.tableName, ...deadLetterEnvironment },
     }).function;
     deadLetterAccess(deadLetterJobs);
-    deadLetterJobs.addEventSource(new SqsEventSource(queues.deadLetterJobs, { batchSize: 1, reportBatchItemFailures: true }));
+    consumes(deadLetterJobs, queues.deadLetterJobs, 1);
 
     new OperationsAlarms(this, "Alarms", { queues });
 

@@ -1,6 +1,8 @@
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import { ENV } from "../contract/resources.ts";
+import type { EventType } from "../domain/catalogue.ts";
 import type { Delivery } from "../domain/delivery.ts";
+import type { WebhookConfig } from "../domain/webhook-config.ts";
 import { deliveryIdFor, deliveryTargets, parseFiscalEvent, webhookBody, type FiscalEvent } from "../domain/fiscal-event.ts";
 import { dynamo } from "../shared/dynamo.ts";
 import { requiredEnv } from "../shared/env.ts";
@@ -49,6 +51,15 @@ export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
     return tenant.status === "active" ? undefined : `tenant ${tenantId} is revoked`;
   });
 
+  // Events of one tenant and type in a batch share one subscriptions query and one config read.
+  const reads: PlanReads = {
+    subscribers: onceEach(async (key) => {
+      const [tenantId = "", type] = key.split("\n");
+      return (await subscriptions.listForEvent(tenantId, type as EventType)).map((s) => s.endpoint);
+    }),
+    config: onceEach((tenantId) => configs.getConfig(tenantId, false)),
+  };
+
   const seen = await dispatched.alreadyDispatched(
     accepted.filter((a) => a.event.idFromProducer).map((a) => ({ tenantId: a.event.tenantId, eventId: a.event.id })),
   );
@@ -69,7 +80,7 @@ export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
           rejections.push({ record, reason: problem });
           return;
         }
-        for (const delivery of await plan(fiscalEvent)) deliveries.push({ messageId: record.messageId, delivery });
+        for (const delivery of await plan(fiscalEvent, reads)) deliveries.push({ messageId: record.messageId, delivery });
         if (fiscalEvent.idFromProducer) {
           toMark.push({ messageId: record.messageId, tenantId: fiscalEvent.tenantId, eventId: fiscalEvent.id });
         }
@@ -108,16 +119,18 @@ export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
   return { batchItemFailures: [...failed].map((itemIdentifier) => ({ itemIdentifier })) };
 }
 
-async function plan(fiscalEvent: FiscalEvent): Promise<Delivery[]> {
+interface PlanReads {
+  /** Endpoints subscribed to a type, by `${tenantId}\n${type}`. */
+  readonly subscribers: (key: string) => Promise<string[]>;
+  readonly config: (tenantId: string) => Promise<WebhookConfig | undefined>;
+}
+
+async function plan(fiscalEvent: FiscalEvent, reads: PlanReads): Promise<Delivery[]> {
   const [subscribed, account] = await Promise.all([
-    subscriptions.listForEvent(fiscalEvent.tenantId, fiscalEvent.type),
-    configs.getConfig(fiscalEvent.tenantId, false),
+    reads.subscribers(`${fiscalEvent.tenantId}\n${fiscalEvent.type}`),
+    reads.config(fiscalEvent.tenantId),
   ]);
-  const targets = deliveryTargets(
-    fiscalEvent.type,
-    subscribed.map((s) => s.endpoint),
-    account,
-  );
+  const targets = deliveryTargets(fiscalEvent.type, subscribed, account);
   const body = webhookBody(fiscalEvent);
   const createdAt = new Date().toISOString();
   return targets.map((url) => ({
