@@ -1,6 +1,5 @@
 import { parseArgs } from "node:util";
 import path from "node:path";
-import { parseRetrySchedule } from "../lambdas/domain/retry-schedule.ts";
 import { OUTPUTS } from "../lambdas/contract/resources.ts";
 import { startProductRuntime } from "../lib/local/product.ts";
 
@@ -68,7 +67,8 @@ try {
           `${webhook.tenantId ? ` (tenant ${webhook.tenantId})` : ""}\n            ${webhook.body.slice(0, 500)}`,
       );
     },
-    ...(values["retry-schedule"] ? { retrySchedule: parseRetrySchedule(values["retry-schedule"]) } : {}),
+    // Passed as the CDK context value, as `cdk deploy -c retrySchedule=…` would: synthesis checks it.
+    ...(values["retry-schedule"] ? { retrySchedule: values["retry-schedule"] } : {}),
     ...(values.quiet ? {} : { functionOutput: (fn: string, line: string) => console.log(`[${fn}] ${line}`) }),
     onError: (source, error) => console.error(`[${source}]`, error instanceof Error ? error.message : error),
   });

@@ -13,7 +13,7 @@ export interface BuildAppOptions {
 /**
  * The CDK app: the stack plus the cdk-nag AwsSolutions checks. Any finding fails
  * synthesis; the stack needs no acknowledgement today, and one added later must say why. The retry schedule comes from context `retrySchedule`
- * (`cdk deploy -c retrySchedule=0,5,300`), the subscription cap from
+ * (`cdk deploy -c retrySchedule=0,5,300`, or a list when set in code or cdk.json), the subscription cap from
  * `maxSubscriptionsPerTenant` and the receivers' time to answer from `deliveryTimeoutSeconds`, when set.
  */
 export function buildApp(options: BuildAppOptions = {}): { app: App; stack: FiscalWebhooksStack } {
@@ -23,7 +23,7 @@ export function buildApp(options: BuildAppOptions = {}): { app: App; stack: Fisc
   const deliveryTimeoutContext = app.node.tryGetContext("deliveryTimeoutSeconds") as unknown;
   const stack = new FiscalWebhooksStack(app, STACK_NAME, {
     description: "Fiscal Webhooks: signed, retried, auditable webhooks for Brazilian fiscal events",
-    retrySchedule: scheduleContext === undefined ? undefined : parseRetrySchedule(String(scheduleContext)),
+    retrySchedule: scheduleContext === undefined ? undefined : parseRetrySchedule(Array.isArray(scheduleContext) ? scheduleContext : String(scheduleContext)),
     maxSubscriptionsPerTenant:
       maxSubscriptionsContext === undefined ? undefined : positiveInteger("maxSubscriptionsPerTenant", maxSubscriptionsContext),
     deliveryTimeoutSeconds:

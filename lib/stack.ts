@@ -3,7 +3,7 @@ import type { Construct } from "constructs";
 import { ENV, OUTPUTS, TABLE_KEYS } from "../lambdas/contract/resources.ts";
 import { DEFAULT_MAX_SUBSCRIPTIONS_PER_TENANT } from "../lambdas/domain/subscriptions.ts";
 import { ROUTE_FAMILIES, type RouteFamily } from "../lambdas/contract/routes.ts";
-import { DEFAULT_RETRY_SCHEDULE_SECONDS, validateRetrySchedule } from "../lambdas/domain/retry-schedule.ts";
+import { DEFAULT_RETRY_SCHEDULE_SECONDS, formatRetrySchedule, type RetrySchedule } from "../lambdas/domain/retry-schedule.ts";
 import { DataTable } from "./constructs/data-table.ts";
 import { PublicApi } from "./constructs/http-api.ts";
 import { PipelineQueues } from "./constructs/queues.ts";
@@ -16,7 +16,7 @@ import type { IQueue } from "aws-cdk-lib/aws-sqs";
 
 export interface FiscalWebhooksStackProps extends StackProps {
   /** Seconds before each delivery attempt; its length is the attempt budget. */
-  readonly retrySchedule?: readonly number[];
+  readonly retrySchedule?: RetrySchedule;
   /** Portal subscriptions a tenant may hold (default 100). */
   readonly maxSubscriptionsPerTenant?: number;
   /** Seconds a receiver has to answer a delivery (default 10, at most 20 so a batch fits the function's 30 s). */
@@ -33,7 +33,6 @@ export class FiscalWebhooksStack extends Stack {
   constructor(scope: Construct, id: string, props: FiscalWebhooksStackProps = {}) {
     super(scope, id, props);
     const retrySchedule = props.retrySchedule ?? DEFAULT_RETRY_SCHEDULE_SECONDS;
-    validateRetrySchedule(retrySchedule);
 
     const { table } = new DataTable(this, "Data");
     const queues = new PipelineQueues(this, "Queues", {
@@ -139,7 +138,7 @@ export class FiscalWebhooksStack extends Stack {
         [ENV.tableName]: table.tableName,
         [ENV.deliveriesQueueUrl]: queues.deliveries.queueUrl,
         [ENV.deliveriesDeadLetterQueueUrl]: queues.deliveriesDeadLetter.queueUrl,
-        [ENV.retrySchedule]: retrySchedule.join(","),
+        [ENV.retrySchedule]: formatRetrySchedule(retrySchedule),
         ...deliveryTimeout,
       },
     }).function;

@@ -1,5 +1,5 @@
 import type { SQSClient } from "@aws-sdk/client-sqs";
-import { sendAll } from "../store/queues.ts";
+import { sendMessages } from "../../lib/aws/sqs-batch.ts";
 import type { BulkProgress, DeadLetterJob, DeadLetterOperations } from "./operations.ts";
 
 /** Runs a bulk operation until the deadline; if letters remain, queues a job to go on with it. */
@@ -12,8 +12,8 @@ export async function runOrContinue(
   const progress =
     job.operation === "retry-all" ? await operations.retryAll(job.tenantId, deadline) : await operations.purge(job.tenantId, deadline);
   if (progress.remaining) {
-    const refused = await sendAll(jobs.sqs, jobs.queueUrl, [{ id: "job", body: JSON.stringify(job) }]);
-    if (refused.size > 0) throw new Error("the jobs queue refused the continuation");
+    const [refused] = await sendMessages(jobs.sqs, jobs.queueUrl, [{ body: JSON.stringify(job) }]);
+    if (refused) throw new Error(`the jobs queue refused the continuation: ${refused.reason}`);
   }
   return progress;
 }

@@ -1,9 +1,9 @@
 import type { SQSClient } from "@aws-sdk/client-sqs";
+import { sendMessages } from "../../lib/aws/sqs-batch.ts";
 import type { DeadLetter } from "../domain/dead-letter.ts";
-import type { Delivery } from "../domain/delivery.ts";
+import { deliveryLogEntry, deliveryMessage } from "../domain/delivery.ts";
 import type { ClaimedLetter, DeadLetterStore } from "../store/dead-letters.ts";
 import type { DeliveryLogStore } from "../store/deliveries.ts";
-import { sendAll } from "../store/queues.ts";
 
 export interface DeadLetterOperationsDeps {
   readonly letters: DeadLetterStore;
@@ -83,28 +83,16 @@ export class DeadLetterOperations {
    */
   private async requeue(claimed: readonly ClaimedLetter[]): Promise<ClaimedLetter[]> {
     await this.deps.logs.recordAll(
-      claimed.map(({ delivery, attempts, lastError }) => ({
-        deliveryId: delivery.deliveryId,
-        tenantId: delivery.tenantId,
-        eventId: delivery.eventId,
-        eventType: delivery.eventType,
-        url: delivery.url,
-        status: "retrying",
-        attempts,
-        createdAt: delivery.createdAt,
-        lastError,
-      })),
+      claimed.map(({ delivery, attempts, lastError }) => deliveryLogEntry(delivery, { kind: "requeued", attempts, lastError })),
     );
-    const refused = await sendAll(
+    const refused = await sendMessages(
       this.deps.sqs,
       this.deps.deliveriesQueueUrl,
-      claimed.map((letter) => {
-        const delivery: Delivery = { ...letter.delivery, attemptsBefore: letter.attempts };
-        return { id: delivery.deliveryId, body: JSON.stringify(delivery) };
-      }),
+      claimed.map((letter) => ({ letter, ...deliveryMessage({ ...letter.delivery, attemptsBefore: letter.attempts }) })),
     );
     // A refused letter keeps its claim, which expires: the next retry picks it up again.
-    const sent = claimed.filter((letter) => !refused.has(letter.delivery.deliveryId));
+    const notSent = new Set(refused.map(({ entry }) => entry.letter));
+    const sent = claimed.filter((letter) => !notSent.has(letter));
     await Promise.all(sent.map((letter) => this.deps.letters.remove(letter)));
     return sent;
   }

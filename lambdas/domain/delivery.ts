@@ -58,6 +58,11 @@ export const deliveryMessageSchema = z.strictObject({
   attemptsBefore: z.number().int().min(0),
 });
 
+/** A delivery as a deliveries-queue message: the one writer of what `parseDeliveryMessage` reads. */
+export function deliveryMessage(delivery: Delivery): { readonly body: string } {
+  return { body: JSON.stringify(delivery) };
+}
+
 /** Reads a deliveries-queue message, or says why it is not one. */
 export function parseDeliveryMessage(body: string): { ok: true; delivery: Delivery } | { ok: false; reason: string } {
   let json: unknown;
@@ -70,4 +75,85 @@ export function parseDeliveryMessage(body: string): { ok: true; delivery: Delive
   return parsed.success
     ? { ok: true, delivery: parsed.data }
     : { ok: false, reason: `not a delivery message: ${parsed.error.issues[0]?.message ?? "invalid"}` };
+}
+
+/** Why an attempt failed, in words for the logs and `falhas`. */
+export interface AttemptFailure {
+  readonly reason: string;
+  readonly statusCode?: number | undefined;
+  readonly failedAt: string;
+}
+
+/** The endpoint answered 2xx in time. */
+export interface Delivered {
+  readonly kind: "delivered";
+  readonly attempt: number;
+  readonly statusCode: number | undefined;
+  readonly deliveredAt: string;
+}
+
+/** The attempt failed and the schedule has another: the next one is due in `delaySeconds`. */
+export interface RetryAt {
+  readonly kind: "retry-at";
+  readonly attempt: number;
+  readonly failure: AttemptFailure;
+  readonly delaySeconds: number;
+}
+
+/** The last attempt of the schedule failed: the delivery goes to the dead-letter queue. */
+export interface Exhausted {
+  readonly kind: "exhausted";
+  readonly attempt: number;
+  readonly failure: AttemptFailure;
+}
+
+/** What one attempt to deliver a webhook came to. */
+export type DeliveryAttempt = Delivered | RetryAt | Exhausted;
+
+/** A dead letter sent back to the deliveries queue for a fresh attempt budget. */
+export interface Requeued {
+  readonly kind: "requeued";
+  readonly attempts: number;
+  readonly lastError?: string | undefined;
+}
+
+/** The log line of a delivery after an attempt or a requeue: the one place a log line is derived. */
+export function deliveryLogEntry(delivery: Delivery, outcome: DeliveryAttempt | Requeued): DeliveryLogEntry {
+  const base = {
+    deliveryId: delivery.deliveryId,
+    tenantId: delivery.tenantId,
+    eventId: delivery.eventId,
+    eventType: delivery.eventType,
+    url: delivery.url,
+    createdAt: delivery.createdAt,
+  };
+  switch (outcome.kind) {
+    case "delivered":
+      return { ...base, status: "success", attempts: outcome.attempt, deliveredAt: outcome.deliveredAt, lastStatusCode: outcome.statusCode };
+    case "retry-at":
+    case "exhausted":
+      return {
+        ...base,
+        status: outcome.kind === "retry-at" ? "retrying" : "failed",
+        attempts: outcome.attempt,
+        lastError: outcome.failure.reason,
+        lastStatusCode: outcome.failure.statusCode,
+      };
+    case "requeued":
+      return { ...base, status: "retrying", attempts: outcome.attempts, lastError: outcome.lastError };
+  }
+}
+
+/** The `falhas` record of a failed attempt. */
+export function failureRecord(delivery: Delivery, outcome: RetryAt | Exhausted): FailureRecord {
+  return {
+    tenantId: delivery.tenantId,
+    deliveryId: delivery.deliveryId,
+    attempt: outcome.attempt,
+    evento: delivery.eventType,
+    url: delivery.url,
+    descricao: outcome.failure.reason,
+    conteudo: delivery.body,
+    failedAt: outcome.failure.failedAt,
+  };
 }

@@ -79,11 +79,6 @@ export function deliveryIdFor(tenantId: string, eventId: string, url: string): s
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
-/** The exact JSON every endpoint receives for an event (signatures cover these bytes). */
-export function webhookBody(event: FiscalEvent): string {
-  return JSON.stringify({ id: event.id, type: event.type, createdAt: event.createdAt, data: event.data });
-}
-
 /**
  * Where an event goes: the tenant's Portal subscriptions to its type, plus the account
  * webhook when it lists the type; each distinct URL once.

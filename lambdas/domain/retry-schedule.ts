@@ -4,27 +4,29 @@
  * deliveries queue's maxReceiveCount, so a delivery reaches the dead-letter queue right
  * after its last attempt.
  */
-export const DEFAULT_RETRY_SCHEDULE_SECONDS: readonly number[] = [0, 5, 300, 1800, 7200, 18000, 36000, 36000];
-
 /** SQS caps a message's visibility timeout at 12 hours. */
 export const MAX_RETRY_DELAY_SECONDS = 43_200;
 /** SQS redrive accepts 1..1000 receives. */
 export const MAX_ATTEMPTS = 1000;
 
-/** Parses `0,5,300` (from a CLI flag or a CDK context value) into a validated schedule. */
-export function parseRetrySchedule(text: string): readonly number[] {
-  const parts = text.split(",").map((part) => part.trim());
-  const schedule = parts.map((part) => {
-    if (!/^\d+$/.test(part)) {
-      throw new RangeError(`retry schedule "${text}": "${part}" is not a whole number of seconds`);
-    }
-    return Number(part);
-  });
-  validateRetrySchedule(schedule);
-  return schedule;
-}
+/** A validated schedule; only `parseRetrySchedule` makes one. */
+export type RetrySchedule = readonly number[] & { readonly __validated: "RetrySchedule" };
 
-export function validateRetrySchedule(schedule: readonly number[]): void {
+/**
+ * The one parser of a schedule, whatever brought it: `0,5,300` from a CLI flag, CDK context
+ * or the functions' environment, or a list from cdk.json or code.
+ */
+export function parseRetrySchedule(value: string | readonly number[]): RetrySchedule {
+  const schedule =
+    typeof value !== "string"
+      ? value
+      : value.split(",").map((part) => {
+          const trimmed = part.trim();
+          if (!/^\d+$/.test(trimmed)) {
+            throw new RangeError(`retry schedule "${value}": "${trimmed}" is not a whole number of seconds`);
+          }
+          return Number(trimmed);
+        });
   if (schedule.length === 0 || schedule.length > MAX_ATTEMPTS) {
     throw new RangeError(`retry schedule must have 1 to ${MAX_ATTEMPTS} attempts, got ${schedule.length}`);
   }
@@ -33,7 +35,21 @@ export function validateRetrySchedule(schedule: readonly number[]): void {
       throw new RangeError(`retry delay ${delay} s is outside 0..${MAX_RETRY_DELAY_SECONDS} s`);
     }
   }
+  return [...schedule] as readonly number[] as RetrySchedule;
 }
+
+/** How a schedule travels in the functions' environment (read back by `parseRetrySchedule`). */
+export function formatRetrySchedule(schedule: RetrySchedule): string {
+  return schedule.join(",");
+}
+
+/**
+ * The retry schedule: seconds to wait before each delivery attempt, the first being the
+ * initial attempt. Its length is the attempt budget, which the stack turns into the
+ * deliveries queue's maxReceiveCount, so a delivery reaches the dead-letter queue right
+ * after its last attempt.
+ */
+export const DEFAULT_RETRY_SCHEDULE_SECONDS = parseRetrySchedule([0, 5, 300, 1800, 7200, 18000, 36000, 36000]);
 
 /** Longest wait a receiver's Retry-After may impose on one retry. */
 export const MAX_RETRY_AFTER_SECONDS = 3600;

@@ -1,8 +1,10 @@
 import { ENV } from "../contract/resources.ts";
 import { requestSchemas } from "../contract/schemas.ts";
 import { randomUUID } from "node:crypto";
+import { postWebhook } from "../delivery/attempt.ts";
 import { createWebhookSender } from "../delivery/sender.ts";
-import { maskSigningSecret, signDelivery } from "../domain/signing.ts";
+import { maskSigningSecret } from "../domain/signing.ts";
+import { webhookEnvelope } from "../domain/webhook-message.ts";
 import { WebhookUrlRequiredError } from "../domain/webhook-config.ts";
 import { readJsonBody, validate } from "../shared/body.ts";
 import { dynamo } from "../shared/dynamo.ts";
@@ -73,22 +75,17 @@ export const handler = httpRoutes("config", {
     }
     const now = new Date();
     const webhookId = randomUUID();
-    const body = JSON.stringify({
+    const body = webhookEnvelope({
       id: `test_${webhookId}`,
       type: TEST_EVENT_TYPE,
       createdAt: now.toISOString(),
       data: { message: "Evento de teste do Fiscal Webhooks" },
     });
-    const response = await sender.send({
-      url: found.config.webhookUrl,
-      body,
+    const response = await postWebhook(
+      sender,
+      { url: found.config.webhookUrl, secret: found.secret.secret, webhookId, eventType: TEST_EVENT_TYPE, attempt: 1, timestamp: now, body },
       timeoutMs,
-      headers: {
-        ...signDelivery({ secret: found.secret.secret, webhookId, timestamp: now, body }),
-        "x-webhook-event": TEST_EVENT_TYPE,
-        "x-webhook-attempt": "1",
-      },
-    });
+    );
     return {
       status: 200,
       body: {

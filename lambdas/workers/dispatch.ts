@@ -1,16 +1,17 @@
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
+import { sendMessages } from "../../lib/aws/sqs-batch.ts";
 import { ENV } from "../contract/resources.ts";
 import type { EventType } from "../domain/catalogue.ts";
-import type { Delivery } from "../domain/delivery.ts";
+import { deliveryMessage, type Delivery } from "../domain/delivery.ts";
 import type { WebhookConfig } from "../domain/webhook-config.ts";
-import { deliveryIdFor, deliveryTargets, parseFiscalEvent, webhookBody, type FiscalEvent } from "../domain/fiscal-event.ts";
+import { deliveryIdFor, deliveryTargets, parseFiscalEvent, type FiscalEvent } from "../domain/fiscal-event.ts";
+import { webhookEnvelope } from "../domain/webhook-message.ts";
 import { dynamo } from "../shared/dynamo.ts";
 import { requiredEnv } from "../shared/env.ts";
 import { logger } from "../shared/logger.ts";
 import { onceEach } from "../shared/once-each.ts";
 import { sqs } from "../shared/sqs.ts";
 import { DispatchedEventStore } from "../store/deliveries.ts";
-import { sendAll } from "../store/queues.ts";
 import { SubscriptionStore } from "../store/subscriptions.ts";
 import { TenantStore } from "../store/tenants.ts";
 import { WebhookConfigStore } from "../store/webhook-config.ts";
@@ -45,7 +46,7 @@ export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
   }
 
   /** Why events of this tenant cannot be dispatched, if they cannot (read once per batch). */
-  const tenantProblem = onceEach(async (tenantId) => {
+  const tenantProblem = onceEach(async (tenantId: string) => {
     const tenant = await tenants.get(tenantId, false);
     if (!tenant) return `unknown tenant ${tenantId}`;
     return tenant.status === "active" ? undefined : `tenant ${tenantId} is revoked`;
@@ -53,11 +54,11 @@ export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
 
   // Events of one tenant and type in a batch share one subscriptions query and one config read.
   const reads: PlanReads = {
-    subscribers: onceEach(async (key) => {
-      const [tenantId = "", type] = key.split("\n");
-      return (await subscriptions.listForEvent(tenantId, type as EventType)).map((s) => s.endpoint);
-    }),
-    config: onceEach((tenantId) => configs.getConfig(tenantId, false)),
+    subscribers: onceEach(
+      async ({ tenantId, type }: TenantEventType) => (await subscriptions.listForEvent(tenantId, type)).map((s) => s.endpoint),
+      ({ tenantId, type }) => `${tenantId}\n${type}`,
+    ),
+    config: onceEach((tenantId: string) => configs.getConfig(tenantId, false)),
   };
 
   const seen = await dispatched.alreadyDispatched(
@@ -91,47 +92,50 @@ export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
     }),
   );
 
-  const refused = await sendAll(
+  const refused = await sendMessages(
     sqs,
     deliveriesQueueUrl,
-    deliveries.map(({ messageId, delivery }) => ({ id: `${messageId}|${delivery.deliveryId}`, body: JSON.stringify(delivery) })),
+    deliveries.map(({ messageId, delivery }) => ({ messageId, ...deliveryMessage(delivery) })),
   );
-  for (const id of refused) failed.add(id.split("|")[0]!);
+  for (const { entry } of refused) failed.add(entry.messageId);
   // The deliveries are out: failing the batch now would send them all again. A missing
   // marker only means a later re-injection of the same id is not recognised.
   await dispatched.markDispatched(toMark.filter((m) => !failed.has(m.messageId))).catch((error: unknown) => {
     logger.error("could not mark events dispatched", { count: toMark.length, error: error as Error });
   });
 
-  const setAside = await sendAll(
+  const notSetAside = await sendMessages(
     sqs,
     eventsDeadLetterQueueUrl,
     rejections.map(({ record, reason }) => ({
-      id: record.messageId,
+      record,
       body: record.body,
       attributes: { "rejection-reason": reason.slice(0, 1000), "original-message-id": record.messageId },
     })),
   );
-  for (const { record, reason } of rejections) {
-    logger.warn("event set aside", { messageId: record.messageId, reason });
-    if (setAside.has(record.messageId)) failed.add(record.messageId);
-  }
+  for (const { record, reason } of rejections) logger.warn("event set aside", { messageId: record.messageId, reason });
+  for (const { entry } of notSetAside) failed.add(entry.record.messageId);
   return { batchItemFailures: [...failed].map((itemIdentifier) => ({ itemIdentifier })) };
 }
 
+interface TenantEventType {
+  readonly tenantId: string;
+  readonly type: EventType;
+}
+
 interface PlanReads {
-  /** Endpoints subscribed to a type, by `${tenantId}\n${type}`. */
-  readonly subscribers: (key: string) => Promise<string[]>;
+  /** Endpoints of the tenant's subscriptions to a type. */
+  readonly subscribers: (key: TenantEventType) => Promise<string[]>;
   readonly config: (tenantId: string) => Promise<WebhookConfig | undefined>;
 }
 
 async function plan(fiscalEvent: FiscalEvent, reads: PlanReads): Promise<Delivery[]> {
   const [subscribed, account] = await Promise.all([
-    reads.subscribers(`${fiscalEvent.tenantId}\n${fiscalEvent.type}`),
+    reads.subscribers(fiscalEvent),
     reads.config(fiscalEvent.tenantId),
   ]);
   const targets = deliveryTargets(fiscalEvent.type, subscribed, account);
-  const body = webhookBody(fiscalEvent);
+  const body = webhookEnvelope(fiscalEvent);
   const createdAt = new Date().toISOString();
   return targets.map((url) => ({
     deliveryId: deliveryIdFor(fiscalEvent.tenantId, fiscalEvent.id, url),

@@ -14,8 +14,8 @@ export interface ProductRuntimeOptions {
   readonly inMemory?: boolean;
   readonly host?: string;
   readonly ports?: { readonly api?: number; readonly dynamodb?: number; readonly sqs?: number; readonly inspector?: number };
-  /** Seconds before each delivery attempt, e.g. [0, 1, 2] for demos and tests. */
-  readonly retrySchedule?: readonly number[];
+  /** Seconds before each delivery attempt, e.g. [0, 1, 2] or "0,1,2" for demos and tests (the stack's `retrySchedule` context). */
+  readonly retrySchedule?: string | readonly number[];
   /** Portal subscriptions a tenant may hold (the stack's default when absent). */
   readonly maxSubscriptionsPerTenant?: number;
   /** Seconds a receiver has to answer (the stack's default, 10, when absent). */
@@ -74,7 +74,7 @@ export async function startProductRuntime(options: ProductRuntimeOptions): Promi
   await rm(assemblyDir, { recursive: true, force: true });
   await mkdir(dataDir, { recursive: true });
   const stack = synthesizeProduct(assemblyDir, {
-    ...(options.retrySchedule ? { retrySchedule: options.retrySchedule.join(",") } : {}),
+    ...(options.retrySchedule ? { retrySchedule: options.retrySchedule } : {}),
     ...(options.maxSubscriptionsPerTenant ? { maxSubscriptionsPerTenant: options.maxSubscriptionsPerTenant } : {}),
     ...(options.deliveryTimeoutSeconds ? { deliveryTimeoutSeconds: options.deliveryTimeoutSeconds } : {}),
   });

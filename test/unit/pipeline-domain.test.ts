@@ -1,7 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { brazilDate, brazilMillisOfDay, parseBrazilDate } from "../../lambdas/domain/brazil-date.ts";
-import { deliveryIdFor, deliveryTargets, parseFiscalEvent, webhookBody } from "../../lambdas/domain/fiscal-event.ts";
+import { deliveryIdFor, deliveryTargets, parseFiscalEvent } from "../../lambdas/domain/fiscal-event.ts";
+import { webhookEnvelope } from "../../lambdas/domain/webhook-message.ts";
 import { MAX_RETRY_AFTER_SECONDS, nextRetryDelay } from "../../lambdas/domain/retry-schedule.ts";
 
 const TENANT = "ten_0123456789abcdef0123";
@@ -67,7 +68,7 @@ describe("the event contract", () => {
   it("builds the body from id, type, createdAt and data", () => {
     const parse = parseFiscalEvent(JSON.stringify({ tenantId: TENANT, type: "cte.cce", id: "e1", occurredAt: "2026-01-01T00:00:00-03:00", data: { a: 1 } }), "m", at);
     if (!parse.ok) throw new Error(parse.reason);
-    expect(webhookBody(parse.event)).toBe('{"id":"e1","type":"cte.cce","createdAt":"2026-01-01T03:00:00.000Z","data":{"a":1}}');
+    expect(webhookEnvelope(parse.event)).toBe('{"id":"e1","type":"cte.cce","createdAt":"2026-01-01T03:00:00.000Z","data":{"a":1}}');
   });
 
   it("targets each subscribed URL once, plus the account webhook when it lists the type", () => {
@@ -111,9 +112,9 @@ describe("retry delays", () => {
 
 describe("SQS batches", () => {
   it("hold at most ten messages and 1 MiB, in order, each message once", async () => {
-    const { batchesOf } = await import("../../lambdas/store/queues.ts");
+    const { batchesOf, messageSize } = await import("../../lib/aws/sqs-batch.ts");
     const big = (id: string) => ({ id, body: "x".repeat(120 * 1024) });
-    const batches = batchesOf([...Array.from({ length: 12 }, (_, i) => big(`b${i}`)), ...Array.from({ length: 15 }, (_, i) => ({ id: `s${i}`, body: "{}" }))]);
+    const batches = batchesOf([...Array.from({ length: 12 }, (_, i) => big(`b${i}`)), ...Array.from({ length: 15 }, (_, i) => ({ id: `s${i}`, body: "{}" }))], messageSize);
     for (const batch of batches) {
       expect(batch.length).toBeLessThanOrEqual(10);
       expect(batch.reduce((sum, m) => sum + Buffer.byteLength(m.body), 0)).toBeLessThanOrEqual(1024 * 1024);

@@ -1,0 +1,55 @@
+import type { Delivery, DeliveryAttempt } from "../domain/delivery.ts";
+import { nextRetryDelay, type RetrySchedule } from "../domain/retry-schedule.ts";
+import { webhookHeaders, type WebhookToSign } from "../domain/webhook-message.ts";
+import type { WebhookResponse, WebhookSender } from "./sender.ts";
+
+/** Signs a webhook with every delivery header and POSTs it: deliveries and test events alike. */
+export function postWebhook(
+  sender: WebhookSender,
+  webhook: WebhookToSign & { readonly url: string },
+  timeoutMs: number,
+): Promise<WebhookResponse> {
+  return sender.send({ url: webhook.url, body: webhook.body, timeoutMs, headers: webhookHeaders(webhook) });
+}
+
+export interface AttemptSetup {
+  readonly sender: WebhookSender;
+  readonly schedule: RetrySchedule;
+  readonly timeoutMs: number;
+  readonly now?: () => Date;
+  /** Jitter source for the retry delay. */
+  readonly random?: () => number;
+}
+
+/**
+ * One attempt of a delivery. `step` is the attempt's place in the current schedule (1-based;
+ * a retry from the dead-letter queue starts a fresh schedule), while the attempt number the
+ * receiver and the logs see carries on from the attempts made before.
+ */
+export async function attemptDelivery(
+  setup: AttemptSetup,
+  delivery: Delivery,
+  step: number,
+  secret: string | undefined,
+): Promise<DeliveryAttempt> {
+  const now = setup.now ?? (() => new Date());
+  const attempt = delivery.attemptsBefore + step;
+  const startedAt = now();
+  const response = secret
+    ? await postWebhook(
+        setup.sender,
+        { url: delivery.url, secret, webhookId: delivery.deliveryId, eventType: delivery.eventType, attempt, timestamp: startedAt, body: delivery.body },
+        setup.timeoutMs,
+      )
+    : undefined;
+  if (response?.ok) {
+    return { kind: "delivered", attempt, statusCode: response.statusCode, deliveredAt: now().toISOString() };
+  }
+  const failure = {
+    reason: response ? (response.failure ?? "delivery failed") : "the tenant has no signing secret",
+    statusCode: response?.statusCode,
+    failedAt: startedAt.toISOString(),
+  };
+  const delaySeconds = nextRetryDelay(setup.schedule, step, response?.retryAfterSeconds, setup.random);
+  return delaySeconds === undefined ? { kind: "exhausted", attempt, failure } : { kind: "retry-at", attempt, failure, delaySeconds };
+}

@@ -1,0 +1,34 @@
+import { signDelivery } from "./signing.ts";
+
+/** What every endpoint receives as the body, for a fiscal event and for a test event alike. */
+export interface WebhookEnvelope {
+  readonly id: string;
+  readonly type: string;
+  readonly createdAt: string;
+  readonly data: unknown;
+}
+
+/** The exact JSON bytes POSTed (signatures cover these bytes, so they are built once). */
+export function webhookEnvelope({ id, type, createdAt, data }: WebhookEnvelope): string {
+  return JSON.stringify({ id, type, createdAt, data });
+}
+
+export interface WebhookToSign {
+  readonly secret: string;
+  /** The delivery id: `webhook-id`, the key receivers deduplicate on. */
+  readonly webhookId: string;
+  readonly eventType: string;
+  /** 1-based, carried on across retries from the dead-letter queue. */
+  readonly attempt: number;
+  readonly timestamp: Date;
+  readonly body: string;
+}
+
+/** Every header a delivery carries: both signatures, the event type and the attempt number. */
+export function webhookHeaders(webhook: WebhookToSign): Record<string, string> {
+  return {
+    ...signDelivery(webhook),
+    "x-webhook-event": webhook.eventType,
+    "x-webhook-attempt": String(webhook.attempt),
+  };
+}

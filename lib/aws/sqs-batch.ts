@@ -1,0 +1,141 @@
+import {
+  ChangeMessageVisibilityBatchCommand,
+  DeleteMessageBatchCommand,
+  SendMessageBatchCommand,
+  type BatchResultErrorEntry,
+  type SQSClient,
+} from "@aws-sdk/client-sqs";
+
+/**
+ * SQS batch operations with per-entry results: the one place that splits work into the
+ * batches SQS accepts (ten entries, 1 MiB), retries the entries SQS failed once, and turns
+ * a call that failed as a whole into failed entries instead of an exception, so one bad
+ * batch never takes the others down with it. Generic (the AWS SDK only): the product's
+ * functions and the local engine's pollers share it.
+ */
+
+/** An entry SQS did not take, with its words for why. */
+export interface FailedEntry<E> {
+  readonly entry: E;
+  readonly reason: string;
+}
+
+export interface OutgoingMessage {
+  readonly body: string;
+  readonly attributes?: Readonly<Record<string, string>>;
+}
+
+export interface VisibilityChange {
+  readonly receiptHandle: string;
+  /** Seconds from now until the message is received again; 0 releases it at once. */
+  readonly visibilityTimeout: number;
+}
+
+export interface ReceivedMessageHandle {
+  readonly receiptHandle: string;
+}
+
+const MAX_ENTRIES = 10;
+const MAX_BATCH_BYTES = 1024 * 1024;
+
+/** Bytes SQS counts against a batch's 1 MiB: bodies plus attribute names, types and values. */
+export function messageSize(message: OutgoingMessage): number {
+  let bytes = Buffer.byteLength(message.body, "utf8");
+  for (const [name, value] of Object.entries(message.attributes ?? {})) {
+    bytes += Buffer.byteLength(name, "utf8") + Buffer.byteLength(value, "utf8") + "String".length;
+  }
+  return bytes;
+}
+
+/** Splits entries, in order, into batches of at most ten entries and (by `size`) 1 MiB. */
+export function batchesOf<E>(entries: readonly E[], size: (entry: E) => number = () => 0): E[][] {
+  const batches: E[][] = [];
+  let current: E[] = [];
+  let bytes = 0;
+  for (const entry of entries) {
+    const entrySize = size(entry);
+    if (current.length > 0 && (current.length === MAX_ENTRIES || bytes + entrySize > MAX_BATCH_BYTES)) {
+      batches.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(entry);
+    bytes += entrySize;
+  }
+  if (current.length > 0) batches.push(current);
+  return batches;
+}
+
+/** One batch call: the entries' SDK shapes in, SQS's failed entries out. */
+type BatchCall<E> = (entries: readonly { readonly Id: string; readonly entry: E }[]) => Promise<{ Failed?: BatchResultErrorEntry[] }>;
+
+async function inBatches<E>(entries: readonly E[], size: ((entry: E) => number) | undefined, call: BatchCall<E>): Promise<FailedEntry<E>[]> {
+  const failed: FailedEntry<E>[] = [];
+  await Promise.all(
+    batchesOf(entries, size).map(async (batch) => {
+      let pending = batch.map((entry, index) => ({ Id: `e${index}`, entry, reason: "" }));
+      try {
+        // Entries SQS failed (throttling, a passing fault) get one more try.
+        for (let round = 0; round < 2 && pending.length > 0; round++) {
+          const { Failed = [] } = await call(pending);
+          const reasons = new Map(Failed.map((failure) => [failure.Id, `${failure.Code ?? "error"}: ${failure.Message ?? "refused"}`]));
+          pending = pending.flatMap((item) => {
+            const reason = reasons.get(item.Id);
+            return reason === undefined ? [] : [{ ...item, reason }];
+          });
+        }
+      } catch (error) {
+        // The call failed as a whole (network, throttling, a limit): its entries count as failed.
+        pending = pending.map((item) => ({ ...item, reason: (error as Error).message }));
+      }
+      for (const { entry, reason } of pending) failed.push({ entry, reason });
+    }),
+  );
+  return failed;
+}
+
+/** SendMessageBatch in as few calls as SQS allows. */
+export function sendMessages<E extends OutgoingMessage>(client: SQSClient, queueUrl: string, messages: readonly E[]): Promise<FailedEntry<E>[]> {
+  return inBatches(messages, messageSize, (entries) =>
+    client.send(
+      new SendMessageBatchCommand({
+        QueueUrl: queueUrl,
+        Entries: entries.map(({ Id, entry }) => ({
+          Id,
+          MessageBody: entry.body,
+          ...(entry.attributes
+            ? {
+                MessageAttributes: Object.fromEntries(
+                  Object.entries(entry.attributes).map(([name, value]) => [name, { DataType: "String", StringValue: value }]),
+                ),
+              }
+            : {}),
+        })),
+      }),
+    ),
+  );
+}
+
+/** ChangeMessageVisibilityBatch, ten per call. */
+export function changeVisibilities<E extends VisibilityChange>(client: SQSClient, queueUrl: string, changes: readonly E[]): Promise<FailedEntry<E>[]> {
+  return inBatches(changes, undefined, (entries) =>
+    client.send(
+      new ChangeMessageVisibilityBatchCommand({
+        QueueUrl: queueUrl,
+        Entries: entries.map(({ Id, entry }) => ({ Id, ReceiptHandle: entry.receiptHandle, VisibilityTimeout: entry.visibilityTimeout })),
+      }),
+    ),
+  );
+}
+
+/** DeleteMessageBatch, ten per call. */
+export function deleteMessages<E extends ReceivedMessageHandle>(client: SQSClient, queueUrl: string, messages: readonly E[]): Promise<FailedEntry<E>[]> {
+  return inBatches(messages, undefined, (entries) =>
+    client.send(
+      new DeleteMessageBatchCommand({
+        QueueUrl: queueUrl,
+        Entries: entries.map(({ Id, entry }) => ({ Id, ReceiptHandle: entry.receiptHandle })),
+      }),
+    ),
+  );
+}

@@ -1,0 +1,88 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { attemptDelivery, type AttemptSetup } from "../../lambdas/delivery/attempt.ts";
+import { createWebhookSender, type WebhookSender } from "../../lambdas/delivery/sender.ts";
+import { deliveryLogEntry, failureRecord, type Delivery } from "../../lambdas/domain/delivery.ts";
+import { parseRetrySchedule } from "../../lambdas/domain/retry-schedule.ts";
+import { newSigningSecret } from "../../lambdas/domain/signing.ts";
+import { answer, receiverFactory, verifyBoth, type TestReceiver } from "../support/receiver.ts";
+
+describe("one delivery attempt", () => {
+  const dir = mkdtempSync(path.join(tmpdir(), "fw-attempt-"));
+  const secret = newSigningSecret();
+  // Standard Webhooks verification refuses timestamps far from now.
+  const clock = new Date(Math.floor(Date.now() / 1000) * 1000);
+  let receiver: TestReceiver;
+  let sender: WebhookSender;
+  let setup: AttemptSetup;
+  const delivery = (attemptsBefore = 0): Delivery => ({
+    deliveryId: "0b3f1c2e-5d6a-8b7c-9d8e-0f1a2b3c4d5e",
+    tenantId: "ten_0123456789abcdef0123",
+    eventId: "e1",
+    eventType: "invoice.authorized",
+    url: receiver.url,
+    body: '{"id":"e1","type":"invoice.authorized","createdAt":"2026-11-27T12:00:00.000Z","data":{}}',
+    createdAt: clock.toISOString(),
+    attemptsBefore,
+  });
+
+  beforeAll(async () => {
+    const receivers = await receiverFactory(dir);
+    receiver = await receivers.start();
+    sender = createWebhookSender({ allowLoopback: true, extraCaFile: receivers.caFile });
+    setup = { sender, schedule: parseRetrySchedule([0, 5, 300]), timeoutMs: 2000, now: () => clock, random: () => 0 };
+  });
+  afterAll(async () => {
+    sender.close();
+    await receiver.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("is Delivered on a 2xx, signed both ways with every delivery header, and logs a success", async () => {
+    receiver.behave(answer(204));
+    const outcome = await attemptDelivery(setup, delivery(), 1, secret);
+    expect(outcome).toEqual({ kind: "delivered", attempt: 1, statusCode: 204, deliveredAt: clock.toISOString() });
+    const got = receiver.received.at(-1)!;
+    expect(verifyBoth(got, secret)).toEqual({ snippet: true, standard: true });
+    expect(got.headers["webhook-id"]).toBe(delivery().deliveryId);
+    expect(got.headers["x-webhook-event"]).toBe("invoice.authorized");
+    expect(got.headers["x-webhook-attempt"]).toBe("1");
+    expect(deliveryLogEntry(delivery(), outcome)).toMatchObject({ status: "success", attempts: 1, lastStatusCode: 204 });
+  });
+
+  it("is RetryAt the schedule's next delay, lengthened by Retry-After, with the attempt number carried on", async () => {
+    receiver.behave(answer(503, "busy", { "retry-after": "60" }));
+    const outcome = await attemptDelivery(setup, delivery(2), 1, secret);
+    expect(outcome).toEqual({
+      kind: "retry-at",
+      attempt: 3,
+      delaySeconds: 60,
+      failure: { reason: "HTTP 503 Service Unavailable", statusCode: 503, failedAt: clock.toISOString() },
+    });
+    expect(receiver.received.at(-1)?.headers["x-webhook-attempt"]).toBe("3");
+    expect(deliveryLogEntry(delivery(2), outcome)).toMatchObject({ status: "retrying", attempts: 3, lastError: "HTTP 503 Service Unavailable" });
+    if (outcome.kind === "delivered") throw new Error("expected a failure");
+    expect(failureRecord(delivery(2), outcome)).toMatchObject({ attempt: 3, descricao: "HTTP 503 Service Unavailable", conteudo: delivery().body });
+  });
+
+  it("is Exhausted after the schedule's last step, and logs it failed", async () => {
+    receiver.behave(answer(500));
+    const outcome = await attemptDelivery(setup, delivery(), 3, secret);
+    expect(outcome).toMatchObject({ kind: "exhausted", attempt: 3, failure: { reason: "HTTP 500 Internal Server Error" } });
+    expect(deliveryLogEntry(delivery(), outcome)).toMatchObject({ status: "failed", attempts: 3 });
+  });
+
+  it("sends nothing without a signing secret and says so", async () => {
+    const before = receiver.received.length;
+    const outcome = await attemptDelivery(setup, delivery(), 1, undefined);
+    expect(outcome).toEqual({
+      kind: "retry-at",
+      attempt: 1,
+      delaySeconds: 5,
+      failure: { reason: "the tenant has no signing secret", statusCode: undefined, failedAt: clock.toISOString() },
+    });
+    expect(receiver.received.length).toBe(before);
+  });
+});
