@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { parseUntrustedJson } from "../shared/json.ts";
 import { EVENT_TYPES, type EventType } from "./catalogue.ts";
 
 /** One webhook to one endpoint, as it travels through the deliveries queue. */
@@ -58,20 +59,20 @@ export const deliveryMessageSchema = z.strictObject({
   attemptsBefore: z.number().int().min(0),
 });
 
-/** A delivery as a deliveries-queue message: the one writer of what `parseDeliveryMessage` reads. */
+/**
+ * A delivery as a deliveries-queue message: the one writer of what `parseDeliveryMessage`
+ * reads. SQS refuses U+FFFE and U+FFFF in a message (JSON.stringify already escapes control
+ * characters and lone surrogates); escaped, they travel and parse back the same.
+ */
 export function deliveryMessage(delivery: Delivery): { readonly body: string } {
-  return { body: JSON.stringify(delivery) };
+  return { body: JSON.stringify(delivery).replace(/[\uFFFE\uFFFF]/g, (c) => `\\u${c.charCodeAt(0).toString(16)}`) };
 }
 
 /** Reads a deliveries-queue message, or says why it is not one. */
 export function parseDeliveryMessage(body: string): { ok: true; delivery: Delivery } | { ok: false; reason: string } {
-  let json: unknown;
-  try {
-    json = JSON.parse(body);
-  } catch {
-    return { ok: false, reason: "not a delivery message: not JSON" };
-  }
-  const parsed = deliveryMessageSchema.safeParse(json);
+  const json = parseUntrustedJson(body);
+  if (!json.ok) return { ok: false, reason: `not a delivery message: ${json.reason}` };
+  const parsed = deliveryMessageSchema.safeParse(json.value);
   return parsed.success
     ? { ok: true, delivery: parsed.data }
     : { ok: false, reason: `not a delivery message: ${parsed.error.issues[0]?.message ?? "invalid"}` };

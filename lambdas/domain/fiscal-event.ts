@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
+import { boundedText, parseUntrustedJson } from "../shared/json.ts";
 import { EVENT_TYPES, type EventType } from "./catalogue.ts";
 
 /** Largest event (UTF-8 bytes of the queue message) accepted: its webhook must fit in one SQS message. */
@@ -34,19 +35,19 @@ export type EventParse = { readonly ok: true; readonly event: FiscalEvent } | { 
 export function parseFiscalEvent(body: string, messageId: string, receivedAt: Date): EventParse {
   const size = Buffer.byteLength(body, "utf8");
   if (size > MAX_EVENT_BYTES) return { ok: false, reason: `event has ${size} bytes; at most ${MAX_EVENT_BYTES} are accepted` };
-  let json: unknown;
-  try {
-    json = JSON.parse(body);
-  } catch (error) {
-    return { ok: false, reason: `not JSON: ${(error as Error).message}` };
-  }
-  const parsed = fiscalEventSchema.safeParse(json);
+  const json = parseUntrustedJson(body);
+  if (!json.ok) return { ok: false, reason: `not JSON: ${json.reason}` };
+  const parsed = fiscalEventSchema.safeParse(json.value);
   if (!parsed.success) {
+    // Field names are the producer's too: each is shown bounded.
     const reason = parsed.error.issues
       .slice(0, 5)
       .map((issue) =>
         issue.code === "unrecognized_keys"
-          ? `unknown field(s) ${issue.keys.join(", ")}`
+          ? `unknown field(s) ${issue.keys
+              .slice(0, 5)
+              .map((key) => boundedText(key, 40))
+              .join(", ")}${issue.keys.length > 5 ? ` and ${issue.keys.length - 5} more` : ""}`
           : `${issue.path.join(".") || "event"} ${issue.message}`,
       )
       .join("; ");

@@ -1,5 +1,5 @@
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
-import { sendMessages } from "../../lib/aws/sqs-batch.ts";
+import { MAX_MESSAGE_BYTES, messageSize, sendMessages } from "../../lib/aws/sqs-batch.ts";
 import { ENV } from "../contract/resources.ts";
 import type { EventType } from "../domain/catalogue.ts";
 import { deliveryMessage, type Delivery } from "../domain/delivery.ts";
@@ -9,6 +9,7 @@ import { webhookEnvelope } from "../domain/webhook-message.ts";
 import { dynamo } from "../shared/dynamo.ts";
 import { requiredEnv } from "../shared/env.ts";
 import { logger } from "../shared/logger.ts";
+import { boundedText } from "../shared/json.ts";
 import { onceEach } from "../shared/once-each.ts";
 import { sqs } from "../shared/sqs.ts";
 import { DispatchedEventStore } from "../store/deliveries.ts";
@@ -23,6 +24,9 @@ const tenants = new TenantStore(dynamo, tableName);
 const subscriptions = new SubscriptionStore(dynamo, tableName);
 const configs = new WebhookConfigStore(dynamo, tableName);
 const dispatched = new DispatchedEventStore(dynamo, tableName);
+
+/** Longest rejection reason kept, in logs and in the dead letter's attribute. */
+const MAX_REASON_CHARACTERS = 1000;
 
 /** An event set aside: it goes to the events dead-letter queue with the reason, never dropped. */
 interface Rejection {
@@ -64,7 +68,7 @@ export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
   const seen = await dispatched.alreadyDispatched(
     accepted.filter((a) => a.event.idFromProducer).map((a) => ({ tenantId: a.event.tenantId, eventId: a.event.id })),
   );
-  const deliveries: { messageId: string; delivery: Delivery }[] = [];
+  const deliveries: { record: SQSRecord; body: string }[] = [];
   const toMark: { messageId: string; tenantId: string; eventId: string }[] = [];
   await Promise.all(
     accepted.map(async ({ record, event: fiscalEvent }) => {
@@ -81,7 +85,14 @@ export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
           rejections.push({ record, reason: problem });
           return;
         }
-        for (const delivery of await plan(fiscalEvent, reads)) deliveries.push({ messageId: record.messageId, delivery });
+        const messages = (await plan(fiscalEvent, reads)).map(deliveryMessage);
+        // Checked before anything is sent: an event whose webhook cannot travel is set aside, not retried.
+        const largest = Math.max(0, ...messages.map(messageSize));
+        if (largest > MAX_MESSAGE_BYTES) {
+          rejections.push({ record, reason: `its webhook makes a deliveries message of ${largest} bytes; SQS carries at most ${MAX_MESSAGE_BYTES}` });
+          return;
+        }
+        for (const message of messages) deliveries.push({ record, ...message });
         if (fiscalEvent.idFromProducer) {
           toMark.push({ messageId: record.messageId, tenantId: fiscalEvent.tenantId, eventId: fiscalEvent.id });
         }
@@ -92,28 +103,28 @@ export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
     }),
   );
 
-  const refused = await sendMessages(
-    sqs,
-    deliveriesQueueUrl,
-    deliveries.map(({ messageId, delivery }) => ({ messageId, ...deliveryMessage(delivery) })),
-  );
-  for (const { entry } of refused) failed.add(entry.messageId);
+  for (const { entry, reason, senderFault } of await sendMessages(sqs, deliveriesQueueUrl, deliveries)) {
+    // SQS blaming the message itself will not change its mind on a retry.
+    if (senderFault) rejections.push({ record: entry.record, reason: `the deliveries queue refused its webhook: ${reason}` });
+    else failed.add(entry.record.messageId);
+  }
   // The deliveries are out: failing the batch now would send them all again. A missing
   // marker only means a later re-injection of the same id is not recognised.
   await dispatched.markDispatched(toMark.filter((m) => !failed.has(m.messageId))).catch((error: unknown) => {
     logger.error("could not mark events dispatched", { count: toMark.length, error: error as Error });
   });
 
+  const setAside = rejections.map(({ record, reason }) => ({ record, reason: boundedText(reason, MAX_REASON_CHARACTERS) }));
   const notSetAside = await sendMessages(
     sqs,
     eventsDeadLetterQueueUrl,
-    rejections.map(({ record, reason }) => ({
+    setAside.map(({ record, reason }) => ({
       record,
       body: record.body,
-      attributes: { "rejection-reason": reason.slice(0, 1000), "original-message-id": record.messageId },
+      attributes: { "rejection-reason": reason, "original-message-id": record.messageId },
     })),
   );
-  for (const { record, reason } of rejections) logger.warn("event set aside", { messageId: record.messageId, reason });
+  for (const { record, reason } of setAside) logger.warn("event set aside", { messageId: record.messageId, reason });
   for (const { entry } of notSetAside) failed.add(entry.record.messageId);
   return { batchItemFailures: [...failed].map((itemIdentifier) => ({ itemIdentifier })) };
 }

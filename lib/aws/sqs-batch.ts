@@ -18,6 +18,8 @@ import {
 export interface FailedEntry<E> {
   readonly entry: E;
   readonly reason: string;
+  /** SQS blamed the entry itself (SenderFault): sending it again cannot succeed. */
+  readonly senderFault: boolean;
 }
 
 export interface OutgoingMessage {
@@ -35,6 +37,8 @@ export interface ReceivedMessageHandle {
   readonly receiptHandle: string;
 }
 
+/** The message size every SQS queue accepts (a queue may be set higher; ours are not). */
+export const MAX_MESSAGE_BYTES = 256 * 1024;
 const MAX_ENTRIES = 10;
 const MAX_BATCH_BYTES = 1024 * 1024;
 
@@ -73,22 +77,26 @@ async function inBatches<E>(entries: readonly E[], size: ((entry: E) => number) 
   const failed: FailedEntry<E>[] = [];
   await Promise.all(
     batchesOf(entries, size).map(async (batch) => {
-      let pending = batch.map((entry, index) => ({ Id: `e${index}`, entry, reason: "" }));
+      let pending = batch.map((entry, index) => ({ Id: `e${index}`, entry }));
       try {
-        // Entries SQS failed (throttling, a passing fault) get one more try.
+        // Entries SQS failed for a passing reason (throttling, a service fault) get one more try.
         for (let round = 0; round < 2 && pending.length > 0; round++) {
           const { Failed = [] } = await call(pending);
-          const reasons = new Map(Failed.map((failure) => [failure.Id, `${failure.Code ?? "error"}: ${failure.Message ?? "refused"}`]));
-          pending = pending.flatMap((item) => {
-            const reason = reasons.get(item.Id);
-            return reason === undefined ? [] : [{ ...item, reason }];
-          });
+          const failures = new Map(Failed.map((failure) => [failure.Id, failure]));
+          const retry: typeof pending = [];
+          for (const item of pending) {
+            const failure = failures.get(item.Id);
+            if (!failure) continue;
+            const reason = `${failure.Code ?? "error"}: ${failure.Message ?? "refused"}`;
+            if (failure.SenderFault || round === 1) failed.push({ entry: item.entry, reason, senderFault: failure.SenderFault === true });
+            else retry.push(item);
+          }
+          pending = retry;
         }
       } catch (error) {
         // The call failed as a whole (network, throttling, a limit): its entries count as failed.
-        pending = pending.map((item) => ({ ...item, reason: (error as Error).message }));
+        for (const { entry } of pending) failed.push({ entry, reason: (error as Error).message, senderFault: false });
       }
-      for (const { entry, reason } of pending) failed.push({ entry, reason });
     }),
   );
   return failed;
