@@ -124,7 +124,7 @@ export const deliveryLogViewSchema = z
     z.object({
       id: z.string().meta({ description: "Delivery id: the webhook-id header the receiver saw" }),
       eventType: eventTypeSchema,
-      status: z.enum(["pending", "retrying", "success", "failed"]),
+      status: z.enum(["pending", "retrying", "success", "failed", "canceled"]),
       attempts: z.number().int(),
       createdAt: z.string(),
       deliveredAt: z.string().nullable(),

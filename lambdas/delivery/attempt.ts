@@ -21,6 +21,14 @@ export interface AttemptSetup {
   readonly random?: () => number;
 }
 
+/** What the worker learnt about the delivery's tenant and endpoint before attempting it. */
+export interface AttemptContext {
+  /** The tenant's signing secret, if it has one. */
+  readonly secret: string | undefined;
+  /** Why the delivery is no longer wanted, if it is not: nothing is sent. */
+  readonly unwanted?: string | undefined;
+}
+
 /**
  * One attempt of a delivery. `step` is the attempt's place in the current schedule (1-based;
  * a retry from the dead-letter queue starts a fresh schedule), while the attempt number the
@@ -30,10 +38,11 @@ export async function attemptDelivery(
   setup: AttemptSetup,
   delivery: Delivery,
   step: number,
-  secret: string | undefined,
+  { secret, unwanted }: AttemptContext,
 ): Promise<DeliveryAttempt> {
   const now = setup.now ?? (() => new Date());
   const attempt = delivery.attemptsBefore + step;
+  if (unwanted !== undefined) return { kind: "canceled", attempt: attempt - 1, reason: unwanted };
   const startedAt = now();
   const response = secret
     ? await postWebhook(

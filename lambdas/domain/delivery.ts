@@ -17,7 +17,7 @@ export interface Delivery {
   readonly attemptsBefore: number;
 }
 
-export type DeliveryStatus = "pending" | "retrying" | "success" | "failed";
+export type DeliveryStatus = "pending" | "retrying" | "success" | "failed" | "canceled";
 
 /** The log line of a delivery, overwritten by each outcome. */
 export interface DeliveryLogEntry {
@@ -108,8 +108,19 @@ export interface Exhausted {
   readonly failure: AttemptFailure;
 }
 
+/**
+ * Nothing was sent: the delivery is no longer wanted (its subscription was removed or now
+ * points elsewhere, or the tenant was revoked). It stops without reaching the dead-letter queue.
+ */
+export interface Canceled {
+  readonly kind: "canceled";
+  /** Attempts made before it stopped. */
+  readonly attempt: number;
+  readonly reason: string;
+}
+
 /** What one attempt to deliver a webhook came to. */
-export type DeliveryAttempt = Delivered | RetryAt | Exhausted;
+export type DeliveryAttempt = Delivered | RetryAt | Exhausted | Canceled;
 
 /** A dead letter sent back to the deliveries queue for a fresh attempt budget. */
 export interface Requeued {
@@ -140,6 +151,8 @@ export function deliveryLogEntry(delivery: Delivery, outcome: DeliveryAttempt | 
         lastError: outcome.failure.reason,
         lastStatusCode: outcome.failure.statusCode,
       };
+    case "canceled":
+      return { ...base, status: "canceled", attempts: outcome.attempt, lastError: outcome.reason };
     case "requeued":
       return { ...base, status: "retrying", attempts: outcome.attempts, lastError: outcome.lastError };
   }

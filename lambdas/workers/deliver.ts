@@ -2,6 +2,7 @@ import type { SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import { changeVisibilities, sendMessages } from "../../lib/aws/sqs-batch.ts";
 import { ENV } from "../contract/resources.ts";
 import { attemptDelivery, type AttemptSetup } from "../delivery/attempt.ts";
+import { batchTargets } from "../delivery/targets.ts";
 import { createWebhookSender } from "../delivery/sender.ts";
 import { deliveryLogEntry, failureRecord, parseDeliveryMessage, type Delivery, type DeliveryAttempt } from "../domain/delivery.ts";
 import { MAX_RETRY_DELAY_SECONDS, parseRetrySchedule } from "../domain/retry-schedule.ts";
@@ -12,6 +13,8 @@ import { onceEach } from "../shared/once-each.ts";
 import { addressPolicy } from "../shared/policy.ts";
 import { sqs } from "../shared/sqs.ts";
 import { DeliveryLogStore, FailureStore } from "../store/deliveries.ts";
+import { SubscriptionStore } from "../store/subscriptions.ts";
+import { TenantStore } from "../store/tenants.ts";
 import { WebhookConfigStore } from "../store/webhook-config.ts";
 
 const tableName = requiredEnv(ENV.tableName);
@@ -19,7 +22,9 @@ const deliveriesQueueUrl = requiredEnv(ENV.deliveriesQueueUrl);
 const deadLetterQueueUrl = requiredEnv(ENV.deliveriesDeadLetterQueueUrl);
 const logs = new DeliveryLogStore(dynamo, tableName);
 const failures = new FailureStore(dynamo, tableName);
-const secrets = new WebhookConfigStore(dynamo, tableName);
+const configs = new WebhookConfigStore(dynamo, tableName);
+const tenants = new TenantStore(dynamo, tableName);
+const subscriptions = new SubscriptionStore(dynamo, tableName);
 const setup: AttemptSetup = {
   schedule: parseRetrySchedule(requiredEnv(ENV.retrySchedule)),
   timeoutMs: Number(requiredEnv(ENV.deliveryTimeoutMs)),
@@ -42,6 +47,7 @@ interface Attempted {
  * one batched log write (plus a failure record per failed attempt). Failed deliveries stay
  * in the queue with their visibility set to the retry schedule's next delay; after the
  * last attempt they are released at once and SQS moves them to the dead-letter queue.
+ * Delivered and canceled ones are deleted as the batch succeeds.
  */
 export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
   const startedAt = Date.now();
@@ -54,14 +60,24 @@ export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
   }
 
   // Read per batch, never cached across batches: a regenerated secret signs the very next delivery.
-  const secretOf = onceEach(async (tenantId: string) => (await secrets.getSecret(tenantId))?.secret);
+  const secretOf = onceEach(async (tenantId: string) => (await configs.getSecret(tenantId))?.secret);
+  const targets = batchTargets({ tenants, subscriptions, configs });
+  /** A retry checks that its delivery is still wanted; a first attempt follows its dispatch by moments. */
+  const unwanted = async (delivery: Delivery): Promise<string | undefined> =>
+    (await targets.tenantProblem(delivery.tenantId)) ??
+    ((await targets.urlsFor(delivery.tenantId, delivery.eventType)).includes(delivery.url)
+      ? undefined
+      : `no subscription or account webhook sends ${delivery.eventType} to this endpoint any more`);
 
   const attempted: Attempted[] = await Promise.all(
     valid.map(async ({ record, delivery }) => {
       // The receive count is the step of the schedule this message is on.
       const step = Number(record.attributes.ApproximateReceiveCount);
-      const outcome = await attemptDelivery(setup, delivery, step, await secretOf(delivery.tenantId));
-      if (outcome.kind !== "delivered") {
+      const retry = step > 1 || delivery.attemptsBefore > 0;
+      const [secret, stop] = await Promise.all([secretOf(delivery.tenantId), retry ? unwanted(delivery) : undefined]);
+      const outcome = await attemptDelivery(setup, delivery, step, { secret, unwanted: stop });
+      if (outcome.kind === "canceled") logger.info("delivery canceled", { deliveryId: delivery.deliveryId, reason: outcome.reason });
+      else if (outcome.kind !== "delivered") {
         const retryIn = outcome.kind === "retry-at" ? outcome.delaySeconds : undefined;
         logger.info("delivery attempt failed", { deliveryId: delivery.deliveryId, attempts: outcome.attempt, reason: outcome.failure.reason, retryIn });
       }
@@ -70,7 +86,9 @@ export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
   );
   await logs.recordAll(attempted.map(({ delivery, outcome }) => deliveryLogEntry(delivery, outcome)));
   await Promise.all(
-    attempted.flatMap(({ delivery, outcome }) => (outcome.kind === "delivered" ? [] : [failures.record(failureRecord(delivery, outcome))])),
+    attempted.flatMap(({ delivery, outcome }) =>
+      outcome.kind === "retry-at" || outcome.kind === "exhausted" ? [failures.record(failureRecord(delivery, outcome))] : [],
+    ),
   );
 
   // Both stay in the queue: a retry becomes visible at its scheduled time; an exhausted
@@ -79,9 +97,9 @@ export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
   // about when the invocation began.
   const latest = MAX_RETRY_DELAY_SECONDS - Math.ceil((Date.now() - startedAt) / 1000) - 60;
   const undelivered = attempted.flatMap(({ record, outcome }) =>
-    outcome.kind === "delivered"
-      ? []
-      : [{ record, receiptHandle: record.receiptHandle, visibilityTimeout: outcome.kind === "retry-at" ? Math.min(outcome.delaySeconds, latest) : 0 }],
+    outcome.kind === "retry-at" || outcome.kind === "exhausted"
+      ? [{ record, receiptHandle: record.receiptHandle, visibilityTimeout: outcome.kind === "retry-at" ? Math.min(outcome.delaySeconds, latest) : 0 }]
+      : [],
   );
   // Such a delivery comes back after the queue's own visibility timeout instead: retried sooner, never lost.
   for (const { reason } of await changeVisibilities(sqs, deliveriesQueueUrl, undelivered)) logger.warn("retry delay not applied", { reason });

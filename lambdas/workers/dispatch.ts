@@ -1,16 +1,14 @@
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import { MAX_MESSAGE_BYTES, messageSize, sendMessages } from "../../lib/aws/sqs-batch.ts";
 import { ENV } from "../contract/resources.ts";
-import type { EventType } from "../domain/catalogue.ts";
+import { batchTargets, type BatchTargets } from "../delivery/targets.ts";
 import { deliveryMessage, type Delivery } from "../domain/delivery.ts";
-import type { WebhookConfig } from "../domain/webhook-config.ts";
-import { deliveryIdFor, deliveryTargets, parseFiscalEvent, type FiscalEvent } from "../domain/fiscal-event.ts";
+import { deliveryIdFor, parseFiscalEvent, type FiscalEvent } from "../domain/fiscal-event.ts";
 import { webhookEnvelope } from "../domain/webhook-message.ts";
 import { dynamo } from "../shared/dynamo.ts";
 import { requiredEnv } from "../shared/env.ts";
 import { logger } from "../shared/logger.ts";
 import { boundedText } from "../shared/json.ts";
-import { onceEach } from "../shared/once-each.ts";
 import { sqs } from "../shared/sqs.ts";
 import { DispatchedEventStore } from "../store/deliveries.ts";
 import { SubscriptionStore } from "../store/subscriptions.ts";
@@ -49,21 +47,7 @@ export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
     else rejections.push({ record, reason: parse.reason });
   }
 
-  /** Why events of this tenant cannot be dispatched, if they cannot (read once per batch). */
-  const tenantProblem = onceEach(async (tenantId: string) => {
-    const tenant = await tenants.get(tenantId, false);
-    if (!tenant) return `unknown tenant ${tenantId}`;
-    return tenant.status === "active" ? undefined : `tenant ${tenantId} is revoked`;
-  });
-
-  // Events of one tenant and type in a batch share one subscriptions query and one config read.
-  const reads: PlanReads = {
-    subscribers: onceEach(
-      async ({ tenantId, type }: TenantEventType) => (await subscriptions.listForEvent(tenantId, type)).map((s) => s.endpoint),
-      ({ tenantId, type }) => `${tenantId}\n${type}`,
-    ),
-    config: onceEach((tenantId: string) => configs.getConfig(tenantId, false)),
-  };
+  const targets = batchTargets({ tenants, subscriptions, configs });
 
   const seen = await dispatched.alreadyDispatched(
     accepted.filter((a) => a.event.idFromProducer).map((a) => ({ tenantId: a.event.tenantId, eventId: a.event.id })),
@@ -80,12 +64,12 @@ export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
       }
       if (fiscalEvent.idFromProducer) seen.add(key);
       try {
-        const problem = await tenantProblem(fiscalEvent.tenantId);
+        const problem = await targets.tenantProblem(fiscalEvent.tenantId);
         if (problem) {
           rejections.push({ record, reason: problem });
           return;
         }
-        const messages = (await plan(fiscalEvent, reads)).map(deliveryMessage);
+        const messages = (await plan(fiscalEvent, targets)).map(deliveryMessage);
         // Checked before anything is sent: an event whose webhook cannot travel is set aside, not retried.
         const largest = Math.max(0, ...messages.map(messageSize));
         if (largest > MAX_MESSAGE_BYTES) {
@@ -129,26 +113,11 @@ export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
   return { batchItemFailures: [...failed].map((itemIdentifier) => ({ itemIdentifier })) };
 }
 
-interface TenantEventType {
-  readonly tenantId: string;
-  readonly type: EventType;
-}
-
-interface PlanReads {
-  /** Endpoints of the tenant's subscriptions to a type. */
-  readonly subscribers: (key: TenantEventType) => Promise<string[]>;
-  readonly config: (tenantId: string) => Promise<WebhookConfig | undefined>;
-}
-
-async function plan(fiscalEvent: FiscalEvent, reads: PlanReads): Promise<Delivery[]> {
-  const [subscribed, account] = await Promise.all([
-    reads.subscribers(fiscalEvent),
-    reads.config(fiscalEvent.tenantId),
-  ]);
-  const targets = deliveryTargets(fiscalEvent.type, subscribed, account);
+async function plan(fiscalEvent: FiscalEvent, targets: BatchTargets): Promise<Delivery[]> {
+  const urls = await targets.urlsFor(fiscalEvent.tenantId, fiscalEvent.type);
   const body = webhookEnvelope(fiscalEvent);
   const createdAt = new Date().toISOString();
-  return targets.map((url) => ({
+  return urls.map((url) => ({
     deliveryId: deliveryIdFor(fiscalEvent.tenantId, fiscalEvent.id, url),
     tenantId: fiscalEvent.tenantId,
     eventId: fiscalEvent.id,

@@ -42,7 +42,7 @@ describe("one delivery attempt", () => {
 
   it("is Delivered on a 2xx, signed both ways with every delivery header, and logs a success", async () => {
     receiver.behave(answer(204));
-    const outcome = await attemptDelivery(setup, delivery(), 1, secret);
+    const outcome = await attemptDelivery(setup, delivery(), 1, { secret });
     expect(outcome).toEqual({ kind: "delivered", attempt: 1, statusCode: 204, deliveredAt: clock.toISOString() });
     const got = receiver.received.at(-1)!;
     expect(verifyBoth(got, secret)).toEqual({ snippet: true, standard: true });
@@ -54,7 +54,7 @@ describe("one delivery attempt", () => {
 
   it("is RetryAt the schedule's next delay, lengthened by Retry-After, with the attempt number carried on", async () => {
     receiver.behave(answer(503, "busy", { "retry-after": "60" }));
-    const outcome = await attemptDelivery(setup, delivery(2), 1, secret);
+    const outcome = await attemptDelivery(setup, delivery(2), 1, { secret });
     expect(outcome).toEqual({
       kind: "retry-at",
       attempt: 3,
@@ -63,26 +63,34 @@ describe("one delivery attempt", () => {
     });
     expect(receiver.received.at(-1)?.headers["x-webhook-attempt"]).toBe("3");
     expect(deliveryLogEntry(delivery(2), outcome)).toMatchObject({ status: "retrying", attempts: 3, lastError: "HTTP 503 Service Unavailable" });
-    if (outcome.kind === "delivered") throw new Error("expected a failure");
+    if (outcome.kind !== "retry-at") throw new Error("expected a retry");
     expect(failureRecord(delivery(2), outcome)).toMatchObject({ attempt: 3, descricao: "HTTP 503 Service Unavailable", conteudo: delivery().body });
   });
 
   it("is Exhausted after the schedule's last step, and logs it failed", async () => {
     receiver.behave(answer(500));
-    const outcome = await attemptDelivery(setup, delivery(), 3, secret);
+    const outcome = await attemptDelivery(setup, delivery(), 3, { secret });
     expect(outcome).toMatchObject({ kind: "exhausted", attempt: 3, failure: { reason: "HTTP 500 Internal Server Error" } });
     expect(deliveryLogEntry(delivery(), outcome)).toMatchObject({ status: "failed", attempts: 3 });
   });
 
   it("sends nothing without a signing secret and says so", async () => {
     const before = receiver.received.length;
-    const outcome = await attemptDelivery(setup, delivery(), 1, undefined);
+    const outcome = await attemptDelivery(setup, delivery(), 1, { secret: undefined });
     expect(outcome).toEqual({
       kind: "retry-at",
       attempt: 1,
       delaySeconds: 5,
       failure: { reason: "the tenant has no signing secret", statusCode: undefined, failedAt: clock.toISOString() },
     });
+    expect(receiver.received.length).toBe(before);
+  });
+
+  it("is Canceled, sending nothing, when the delivery is no longer wanted", async () => {
+    const before = receiver.received.length;
+    const outcome = await attemptDelivery(setup, delivery(), 2, { secret, unwanted: "the subscription was removed" });
+    expect(outcome).toEqual({ kind: "canceled", attempt: 1, reason: "the subscription was removed" });
+    expect(deliveryLogEntry(delivery(), outcome)).toMatchObject({ status: "canceled", attempts: 1, lastError: "the subscription was removed" });
     expect(receiver.received.length).toBe(before);
   });
 });

@@ -1,0 +1,154 @@
+import { ReceiveMessageCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { OUTPUTS } from "../../lambdas/contract/resources.ts";
+import { DeadLetterStore } from "../../lambdas/store/dead-letters.ts";
+import { DeliveryLogStore } from "../../lambdas/store/deliveries.ts";
+import { answer, receiverFactory, type ReceiverFactory, type TestReceiver } from "../support/receiver.ts";
+import { startTestProduct, type TestProduct } from "../support/product.ts";
+import { eventually } from "../support/eventually.ts";
+
+const PORTAL = "/portal/api/ext/webhook";
+const dir = mkdtempSync(path.join(tmpdir(), "fw-hostile-"));
+let env: TestProduct;
+let receivers: ReceiverFactory;
+const open: TestReceiver[] = [];
+/** Every line the functions logged, to check what never reaches the logs. */
+const logLines: string[] = [];
+
+beforeAll(async () => {
+  receivers = await receiverFactory(dir);
+  env = await startTestProduct({
+    retrySchedule: [0, 1, 1, 1],
+    extraCaFile: receivers.caFile,
+    functionOutput: (_fn, line) => logLines.push(line),
+  });
+});
+afterAll(async () => {
+  await Promise.all(open.map((r) => r.close()));
+  await env?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function receiver(...args: Parameters<ReceiverFactory["start"]>) {
+  const started = await receivers.start(...args);
+  open.push(started);
+  return started;
+}
+
+async function tenantWith(subscriptions: { evento: string; endpoint: string }[]) {
+  const tenant = await env.newTenant("hostile");
+  const ids: number[] = [];
+  for (const s of subscriptions) {
+    const created = await tenant.call("POST", PORTAL, s);
+    expect(created.status).toBe(201);
+    ids.push(((await created.json()) as { id: number }).id);
+  }
+  await tenant.call("POST", "/webhooks/secret/regenerate");
+  return { ...tenant, ids };
+}
+
+const eventsQueue = () => String(env.product.outputs[OUTPUTS.eventsQueueUrl]);
+async function emitRaw(body: string): Promise<string> {
+  const { MessageId } = await env.product.runtime.sqs.send(new SendMessageCommand({ QueueUrl: eventsQueue(), MessageBody: body }));
+  return String(MessageId);
+}
+
+const tableName = () => String(env.product.outputs[OUTPUTS.tableName]);
+const logStore = () => new DeliveryLogStore(env.documents, tableName());
+const deadLetters = () => new DeadLetterStore(env.documents, tableName());
+
+/** Reasons of the events set aside, by original message id. */
+const setAside = new Map<string, string>();
+async function reasonFor(messageId: string): Promise<string> {
+  const queue = env.product.runtime.queues.find((q) => q.logicalId.startsWith("QueuesEventsDeadLetterQueue"));
+  if (!queue) throw new Error("no events dead-letter queue");
+  return eventually(async () => {
+    const { Messages = [] } = await env.product.runtime.sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: queue.url, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, MessageAttributeNames: ["All"] }),
+    );
+    for (const m of Messages) {
+      const attributes = m.MessageAttributes ?? {};
+      setAside.set(String(attributes["original-message-id"]?.StringValue), String(attributes["rejection-reason"]?.StringValue));
+    }
+    return setAside.get(messageId);
+  }, 10_000);
+}
+
+describe("retries that are no longer wanted", () => {
+  it.each([
+    ["the subscription is deleted", async (tenant: Awaited<ReturnType<typeof tenantWith>>) => tenant.call("DELETE", `${PORTAL}/${tenant.ids[0]}`)],
+    [
+      "the subscription now points elsewhere",
+      async (tenant: Awaited<ReturnType<typeof tenantWith>>) =>
+        tenant.call("PUT", `${PORTAL}/${tenant.ids[0]}`, { id: tenant.ids[0], evento: "invoice.authorized", endpoint: "https://127.0.0.1:9/elsewhere" }),
+    ],
+    ["the tenant is revoked", async (tenant: Awaited<ReturnType<typeof tenantWith>>) => env.tenants.revoke(tenant.tenantId)],
+  ])("stop at the next attempt when %s: logged canceled with the reason, nothing in the DLQ", async (_case, change) => {
+    const hook = await receiver(answer(503));
+    const tenant = await tenantWith([{ evento: "invoice.authorized", endpoint: hook.url }]);
+    await emitRaw(JSON.stringify({ tenantId: tenant.tenantId, type: "invoice.authorized", data: { n: 1 } }));
+    await eventually(() => hook.received.length >= 1);
+    await change(tenant);
+    // Read from the table: a revoked tenant's token no longer reads its logs.
+    const line = await eventually(async () => {
+      const [entry] = (await logStore().list(tenant.tenantId, 10)).entries;
+      return entry?.status === "canceled" ? entry : undefined;
+    });
+    expect(line).toMatchObject({ status: "canceled", attempts: 1, lastError: expect.stringMatching(/any more|revoked/) });
+    expect((await deadLetters().list(tenant.tenantId, 10)).letters).toEqual([]);
+    // Two more scheduled attempts would have come within ~2 s.
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    expect(hook.received.length).toBe(1);
+  });
+});
+
+describe("events that pass the contract but could not travel", () => {
+  it("delivers data holding characters SQS refuses raw (U+FFFF), byte for byte", async () => {
+    const hook = await receiver(answer(200));
+    const tenant = await tenantWith([{ evento: "invoice.authorized", endpoint: hook.url }]);
+    // The producer escapes them (SQS would refuse its message too); parsed, they are raw characters again.
+    await emitRaw(`{"tenantId":"${tenant.tenantId}","type":"invoice.authorized","data":{"odd":"a\\uffffb\\ufffe"}}`);
+    await eventually(() => hook.received.length === 1);
+    expect((JSON.parse(hook.received[0]!.body) as { data: unknown }).data).toEqual({ odd: "a\uffffb\ufffe" });
+  });
+
+  it("sets aside at once, with the limit named, data nested past the bound", async () => {
+    const tenant = await tenantWith([]);
+    const deep = `{"tenantId":"${tenant.tenantId}","type":"invoice.authorized","data":{"x":${"[".repeat(4500)}${"]".repeat(4500)}}}`;
+    const messageId = await emitRaw(deep);
+    expect(await reasonFor(messageId)).toMatch(/nested deeper than 64 levels/);
+  });
+
+  it("sets aside at once an event whose webhook outgrows an SQS message after escaping", async () => {
+    const hook = await receiver(answer(200));
+    const tenant = await tenantWith([{ evento: "invoice.authorized", endpoint: hook.url }]);
+    const frame = JSON.stringify({ tenantId: tenant.tenantId, type: "invoice.authorized", data: { q: "" } });
+    // Each quote is 2 bytes in the event and 4 in the deliveries message (escaped twice).
+    const quotes = Math.floor((128 * 1024 - Buffer.byteLength(frame)) / 2);
+    const messageId = await emitRaw(JSON.stringify({ tenantId: tenant.tenantId, type: "invoice.authorized", data: { q: '"'.repeat(quotes) } }));
+    expect(await reasonFor(messageId)).toMatch(/deliveries message of \d+ bytes; SQS carries at most 262144/);
+    expect(hook.received.length).toBe(0);
+  });
+});
+
+describe("what never reaches the logs", () => {
+  it("keeps payload fragments out of rejection reasons and bounds them", async () => {
+    const tenant = await tenantWith([]);
+    const broken = await emitRaw(`{"tenantId":"${tenant.tenantId}","type":"invoice.authorized","data":{"cpf": 123.456.789-09}}`);
+    const longKey = "k".repeat(100_000);
+    const wide = await emitRaw(JSON.stringify({ tenantId: tenant.tenantId, type: "invoice.authorized", data: {}, [longKey]: 1 }));
+    const [brokenReason, wideReason] = [await reasonFor(broken), await reasonFor(wide)];
+    expect(brokenReason).toMatch(/^not JSON: not valid JSON/);
+    expect(wideReason).toMatch(/unknown field\(s\) k+…/);
+    expect(wideReason.length).toBeLessThanOrEqual(1000);
+    const logged = logLines.filter((line) => line.includes("event set aside"));
+    expect(logged.length).toBeGreaterThanOrEqual(2);
+    for (const line of logLines) {
+      expect(line).not.toMatch(/123\.456/);
+      expect(line.length).toBeLessThan(5000);
+    }
+  });
+});
