@@ -57,6 +57,8 @@ export const handler = httpRoutes("config", {
           webhookSecret: revealedSecret ?? maskSigningSecret(secret.secret),
           events: config.events,
         },
+        // The answer that reveals the secret must not be kept by any cache on the way.
+        ...(revealedSecret ? { headers: { "cache-control": "no-store" } } : {}),
       };
     } catch (error) {
       if (error instanceof WebhookUrlRequiredError) {

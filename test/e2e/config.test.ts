@@ -28,6 +28,7 @@ describe("account webhook configuration", () => {
       events: ["invoice.authorized", "invoice.rejected", "boleto.paid"],
     });
     expect(created.status).toBe(200);
+    expect(created.headers.get("cache-control")).toBe("no-store");
     const first = (await created.json()) as { webhookUrl: string; webhookSecret: string; events: string[] };
     expect(first).toEqual({
       webhookUrl: "https://api.suaempresa.com/webhooks",
@@ -41,6 +42,7 @@ describe("account webhook configuration", () => {
     expect(got["webhookSecret"]).toMatch(MASKED);
 
     const patched = await call("PATCH", "/webhooks/config", { events: ["invoice.authorized"] });
+    expect(patched.headers.get("cache-control")).toBeNull();
     expect(await patched.json()).toEqual({
       webhookUrl: "https://api.suaempresa.com/webhooks",
       webhookSecret: maskOf(first.webhookSecret),
