@@ -1,6 +1,6 @@
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { availableParallelism } from "node:os";
-import { LambdaHost } from "../lib/local/lambda-host.ts";
+import { LambdaHost } from "../lib/local-aws/lambda/lambda-host.ts";
 
 /** One invocation of a local function, as the bench saw it from the host. */
 export interface Invocation {

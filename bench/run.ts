@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import path from "node:path";
-import { receiverFactory, type TestReceiver } from "../test/support/receiver.ts";
+import { receiverFactory, type TestReceiver } from "../lib/dev/https-receiver.ts";
 import { runBareLoop, runBareLoopInWorker, type BareLoopResult } from "./bare-loop.ts";
 import { estimateCostPerMillionDeliveries, PRICES, type CostEstimate, type CostScenario } from "./cost-model.ts";
 import { count, dollars, fixed, int, mb, table, verdict } from "./format.ts";

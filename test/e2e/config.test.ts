@@ -4,7 +4,7 @@ import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ROUTES } from "../../lambdas/contract/routes.ts";
 import { OPENAPI_FILE } from "../../lib/openapi-file.ts";
-import { problemOf, startTestProduct, type TestProduct } from "../support/product.ts";
+import { problemOf, startTestProduct, type TestProduct } from "../../lib/dev/ephemeral-product.ts";
 
 let env: TestProduct;
 beforeAll(async () => {

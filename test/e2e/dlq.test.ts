@@ -7,8 +7,8 @@ import { OUTPUTS } from "../../lambdas/contract/resources.ts";
 import { deliveryIdFor } from "../../lambdas/domain/fiscal-event.ts";
 import { DeadLetterStore } from "../../lambdas/store/dead-letters.ts";
 import { eventually } from "../support/eventually.ts";
-import { problemOf, startTestProduct, type ApiCall, type TestProduct } from "../support/product.ts";
-import { answer, receiverFactory, verifyBoth, type TestReceiver } from "../support/receiver.ts";
+import { problemOf, startTestProduct, type ApiCall, type TestProduct } from "../../lib/dev/ephemeral-product.ts";
+import { answer, receiverFactory, verifyBoth, type TestReceiver } from "../../lib/dev/https-receiver.ts";
 
 const PORTAL = "/portal/api/ext/webhook";
 const dir = mkdtempSync(path.join(tmpdir(), "fw-dlq-"));

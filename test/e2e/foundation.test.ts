@@ -6,7 +6,7 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EVENT_CATALOGUE } from "../../lambdas/domain/catalogue.ts";
 import { OUTPUTS, STACK_NAME } from "../../lambdas/contract/resources.ts";
-import { startProductRuntime, type ProductRuntime } from "../../lib/local/product.ts";
+import { startProductRuntime, type ProductRuntime } from "../../lib/dev/product.ts";
 
 const run = promisify(execFile);
 const dataDir = mkdtempSync(path.join(tmpdir(), "fw-e2e-"));

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EVENT_TYPES } from "../../lambdas/domain/catalogue.ts";
-import { problemOf, startTestProduct, type ApiCall, type TestProduct } from "../support/product.ts";
+import { problemOf, startTestProduct, type ApiCall, type TestProduct } from "../../lib/dev/ephemeral-product.ts";
 
 const PORTAL = "/portal/api/ext/webhook";
 let env: TestProduct;

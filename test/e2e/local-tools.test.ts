@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startProductRuntime, type ProductRuntime } from "../../lib/local/product.ts";
+import { startProductRuntime, type ProductRuntime } from "../../lib/dev/product.ts";
 import { eventually } from "../support/eventually.ts";
 
 const run = promisify(execFile);

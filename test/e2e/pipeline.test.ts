@@ -5,8 +5,8 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { OUTPUTS } from "../../lambdas/contract/resources.ts";
 import { brazilDate } from "../../lambdas/domain/brazil-date.ts";
-import { answer, receiverFactory, verifyBoth, type ReceiverFactory, type TestReceiver } from "../support/receiver.ts";
-import { requestWithBody, startTestProduct, type ApiCall, type TestProduct } from "../support/product.ts";
+import { answer, receiverFactory, verifyBoth, type ReceiverFactory, type TestReceiver } from "../../lib/dev/https-receiver.ts";
+import { requestWithBody, startTestProduct, type ApiCall, type TestProduct } from "../../lib/dev/ephemeral-product.ts";
 import { eventually } from "../support/eventually.ts";
 
 const PORTAL = "/portal/api/ext/webhook";

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { problemOf, startTestProduct, type ApiCall, type TestProduct } from "../support/product.ts";
+import { problemOf, startTestProduct, type ApiCall, type TestProduct } from "../../lib/dev/ephemeral-product.ts";
 
 const PORTAL = "/portal/api/ext/webhook";
 const CAP = 5;

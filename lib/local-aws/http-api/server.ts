@@ -6,7 +6,7 @@ import type {
   APIGatewayProxyEventV2WithRequestContext,
   APIGatewayRequestAuthorizerEventV2,
 } from "aws-lambda";
-import type { LambdaInvoker } from "./lambda-host.ts";
+import type { LambdaInvoker } from "../lambda/lambda-host.ts";
 
 /**
  * A local stand-in for an API Gateway HTTP API (v2): Lambda proxy integrations with payload

@@ -6,9 +6,9 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Delivery } from "../../lambdas/domain/delivery.ts";
-import { startLocalRuntime, type LocalRuntime } from "../../lib/local/runtime.ts";
-import { synthesizeProduct } from "../../lib/local/synth.ts";
-import type { CfnTemplate, SynthesizedStack } from "../../lib/local/template.ts";
+import { startLocalRuntime, type LocalRuntime } from "../../lib/local-aws/runtime.ts";
+import { synthesizeProduct } from "../../lib/dev/synth.ts";
+import type { CfnTemplate, SynthesizedStack } from "../../lib/local-aws/template/template.ts";
 import { eventually } from "../support/eventually.ts";
 
 const dir = mkdtempSync(path.join(tmpdir(), "fw-dlq-index-"));

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { OUTPUTS } from "../../lambdas/contract/resources.ts";
 import { TenantStore } from "../../lambdas/store/tenants.ts";
-import { startProductRuntime, type ProductRuntime, type ProductRuntimeOptions } from "../../lib/local/product.ts";
+import { startProductRuntime, type ProductRuntime, type ProductRuntimeOptions } from "./product.ts";
 
 /** The product on the local runtime, in memory, with helpers to make tenants and call the API. */
 export interface TestProduct {

@@ -5,7 +5,7 @@ import { ENV, OUTPUTS, STACK_NAME } from "../../lambdas/contract/resources.ts";
 import { TenantStore } from "../../lambdas/store/tenants.ts";
 import { createLocalCertificateAuthority } from "./certificates.ts";
 import { localSecrets, startInspector, type InspectedWebhook, type Inspector } from "./inspector.ts";
-import { startLocalRuntime, type LocalRuntime } from "./runtime.ts";
+import { startLocalRuntime, type LocalRuntime } from "../local-aws/runtime.ts";
 import { synthesizeProduct } from "./synth.ts";
 
 export interface ProductRuntimeOptions {

@@ -2,24 +2,24 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { startDynamoDb, startSqs } from "./emulators.ts";
-import { startHttpGateway, type GatewayRoute, type HttpGateway } from "./http-gateway.ts";
+import { startDynamoDb, startSqs } from "./provision/emulators.ts";
+import { startHttpGateway, type GatewayRoute, type HttpGateway } from "./http-api/server.ts";
 import {
   localPhysicalResources,
   resolveIntrinsics,
   type LocalPlacement,
   type PhysicalResource,
-} from "./intrinsics.ts";
-import { LambdaHost, type LocalFunction } from "./lambda-host.ts";
+} from "./template/intrinsics.ts";
+import { LambdaHost, type LocalFunction } from "./lambda/lambda-host.ts";
 import {
   orderQueuesForCreation,
   provisionQueue,
   provisionTable,
   type ProvisionedTable,
   type QueueDeclaration,
-} from "./provision.ts";
-import { startSqsPoller, type SqsEventSource, type SqsPoller } from "./sqs-poller.ts";
-import { assertSupported, resourcesOfType, type CfnTemplate, type SynthesizedStack } from "./template.ts";
+} from "./provision/tables.ts";
+import { startSqsPoller, type SqsEventSource, type SqsPoller } from "./sqs/sqs-poller.ts";
+import { assertSupported, resourcesOfType, type CfnTemplate, type SynthesizedStack } from "./template/template.ts";
 
 export const LOCAL_ACCOUNT_ID = "000000000000";
 export const LOCAL_CREDENTIALS = { accessKeyId: "local", secretAccessKey: "local" } as const;

@@ -10,8 +10,8 @@ import {
   type GatewayRoute,
   type HttpGateway,
   type HttpGatewayOptions,
-} from "../../lib/local/http-gateway.ts";
-import type { LambdaInvoker } from "../../lib/local/lambda-host.ts";
+} from "../../lib/local-aws/http-api/server.ts";
+import type { LambdaInvoker } from "../../lib/local-aws/lambda/lambda-host.ts";
 
 /** Stands in for the Lambda host: records every event and answers with programmed handlers. */
 class RecordingInvoker implements LambdaInvoker {

@@ -1,7 +1,7 @@
 import { AssetStaging } from "aws-cdk-lib";
 import { buildApp } from "../app.ts";
 import { STACK_NAME } from "../../lambdas/contract/resources.ts";
-import type { CfnTemplate, SynthesizedStack } from "./template.ts";
+import type { CfnTemplate, SynthesizedStack } from "../local-aws/template/template.ts";
 
 /**
  * Synthesizes the product's CDK app, as `cdk synth` does, into `outdir`: the local runtime

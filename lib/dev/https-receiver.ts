@@ -5,7 +5,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { Webhook } from "standardwebhooks";
-import { createLocalCertificateAuthority, type IssuedCertificate } from "../../lib/local/certificates.ts";
+import { createLocalCertificateAuthority, type IssuedCertificate } from "./certificates.ts";
 
 /** The API document's receiver snippet, unchanged. */
 function verifyWebhook(payload: string, signature: string, secret: string): boolean {

@@ -10,8 +10,8 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startLocalRuntime, type LocalRuntime } from "../../lib/local/runtime.ts";
-import type { SynthesizedStack } from "../../lib/local/template.ts";
+import { startLocalRuntime, type LocalRuntime } from "../../lib/local-aws/runtime.ts";
+import type { SynthesizedStack } from "../../lib/local-aws/template/template.ts";
 import { synthesizeProbeStack } from "../fixtures/probe-stack.ts";
 import { eventually } from "../support/eventually.ts";
 

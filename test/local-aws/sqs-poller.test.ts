@@ -16,8 +16,8 @@ import {
   type ReceivedMessage,
   type SqsEventSource,
   type SqsPoller,
-} from "../../lib/local/sqs-poller.ts";
-import type { LambdaInvoker } from "../../lib/local/lambda-host.ts";
+} from "../../lib/local-aws/sqs/sqs-poller.ts";
+import type { LambdaInvoker } from "../../lib/local-aws/lambda/lambda-host.ts";
 
 const REGION = "us-east-1";
 const ACCOUNT = "000000000000";

@@ -5,7 +5,7 @@ import type { AddressInfo } from "node:net";
 import { Webhook } from "standardwebhooks";
 import { keys } from "../../lambdas/store/keys.ts";
 import type { IssuedCertificate } from "./certificates.ts";
-import { portError } from "./emulators.ts";
+import { portError } from "../local-aws/provision/emulators.ts";
 
 /** What the inspector saw of one webhook, and whether each signature verified. */
 export interface InspectedWebhook {
