@@ -5,19 +5,17 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { ENV, OUTPUTS, TABLE_KEYS } from "../lambdas/contract/resources.ts";
 import { keys } from "../lambdas/store/keys.ts";
 import { DEFAULT_MAXIMUM_CONCURRENCY } from "../lib/local-aws/sqs/sqs-poller.ts";
-import type { ReceiverFactory, TestReceiver } from "../lib/dev/https-receiver.ts";
-import { verifyBoth } from "../lib/dev/https-receiver.ts";
-import { startTestProduct, type TestProduct } from "../lib/dev/ephemeral-product.ts";
+import { verifyBoth, type HttpsReceiver, type ReceiverFactory } from "../lib/dev/https-receiver.ts";
+import { startEphemeralProduct, type EphemeralProduct } from "../lib/dev/ephemeral-product.ts";
 import { dynamoItemBytes, type PayloadSizes } from "./cost-model.ts";
-import { mean, percentile, sampleRss, watchLoad, type InvocationLog, type LoadSummary } from "./instrument.ts";
+import { mean, percentile, recordInvocations, sampleRss, watchLoad, type InvocationLog, type LoadSummary } from "./instrument.ts";
 import { BENCH_EVENT_TYPE, fiscalData } from "./workload.ts";
 
 const PORTAL = "/portal/api/ext/webhook";
 
 export interface PipelineOptions {
   readonly receivers: ReceiverFactory;
-  readonly receiver: TestReceiver;
-  readonly invocations: InvocationLog;
+  readonly receiver: HttpsReceiver;
   readonly deliveries: number;
   readonly subscriptions: number;
   readonly retrySchedule: readonly number[];
@@ -85,7 +83,7 @@ export interface PipelineResult {
  * Answers every webhook 200 and resolves each mark's promise with performance.now() when the
  * receiver's total count reaches it, or with undefined at the deadline.
  */
-function arrivals(receiver: TestReceiver, marks: readonly number[], timeoutMs: number): Promise<number | undefined>[] {
+function arrivals(receiver: HttpsReceiver, marks: readonly number[], timeoutMs: number): Promise<number | undefined>[] {
   const pending = marks.map((mark) => {
     let settle: (at: number | undefined) => void = () => undefined;
     const promise = new Promise<number | undefined>((resolve) => (settle = resolve));
@@ -144,20 +142,23 @@ function statsOf(
  * events go in through SendMessageBatch, 10 per call, so that `deliveries` webhooks arrive.
  */
 export async function runPipeline(options: PipelineOptions): Promise<PipelineResult> {
-  const { receiver, invocations } = options;
+  const { receiver } = options;
   if (options.deliveries % options.subscriptions !== 0) throw new Error("deliveries must be a multiple of subscriptions");
   const rss = sampleRss();
   const beforeStart = process.memoryUsage.rss();
   const runtimeErrors: string[] = [];
   const startup = performance.now();
-  let env: TestProduct | undefined;
+  let env: EphemeralProduct | undefined;
+  let stopRecording: (() => void) | undefined;
   try {
-    env = await startTestProduct({
+    env = await startEphemeralProduct({
       retrySchedule: options.retrySchedule,
       extraCaFile: options.receivers.caFile,
       onError: (source, error) => runtimeErrors.push(`${source}: ${error instanceof Error ? error.message : String(error)}`),
     });
     const { product } = env;
+    const invocations = recordInvocations(product.runtime);
+    stopRecording = invocations.stop;
     const startupSeconds = (performance.now() - startup) / 1000;
     const afterStartup = process.memoryUsage.rss();
     const sqs = product.runtime.sqs;
@@ -375,6 +376,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
       runtimeErrors,
     };
   } finally {
+    stopRecording?.();
     await env?.stop();
     rss.stop();
   }

@@ -1,38 +1,42 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
-import { writeFileSync } from "node:fs";
-import { createServer, type Server } from "node:https";
-import type { IncomingMessage, ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { IncomingHttpHeaders, ServerResponse } from "node:http";
+import { createServer } from "node:https";
 import path from "node:path";
 import { Webhook } from "standardwebhooks";
+import { boundPort, closeNow, listen } from "../local-aws/net.ts";
 import { createLocalCertificateAuthority, type IssuedCertificate } from "./certificates.ts";
 
-/** The API document's receiver snippet, unchanged. */
-function verifyWebhook(payload: string, signature: string, secret: string): boolean {
-  const expected = createHmac("sha256", secret).update(payload).digest("hex");
-  return timingSafeEqual(Buffer.from(signature), Buffer.from(expected));
-}
-
 export interface ReceivedWebhook {
-  readonly headers: IncomingMessage["headers"];
+  /** The request target, query string included. */
+  readonly path: string;
+  readonly headers: IncomingHttpHeaders;
   readonly body: string;
   readonly receivedAt: number;
 }
 
-export type Behaviour = (webhook: ReceivedWebhook, response: ServerResponse, count: number) => void;
+/** How the receiver answers (it may be async); `count` is how many webhooks it has received, this one included. */
+export type Behaviour = (webhook: ReceivedWebhook, response: ServerResponse, count: number) => unknown;
 
-/** An HTTPS webhook receiver on 127.0.0.1 with a programmable answer, recording what it got. */
-export interface TestReceiver {
+/** An HTTPS webhook receiver on loopback with a programmable answer, recording what it got. */
+export interface HttpsReceiver {
   readonly url: string;
   readonly received: ReceivedWebhook[];
   behave(behaviour: Behaviour): void;
   close(): Promise<void>;
 }
 
-export interface ReceiverFactory {
-  /** The CA file to hand the local runtime (NODE_EXTRA_CA_CERTS for its functions). */
-  readonly caFile: string;
-  start(behaviour?: Behaviour): Promise<TestReceiver>;
+export interface HttpsReceiverOptions {
+  readonly certificate: IssuedCertificate;
+  /** Default 127.0.0.1. */
+  readonly host?: string;
+  /** Default 0: a free port. */
+  readonly port?: number;
+  /** The answer until `behave` changes it; default 200 OK. */
+  readonly behaviour?: Behaviour;
+  /** Keeps only the latest `keep` webhooks; all by default. */
+  readonly keep?: number;
+  /** Names the receiver in a busy-port error. */
+  readonly name?: string;
 }
 
 export const answer =
@@ -42,56 +46,86 @@ export const answer =
     response.end(body);
   };
 
-export async function receiverFactory(dir: string): Promise<ReceiverFactory> {
-  const authority = await createLocalCertificateAuthority("Fiscal Webhooks Test CA");
-  const caFile = path.join(dir, "test-ca.pem");
-  writeFileSync(caFile, authority.caCert);
-  const certificate: IssuedCertificate = await authority.issueLoopbackCertificate();
-  return {
-    caFile,
-    async start(initial = answer(200, "OK")) {
-      let behaviour = initial;
-      const received: ReceivedWebhook[] = [];
-      const server: Server = createServer(certificate, (request, response) => {
-        const chunks: Buffer[] = [];
-        request.on("data", (chunk: Buffer) => chunks.push(chunk));
-        request.on("end", () => {
-          const webhook = { headers: request.headers, body: Buffer.concat(chunks).toString("utf8"), receivedAt: Date.now() };
-          received.push(webhook);
-          behaviour(webhook, response, received.length);
-        });
-      });
-      await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-      const { port } = server.address() as AddressInfo;
-      return {
-        url: `https://127.0.0.1:${port}/webhooks`,
-        received,
-        behave: (next) => {
-          behaviour = next;
-        },
-        close: () =>
-          new Promise<void>((resolve) => {
-            server.close(() => resolve());
-            server.closeAllConnections();
-          }),
+export async function startHttpsReceiver(options: HttpsReceiverOptions): Promise<HttpsReceiver> {
+  const host = options.host ?? "127.0.0.1";
+  const port = options.port ?? 0;
+  let behaviour = options.behaviour ?? answer(200, "OK");
+  let count = 0;
+  const received: ReceivedWebhook[] = [];
+  const server = createServer(options.certificate, (request, response) => {
+    const chunks: Buffer[] = [];
+    request.on("data", (chunk: Buffer) => chunks.push(chunk));
+    request.on("end", () => {
+      const webhook: ReceivedWebhook = {
+        path: request.url ?? "/",
+        headers: request.headers,
+        body: Buffer.concat(chunks).toString("utf8"),
+        receivedAt: Date.now(),
       };
+      received.push(webhook);
+      if (options.keep !== undefined && received.length > options.keep) received.shift();
+      count++;
+      void (async () => behaviour(webhook, response, count))().catch(() => response.destroy());
+    });
+  });
+  await listen(server, host, port, options.name ?? "Receiver");
+  return {
+    url: `https://${host}:${boundPort(server)}/webhooks`,
+    received,
+    behave: (next) => {
+      behaviour = next;
     },
+    close: () => closeNow(server),
   };
 }
 
-/** Checks both signatures of a received webhook with the tenant's secret. */
-export function verifyBoth(webhook: ReceivedWebhook, secret: string): { snippet: boolean; standard: boolean } {
-  const snippet = verifyWebhook(webhook.body, String(webhook.headers["x-webhook-signature"]), secret);
-  let standard = false;
+export interface ReceiverFactory {
+  /** The CA file to hand the local runtime (NODE_EXTRA_CA_CERTS for its functions). */
+  readonly caFile: string;
+  start(behaviour?: Behaviour): Promise<HttpsReceiver>;
+}
+
+/** Receivers on 127.0.0.1 that share one throwaway CA, written to `dir`. */
+export async function receiverFactory(dir: string): Promise<ReceiverFactory> {
+  const authority = await createLocalCertificateAuthority("Fiscal Webhooks Test CA");
+  const caFile = path.join(dir, "test-ca.pem");
+  await authority.writeCaFile(caFile);
+  const certificate = await authority.issueLoopbackCertificate();
+  return {
+    caFile,
+    start: (behaviour) => startHttpsReceiver({ certificate, ...(behaviour ? { behaviour } : {}) }),
+  };
+}
+
+/** The API document's receiver snippet, unchanged. */
+export function verifyWebhook(payload: string, signature: string, secret: string): boolean {
+  const expected = createHmac("sha256", secret).update(payload).digest("hex");
+  return timingSafeEqual(Buffer.from(signature), Buffer.from(expected));
+}
+
+/** Checks both signatures of a received webhook with a tenant's secret. */
+export function verifyBoth(
+  webhook: { readonly headers: IncomingHttpHeaders; readonly body: string },
+  secret: string,
+): { snippet: boolean; standard: boolean } {
+  const header = (name: string) => String(webhook.headers[name]);
+  return {
+    snippet: passes(() => verifyWebhook(webhook.body, header("x-webhook-signature"), secret)),
+    standard: passes(() =>
+      new Webhook(secret).verify(webhook.body, {
+        "webhook-id": header("webhook-id"),
+        "webhook-timestamp": header("webhook-timestamp"),
+        "webhook-signature": header("webhook-signature"),
+      }),
+    ),
+  };
+}
+
+/** Both checks throw on some bad signatures (the snippet on one of another length). */
+function passes(check: () => unknown): boolean {
   try {
-    new Webhook(secret).verify(webhook.body, {
-      "webhook-id": String(webhook.headers["webhook-id"]),
-      "webhook-timestamp": String(webhook.headers["webhook-timestamp"]),
-      "webhook-signature": String(webhook.headers["webhook-signature"]),
-    });
-    standard = true;
+    return check() !== false;
   } catch {
-    standard = false;
+    return false;
   }
-  return { snippet, standard };
 }

@@ -1,24 +1,21 @@
 import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
+import { readFileSync, statSync } from "node:fs";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EVENT_CATALOGUE } from "../../lambdas/domain/catalogue.ts";
 import { OUTPUTS, STACK_NAME } from "../../lambdas/contract/resources.ts";
-import { startProductRuntime, type ProductRuntime } from "../../lib/dev/product.ts";
+import { startEphemeralProduct, type EphemeralProduct } from "../../lib/dev/ephemeral-product.ts";
+import type { ProductRuntime } from "../../lib/dev/product.ts";
 
 const run = promisify(execFile);
-const dataDir = mkdtempSync(path.join(tmpdir(), "fw-e2e-"));
+let env: EphemeralProduct;
 let product: ProductRuntime;
 
 beforeAll(async () => {
-  product = await startProductRuntime({ dataDir, inMemory: true });
+  env = await startEphemeralProduct();
+  product = env.product;
 });
-afterAll(async () => {
-  await product?.stop();
-  rmSync(dataDir, { recursive: true, force: true });
-});
+afterAll(() => env?.stop());
 
 const events = (authorization?: string) =>
   fetch(`${product.apiUrl}/webhooks/events`, authorization ? { headers: { authorization } } : {});

@@ -1,23 +1,19 @@
 import { execFile } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startProductRuntime, type ProductRuntime } from "../../lib/dev/product.ts";
+import { startEphemeralProduct, type EphemeralProduct } from "../../lib/dev/ephemeral-product.ts";
+import type { ProductRuntime } from "../../lib/dev/product.ts";
 import { eventually } from "../support/eventually.ts";
 
 const run = promisify(execFile);
-const dataDir = mkdtempSync(path.join(tmpdir(), "fw-tools-"));
+let env: EphemeralProduct;
 let product: ProductRuntime;
 
 beforeAll(async () => {
-  product = await startProductRuntime({ dataDir, inMemory: true, retrySchedule: [0, 1, 1] });
+  env = await startEphemeralProduct({ retrySchedule: [0, 1, 1] });
+  product = env.product;
 });
-afterAll(async () => {
-  await product?.stop();
-  rmSync(dataDir, { recursive: true, force: true });
-});
+afterAll(() => env?.stop());
 
 const api = (method: string, route: string, body?: unknown) =>
   fetch(`${product.apiUrl}${route}`, {

@@ -1,13 +1,11 @@
 import { request as httpRequest } from "node:http";
 import { afterEach, describe, expect, it } from "vitest";
+import { formatRequestTime } from "../../lib/local-aws/http-api/events.ts";
+import type { GatewayFailure } from "../../lib/local-aws/http-api/handler.ts";
+import { compileRoutes, matchRoute, type GatewayRoute } from "../../lib/local-aws/http-api/routes.ts";
 import {
-  compileRoutes,
-  formatRequestTime,
-  matchRoute,
   parseRequestTarget,
   startHttpGateway,
-  type GatewayFailure,
-  type GatewayRoute,
   type HttpGateway,
   type HttpGatewayOptions,
 } from "../../lib/local-aws/http-api/server.ts";

@@ -62,7 +62,7 @@ describe("intrinsic functions, resolved locally", () => {
 
 describe("queue creation order", () => {
   it("creates every dead-letter target before the queues that redrive to it, along chains", async () => {
-    const { orderQueuesForCreation } = await import("../../lib/local-aws/provision/tables.ts");
+    const { orderQueuesForCreation } = await import("../../lib/local-aws/provision/queues.ts");
     const queue = (name: string, target?: string) => ({
       logicalId: name,
       queueName: name,

