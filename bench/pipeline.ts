@@ -1,9 +1,10 @@
-import { GetQueueAttributesCommand, SendMessageBatchCommand } from "@aws-sdk/client-sqs";
+import { SendMessageBatchCommand } from "@aws-sdk/client-sqs";
 import { DynamoDBDocumentClient, GetCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { ENV, OUTPUTS, TABLE_KEYS } from "../lambdas/contract/resources.ts";
 import { keys } from "../lambdas/store/keys.ts";
+import { queueDepth } from "../lib/local-aws/sqs/queue-depth.ts";
 import { DEFAULT_MAXIMUM_CONCURRENCY } from "../lib/local-aws/sqs/sqs-poller.ts";
 import { verifyBoth, type HttpsReceiver, type ReceiverFactory } from "../lib/dev/https-receiver.ts";
 import { startEphemeralProduct, type EphemeralProduct } from "../lib/dev/ephemeral-product.ts";
@@ -242,15 +243,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
     const probes = { sqs: [] as number[], dynamo: [] as number[], events: 0, deliveries: 0 };
     let probing = true;
     const probeLoop = (async () => {
-      const depth = async (queueUrl: string) => {
-        const { Attributes = {} } = await sqs.send(
-          new GetQueueAttributesCommand({
-            QueueUrl: queueUrl,
-            AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-          }),
-        );
-        return Number(Attributes.ApproximateNumberOfMessages ?? 0) + Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0);
-      };
+      const depth = (queueUrl: string) => queueDepth(sqs, queueUrl);
       while (probing) {
         try {
           let at = performance.now();

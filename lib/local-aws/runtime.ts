@@ -74,17 +74,15 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     cleanups.length = 0;
   };
   try {
-    const dynamo = await startDynamoDb({
+    // Each emulator persists under its own folder of dataDir.
+    const emulator = (service: "dynamodb" | "sqs") => ({
       host,
-      port: options.ports?.dynamodb ?? 0,
-      ...(options.dataDir ? { dataDir: path.join(options.dataDir, "dynamodb") } : {}),
+      port: options.ports?.[service] ?? 0,
+      ...(options.dataDir ? { dataDir: path.join(options.dataDir, service) } : {}),
     });
+    const dynamo = await startDynamoDb(emulator("dynamodb"));
     cleanups.push(() => dynamo.close());
-    const sqsEmulator = await startSqs({
-      host,
-      port: options.ports?.sqs ?? 0,
-      ...(options.dataDir ? { dataDir: path.join(options.dataDir, "sqs") } : {}),
-    });
+    const sqsEmulator = await startSqs(emulator("sqs"));
     cleanups.push(() => sqsEmulator.close());
 
     // The gateway listens before the template is resolved (its URL is the API's endpoint) and

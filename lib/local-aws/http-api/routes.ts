@@ -3,7 +3,7 @@ import { resolveAuthorizer, type GatewayAuthorizer, type ResolvedAuthorizer } fr
 /** An HTTP API's route table: route keys parsed once, requests matched with API Gateway's precedence. */
 
 export interface GatewayRoute {
-  /** `"GET /webhooks/events"`, `"PUT /a/{id}"`, `"ANY /x/{proxy+}"` or `"$default"`. */
+  /** `"GET /items"`, `"PUT /a/{id}"`, `"ANY /x/{proxy+}"` or `"$default"`. */
   readonly routeKey: string;
   /** Logical id of the integration Lambda. */
   readonly functionId: string;
