@@ -13,7 +13,7 @@ export interface GatewayAuthorizer {
   readonly enableSimpleResponses: boolean;
 }
 
-export interface IdentitySource {
+interface IdentitySource {
   readonly from: "header" | "querystring";
   readonly name: string;
 }
