@@ -20,7 +20,7 @@ export const PRICES = {
   dynamoPerReadUnit: 0.125 / 1e6,
 } as const;
 
-/** Billing units and the pipeline's fixed batch sizes (lib/stack.ts, lib/aws/sqs-batch.ts, lib/local/sqs-poller.ts). */
+/** Billing units and the pipeline's fixed batch sizes (lib/stack.ts, lib/aws/sqs-batch.ts, lib/local-aws/sqs/sqs-poller.ts). */
 export const UNITS = {
   sqsChunkBytes: 64 * 1024,
   readUnitBytes: 4 * 1024,

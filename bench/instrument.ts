@@ -1,6 +1,6 @@
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { availableParallelism } from "node:os";
-import { LambdaHost } from "../lib/local/lambda-host.ts";
+import type { LocalRuntime } from "../lib/local-aws/runtime.ts";
 
 /** One invocation of a local function, as the bench saw it from the host. */
 export interface Invocation {
@@ -17,43 +17,43 @@ export interface InvocationLog {
   readonly maxConcurrent: Map<string, number>;
   inFlight(): number;
   resetPeaks(): void;
-  restore(): void;
+  stop(): void;
 }
 
 /**
- * Times every local Lambda invocation by wrapping LambdaHost.invoke (bench only: the
- * runtime exposes no per-invocation timing). The time covers the handler's run in its
- * worker thread plus a message hop each way; a cold start shows as a long first call.
+ * Times every invocation of the runtime's functions through its invocation hook. The time
+ * covers the handler's run in its worker thread plus a message hop each way (and any wait for
+ * a free execution environment); a cold start shows as a long first call.
  */
-export function recordInvocations(): InvocationLog {
-  const original = LambdaHost.prototype.invoke;
+export function recordInvocations(runtime: LocalRuntime): InvocationLog {
   const invocations: Invocation[] = [];
   const current = new Map<string, number>();
   const maxConcurrent = new Map<string, number>();
-  LambdaHost.prototype.invoke = async function (this: LambdaHost, functionId: string, event: unknown): Promise<unknown> {
-    const startedAt = performance.now();
-    const now = (current.get(functionId) ?? 0) + 1;
-    current.set(functionId, now);
-    maxConcurrent.set(functionId, Math.max(now, maxConcurrent.get(functionId) ?? 0));
-    const records = Array.isArray((event as { Records?: unknown } | null)?.Records) ? (event as { Records: unknown[] }).Records.length : 0;
-    let ok = false;
-    try {
-      const value = await original.call(this, functionId, event);
-      ok = true;
-      return value;
-    } finally {
+  const stop = runtime.observeInvocations({
+    started: (functionId) => {
+      const now = (current.get(functionId) ?? 0) + 1;
+      current.set(functionId, now);
+      maxConcurrent.set(functionId, Math.max(now, maxConcurrent.get(functionId) ?? 0));
+    },
+    finished: (functionId, event, outcome, durationMs) => {
       current.set(functionId, (current.get(functionId) ?? 1) - 1);
-      invocations.push({ functionId, startedAt, endedAt: performance.now(), records, ok });
-    }
-  };
+      const endedAt = performance.now();
+      const records = (event as { Records?: unknown } | null)?.Records;
+      invocations.push({
+        functionId,
+        startedAt: endedAt - durationMs,
+        endedAt,
+        records: Array.isArray(records) ? records.length : 0,
+        ok: outcome.ok,
+      });
+    },
+  });
   return {
     invocations,
     maxConcurrent,
     inFlight: () => [...current.values()].reduce((sum, n) => sum + n, 0),
     resetPeaks: () => maxConcurrent.clear(),
-    restore: () => {
-      LambdaHost.prototype.invoke = original;
-    },
+    stop,
   };
 }
 

@@ -1,23 +1,22 @@
-import { GetQueueAttributesCommand, SendMessageBatchCommand } from "@aws-sdk/client-sqs";
+import { SendMessageBatchCommand } from "@aws-sdk/client-sqs";
 import { DynamoDBDocumentClient, GetCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { ENV, OUTPUTS, TABLE_KEYS } from "../lambdas/contract/resources.ts";
 import { keys } from "../lambdas/store/keys.ts";
-import { DEFAULT_MAXIMUM_CONCURRENCY } from "../lib/local/sqs-poller.ts";
-import type { ReceiverFactory, TestReceiver } from "../test/support/receiver.ts";
-import { verifyBoth } from "../test/support/receiver.ts";
-import { startTestProduct, type TestProduct } from "../test/support/product.ts";
+import { queueDepth } from "../lib/local-aws/sqs/queue-depth.ts";
+import { DEFAULT_MAXIMUM_CONCURRENCY } from "../lib/local-aws/sqs/sqs-poller.ts";
+import { verifyBoth, type HttpsReceiver, type ReceiverFactory } from "../lib/dev/https-receiver.ts";
+import { startEphemeralProduct, type EphemeralProduct } from "../lib/dev/ephemeral-product.ts";
 import { dynamoItemBytes, type PayloadSizes } from "./cost-model.ts";
-import { mean, percentile, sampleRss, watchLoad, type InvocationLog, type LoadSummary } from "./instrument.ts";
+import { mean, percentile, recordInvocations, sampleRss, watchLoad, type InvocationLog, type LoadSummary } from "./instrument.ts";
 import { BENCH_EVENT_TYPE, fiscalData } from "./workload.ts";
 
 const PORTAL = "/portal/api/ext/webhook";
 
 export interface PipelineOptions {
   readonly receivers: ReceiverFactory;
-  readonly receiver: TestReceiver;
-  readonly invocations: InvocationLog;
+  readonly receiver: HttpsReceiver;
   readonly deliveries: number;
   readonly subscriptions: number;
   readonly retrySchedule: readonly number[];
@@ -85,7 +84,7 @@ export interface PipelineResult {
  * Answers every webhook 200 and resolves each mark's promise with performance.now() when the
  * receiver's total count reaches it, or with undefined at the deadline.
  */
-function arrivals(receiver: TestReceiver, marks: readonly number[], timeoutMs: number): Promise<number | undefined>[] {
+function arrivals(receiver: HttpsReceiver, marks: readonly number[], timeoutMs: number): Promise<number | undefined>[] {
   const pending = marks.map((mark) => {
     let settle: (at: number | undefined) => void = () => undefined;
     const promise = new Promise<number | undefined>((resolve) => (settle = resolve));
@@ -144,20 +143,23 @@ function statsOf(
  * events go in through SendMessageBatch, 10 per call, so that `deliveries` webhooks arrive.
  */
 export async function runPipeline(options: PipelineOptions): Promise<PipelineResult> {
-  const { receiver, invocations } = options;
+  const { receiver } = options;
   if (options.deliveries % options.subscriptions !== 0) throw new Error("deliveries must be a multiple of subscriptions");
   const rss = sampleRss();
   const beforeStart = process.memoryUsage.rss();
   const runtimeErrors: string[] = [];
   const startup = performance.now();
-  let env: TestProduct | undefined;
+  let env: EphemeralProduct | undefined;
+  let stopRecording: (() => void) | undefined;
   try {
-    env = await startTestProduct({
+    env = await startEphemeralProduct({
       retrySchedule: options.retrySchedule,
       extraCaFile: options.receivers.caFile,
       onError: (source, error) => runtimeErrors.push(`${source}: ${error instanceof Error ? error.message : String(error)}`),
     });
     const { product } = env;
+    const invocations = recordInvocations(product.runtime);
+    stopRecording = invocations.stop;
     const startupSeconds = (performance.now() - startup) / 1000;
     const afterStartup = process.memoryUsage.rss();
     const sqs = product.runtime.sqs;
@@ -241,15 +243,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
     const probes = { sqs: [] as number[], dynamo: [] as number[], events: 0, deliveries: 0 };
     let probing = true;
     const probeLoop = (async () => {
-      const depth = async (queueUrl: string) => {
-        const { Attributes = {} } = await sqs.send(
-          new GetQueueAttributesCommand({
-            QueueUrl: queueUrl,
-            AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-          }),
-        );
-        return Number(Attributes.ApproximateNumberOfMessages ?? 0) + Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0);
-      };
+      const depth = (queueUrl: string) => queueDepth(sqs, queueUrl);
       while (probing) {
         try {
           let at = performance.now();
@@ -375,6 +369,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
       runtimeErrors,
     };
   } finally {
+    stopRecording?.();
     await env?.stop();
     rss.stop();
   }

@@ -6,11 +6,11 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import path from "node:path";
-import { receiverFactory, type TestReceiver } from "../test/support/receiver.ts";
+import { receiverFactory, type HttpsReceiver } from "../lib/dev/https-receiver.ts";
 import { runBareLoop, runBareLoopInWorker, type BareLoopResult } from "./bare-loop.ts";
 import { estimateCostPerMillionDeliveries, PRICES, type CostEstimate, type CostScenario } from "./cost-model.ts";
 import { count, dollars, fixed, int, mb, table, verdict } from "./format.ts";
-import { recordInvocations, sampleRss, watchLoad } from "./instrument.ts";
+import { sampleRss, watchLoad } from "./instrument.ts";
 import { runPipeline } from "./pipeline.ts";
 
 function bounded(name: string, fallback: number, min: number, max: number): number {
@@ -50,9 +50,8 @@ async function main(): Promise<void> {
       `pipeline fan-out ${CONFIG.subscriptions}`,
   );
   const dir = mkdtempSync(path.join(tmpdir(), "fw-bench-"));
-  const invocations = recordInvocations();
   const processRss = sampleRss();
-  let receiver: TestReceiver | undefined;
+  let receiver: HttpsReceiver | undefined;
   try {
     const receivers = await receiverFactory(dir);
     receiver = await receivers.start();
@@ -88,7 +87,6 @@ async function main(): Promise<void> {
     const pipe = await runPipeline({
       receivers,
       receiver,
-      invocations,
       deliveries: CONFIG.deliveries,
       subscriptions: CONFIG.subscriptions,
       retrySchedule: CONFIG.retrySchedule,
@@ -220,7 +218,6 @@ async function main(): Promise<void> {
       ]),
     );
   } finally {
-    invocations.restore();
     processRss.stop();
     await receiver?.close();
     rmSync(dir, { recursive: true, force: true });

@@ -3,8 +3,8 @@ import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { OUTPUTS } from "../lambdas/contract/resources.ts";
 import { fiscalEventSchema, MAX_EVENT_BYTES } from "../lambdas/domain/fiscal-event.ts";
-import { outputsFilePath } from "../lib/local/product.ts";
-import { connectToStack } from "../lib/stack-connection.ts";
+import { outputsFilePath } from "../lib/dev/product.ts";
+import { connectToStack } from "../lib/dev/stack-connection.ts";
 
 const usage = `Usage: npm run emit -- <type> --tenant <tenantId> [--data <json>|@<file>] [--id <eventId>] [--occurred-at <ISO>] [--outputs <file>]
 

@@ -1,7 +1,7 @@
 import { parseArgs } from "node:util";
 import path from "node:path";
 import { OUTPUTS } from "../lambdas/contract/resources.ts";
-import { startProductRuntime } from "../lib/local/product.ts";
+import { startProductRuntime } from "../lib/dev/product.ts";
 
 const usage = `Usage: npm start -- [options]
 

@@ -2,8 +2,8 @@ import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { parseArgs } from "node:util";
 import { OUTPUTS } from "../lambdas/contract/resources.ts";
 import { TenantStore } from "../lambdas/store/tenants.ts";
-import { outputsFilePath } from "../lib/local/product.ts";
-import { connectToStack } from "../lib/stack-connection.ts";
+import { outputsFilePath } from "../lib/dev/product.ts";
+import { connectToStack } from "../lib/dev/stack-connection.ts";
 
 const usage = `Usage: npm run tenant -- <command> [--outputs <file>]
 

@@ -10,8 +10,8 @@ import { DeadLetterStore } from "../../lambdas/store/dead-letters.ts";
 import { SubscriptionStore } from "../../lambdas/store/subscriptions.ts";
 import { TenantNotActiveError, TenantStore } from "../../lambdas/store/tenants.ts";
 import { WebhookConfigStore } from "../../lambdas/store/webhook-config.ts";
-import { provisionTable } from "../../lib/local/provision.ts";
-import { synthesizeProduct } from "../../lib/local/synth.ts";
+import { provisionTable } from "../../lib/local-aws/provision/tables.ts";
+import { synthesizeProduct } from "../../lib/dev/synth.ts";
 import { startTestDynamo, type TestDynamo } from "../support/dynamodb.ts";
 
 // The data layer against a DynamoDB engine with the table exactly as the stack declares it.

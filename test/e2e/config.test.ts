@@ -4,11 +4,12 @@ import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ROUTES } from "../../lambdas/contract/routes.ts";
 import { OPENAPI_FILE } from "../../lib/openapi-file.ts";
-import { problemOf, startTestProduct, type TestProduct } from "../support/product.ts";
+import { startEphemeralProduct, type EphemeralProduct } from "../../lib/dev/ephemeral-product.ts";
+import { problemOf } from "../support/product.ts";
 
-let env: TestProduct;
+let env: EphemeralProduct;
 beforeAll(async () => {
-  env = await startTestProduct();
+  env = await startEphemeralProduct();
 });
 afterAll(async () => env?.stop());
 

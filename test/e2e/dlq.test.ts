@@ -7,20 +7,21 @@ import { OUTPUTS } from "../../lambdas/contract/resources.ts";
 import { deliveryIdFor } from "../../lambdas/domain/fiscal-event.ts";
 import { DeadLetterStore } from "../../lambdas/store/dead-letters.ts";
 import { eventually } from "../support/eventually.ts";
-import { problemOf, startTestProduct, type ApiCall, type TestProduct } from "../support/product.ts";
-import { answer, receiverFactory, verifyBoth, type TestReceiver } from "../support/receiver.ts";
+import { startEphemeralProduct, type ApiCall, type EphemeralProduct } from "../../lib/dev/ephemeral-product.ts";
+import { problemOf } from "../support/product.ts";
+import { answer, receiverFactory, verifyBoth, type HttpsReceiver } from "../../lib/dev/https-receiver.ts";
 
 const PORTAL = "/portal/api/ext/webhook";
 const dir = mkdtempSync(path.join(tmpdir(), "fw-dlq-"));
-let env: TestProduct;
-let hook: TestReceiver;
+let env: EphemeralProduct;
+let hook: HttpsReceiver;
 
 type Letter = { id: string; eventType: string; endpoint: string; attempts: number; lastError: string; failedAt: string; createdAt: string };
 
 beforeAll(async () => {
   const receivers = await receiverFactory(dir);
   // Two attempts, one second apart: deliveries reach the DLQ quickly.
-  env = await startTestProduct({ retrySchedule: [0, 1], extraCaFile: receivers.caFile });
+  env = await startEphemeralProduct({ retrySchedule: [0, 1], extraCaFile: receivers.caFile });
   hook = await receivers.start(answer(500, "down"));
 });
 afterAll(async () => {

@@ -1,27 +1,21 @@
 import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
+import { readFileSync, statSync } from "node:fs";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EVENT_CATALOGUE } from "../../lambdas/domain/catalogue.ts";
 import { OUTPUTS, STACK_NAME } from "../../lambdas/contract/resources.ts";
-import { startProductRuntime, type ProductRuntime } from "../../lib/local/product.ts";
+import { startEphemeralProduct, type EphemeralProduct } from "../../lib/dev/ephemeral-product.ts";
 
 const run = promisify(execFile);
-const dataDir = mkdtempSync(path.join(tmpdir(), "fw-e2e-"));
-let product: ProductRuntime;
+let env: EphemeralProduct;
 
 beforeAll(async () => {
-  product = await startProductRuntime({ dataDir, inMemory: true });
+  env = await startEphemeralProduct();
 });
-afterAll(async () => {
-  await product?.stop();
-  rmSync(dataDir, { recursive: true, force: true });
-});
+afterAll(() => env?.stop());
 
 const events = (authorization?: string) =>
-  fetch(`${product.apiUrl}/webhooks/events`, authorization ? { headers: { authorization } } : {});
+  fetch(`${env.product.apiUrl}/webhooks/events`, authorization ? { headers: { authorization } } : {});
 
 async function expectProblem(response: Response, status: number, detail: RegExp): Promise<void> {
   expect(response.status).toBe(status);
@@ -33,13 +27,13 @@ async function expectProblem(response: Response, status: number, detail: RegExp)
 
 /** `npm run tenant -- …` against the running local stack. */
 async function tenantCli(...args: string[]): Promise<string> {
-  const { stdout } = await run(process.execPath, ["--import", "tsx", "bin/tenant.ts", ...args, "--outputs", product.outputsFile]);
+  const { stdout } = await run(process.execPath, ["--import", "tsx", "bin/tenant.ts", ...args, "--outputs", env.product.outputsFile]);
   return stdout;
 }
 
 describe("GET /webhooks/events on the local runtime", () => {
   it("returns the 13-type catalogue to a valid token", async () => {
-    const response = await events(`Bearer ${product.local.token}`);
+    const response = await events(`Bearer ${env.product.local.token}`);
     expect(response.status).toBe(200);
     expect(response.headers.get("content-type")).toMatch(/^application\/json/);
     const body = (await response.json()) as { type: string; description: string }[];
@@ -55,8 +49,8 @@ describe("GET /webhooks/events on the local runtime", () => {
   });
 
   it("answers 404 problem-free JSON for a path that is not a route, as API Gateway does", async () => {
-    const response = await fetch(`${product.apiUrl}/webhooks/nothing-here`, {
-      headers: { authorization: `Bearer ${product.local.token}` },
+    const response = await fetch(`${env.product.apiUrl}/webhooks/nothing-here`, {
+      headers: { authorization: `Bearer ${env.product.local.token}` },
     });
     expect(response.status).toBe(404);
   });
@@ -64,18 +58,18 @@ describe("GET /webhooks/events on the local runtime", () => {
 
 describe("outputs.json", () => {
   it("is shaped like cdk deploy --outputs-file plus a local section, readable only by its owner", () => {
-    const file = JSON.parse(readFileSync(product.outputsFile, "utf8")) as Record<string, Record<string, string>>;
-    expect(file[STACK_NAME]?.[OUTPUTS.apiUrl]).toBe(product.apiUrl);
+    const file = JSON.parse(readFileSync(env.product.outputsFile, "utf8")) as Record<string, Record<string, string>>;
+    expect(file[STACK_NAME]?.[OUTPUTS.apiUrl]).toBe(env.product.apiUrl);
     expect(file[STACK_NAME]?.[OUTPUTS.eventsQueueUrl]).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/000000000000\/.+EventsQueue/);
     expect(file["local"]).toEqual({
       region: "us-east-1",
-      dynamodbEndpoint: product.runtime.dynamodbEndpoint,
-      sqsEndpoint: product.runtime.sqsEndpoint,
-      tenantId: product.local.tenantId,
-      token: product.local.token,
+      dynamodbEndpoint: env.product.runtime.dynamodbEndpoint,
+      sqsEndpoint: env.product.runtime.sqsEndpoint,
+      tenantId: env.product.local.tenantId,
+      token: env.product.local.token,
       inspectorUrl: expect.stringMatching(/^https:\/\/127\.0\.0\.1:\d+\/webhooks$/),
     });
-    expect(statSync(product.outputsFile).mode & 0o077).toBe(0);
+    expect(statSync(env.product.outputsFile).mode & 0o077).toBe(0);
   });
 });
 
@@ -92,6 +86,6 @@ describe("npm run tenant", () => {
     await expectProblem(await events(`Bearer ${token}`), 401, /unknown or has been revoked/);
     expect(await tenantCli("list")).toMatch(new RegExp(`${tenantId}\\trevoked`));
     // The dev tenant is untouched.
-    expect((await events(`Bearer ${product.local.token}`)).status).toBe(200);
+    expect((await events(`Bearer ${env.product.local.token}`)).status).toBe(200);
   });
 });

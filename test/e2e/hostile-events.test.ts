@@ -6,21 +6,21 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { OUTPUTS } from "../../lambdas/contract/resources.ts";
 import { DeadLetterStore } from "../../lambdas/store/dead-letters.ts";
 import { DeliveryLogStore } from "../../lambdas/store/deliveries.ts";
-import { answer, receiverFactory, type ReceiverFactory, type TestReceiver } from "../support/receiver.ts";
-import { startTestProduct, type TestProduct } from "../support/product.ts";
+import { answer, receiverFactory, type HttpsReceiver, type ReceiverFactory } from "../../lib/dev/https-receiver.ts";
+import { startEphemeralProduct, type EphemeralProduct } from "../../lib/dev/ephemeral-product.ts";
 import { eventually } from "../support/eventually.ts";
 
 const PORTAL = "/portal/api/ext/webhook";
 const dir = mkdtempSync(path.join(tmpdir(), "fw-hostile-"));
-let env: TestProduct;
+let env: EphemeralProduct;
 let receivers: ReceiverFactory;
-const open: TestReceiver[] = [];
+const open: HttpsReceiver[] = [];
 /** Every line the functions logged, to check what never reaches the logs. */
 const logLines: string[] = [];
 
 beforeAll(async () => {
   receivers = await receiverFactory(dir);
-  env = await startTestProduct({
+  env = await startEphemeralProduct({
     retrySchedule: [0, 1, 1, 1],
     extraCaFile: receivers.caFile,
     functionOutput: (_fn, line) => logLines.push(line),
@@ -63,8 +63,7 @@ const deadLetters = () => new DeadLetterStore(env.documents, tableName());
 /** Reasons of the events set aside, by original message id. */
 const setAside = new Map<string, string>();
 async function reasonFor(messageId: string): Promise<string> {
-  const queue = env.product.runtime.queues.find((q) => q.logicalId.startsWith("QueuesEventsDeadLetterQueue"));
-  if (!queue) throw new Error("no events dead-letter queue");
+  const queue = env.product.queue("eventsDeadLetterQueue");
   return eventually(async () => {
     const { Messages = [] } = await env.product.runtime.sqs.send(
       new ReceiveMessageCommand({ QueueUrl: queue.url, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, MessageAttributeNames: ["All"] }),

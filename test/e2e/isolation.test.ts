@@ -1,10 +1,11 @@
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EVENT_TYPES } from "../../lambdas/domain/catalogue.ts";
-import { problemOf, startTestProduct, type ApiCall, type TestProduct } from "../support/product.ts";
+import { startEphemeralProduct, type ApiCall, type EphemeralProduct } from "../../lib/dev/ephemeral-product.ts";
+import { problemOf } from "../support/product.ts";
 
 const PORTAL = "/portal/api/ext/webhook";
-let env: TestProduct;
+let env: EphemeralProduct;
 let alice: ApiCall;
 let mallory: ApiCall;
 let aliceSubscription: { id: number; evento: string; endpoint: string };
@@ -16,7 +17,7 @@ const snapshot = async (api: ApiCall) => ({
 });
 
 beforeAll(async () => {
-  env = await startTestProduct();
+  env = await startEphemeralProduct();
   ({ call: alice } = await env.newTenant("alice"));
   ({ call: mallory } = await env.newTenant("mallory"));
   aliceSubscription = (await (await alice("POST", PORTAL, { evento: "invoice.authorized", endpoint: "https://alice.example.com/h" })).json()) as typeof aliceSubscription;

@@ -1,44 +1,37 @@
 import { execFile } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startProductRuntime, type ProductRuntime } from "../../lib/local/product.ts";
+import { startEphemeralProduct, type EphemeralProduct } from "../../lib/dev/ephemeral-product.ts";
 import { eventually } from "../support/eventually.ts";
 
 const run = promisify(execFile);
-const dataDir = mkdtempSync(path.join(tmpdir(), "fw-tools-"));
-let product: ProductRuntime;
+let env: EphemeralProduct;
 
 beforeAll(async () => {
-  product = await startProductRuntime({ dataDir, inMemory: true, retrySchedule: [0, 1, 1] });
+  env = await startEphemeralProduct({ retrySchedule: [0, 1, 1] });
 });
-afterAll(async () => {
-  await product?.stop();
-  rmSync(dataDir, { recursive: true, force: true });
-});
+afterAll(() => env?.stop());
 
 const api = (method: string, route: string, body?: unknown) =>
-  fetch(`${product.apiUrl}${route}`, {
+  fetch(`${env.product.apiUrl}${route}`, {
     method,
-    headers: { authorization: `Bearer ${product.local.token}`, "content-type": "application/json" },
+    headers: { authorization: `Bearer ${env.product.local.token}`, "content-type": "application/json" },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
 
 const emit = (...args: string[]) =>
-  run(process.execPath, ["--import", "tsx", "bin/emit.ts", ...args, "--outputs", product.outputsFile]);
+  run(process.execPath, ["--import", "tsx", "bin/emit.ts", ...args, "--outputs", env.product.outputsFile]);
 
 
 describe("npm start's tools: the inspector and npm run emit", () => {
   it("shows a verified delivery in the inspector and success in the logs", async () => {
-    const subscribed = await api("POST", "/portal/api/ext/webhook", { evento: "invoice.authorized", endpoint: product.local.inspectorUrl });
+    const subscribed = await api("POST", "/portal/api/ext/webhook", { evento: "invoice.authorized", endpoint: env.product.local.inspectorUrl });
     expect(subscribed.status).toBe(201);
     const { stdout } = await emit("invoice.authorized", "--data", '{"chave":"3524"}', "--id", "nfe-1");
     expect(stdout).toMatch(/Event nfe-1 \(invoice.authorized\) sent/);
 
-    const webhook = await eventually(() => product.inspector.received.find((w) => w.body.includes("nfe-1")));
-    expect(webhook).toMatchObject({ tenantId: product.local.tenantId, hmacSignature: true, standardWebhooksSignature: true, answeredStatus: 200 });
+    const webhook = await eventually(() => env.product.inspector.received.find((w) => w.body.includes("nfe-1")));
+    expect(webhook).toMatchObject({ tenantId: env.product.local.tenantId, hmacSignature: true, standardWebhooksSignature: true, answeredStatus: 200 });
     const logs = await eventually(async () => {
       const lines = (await (await api("GET", "/webhooks/logs")).json()) as { id: string; status: string }[];
       return lines.find((l) => l.id === webhook.headers["webhook-id"] && l.status === "success");
@@ -47,7 +40,7 @@ describe("npm start's tools: the inspector and npm run emit", () => {
   });
 
   it("shows the retries against a failing inspector path, each failure in falhas, then the DLQ", async () => {
-    await api("POST", "/portal/api/ext/webhook", { evento: "boleto.paid", endpoint: product.local.inspectorUrl.replace("/webhooks", "/status/503") });
+    await api("POST", "/portal/api/ext/webhook", { evento: "boleto.paid", endpoint: env.product.local.inspectorUrl.replace("/webhooks", "/status/503") });
     await emit("boleto.paid", "--id", "boleto-1");
     const failed = await eventually(async () => {
       const lines = (await (await api("GET", "/webhooks/logs")).json()) as { status: string; attempts: number }[];

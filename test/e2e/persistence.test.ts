@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { startProductRuntime } from "../../lib/local/product.ts";
+import { startProductRuntime } from "../../lib/dev/product.ts";
 
 const dataDir = mkdtempSync(path.join(tmpdir(), "fw-persist-"));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));

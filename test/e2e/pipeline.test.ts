@@ -5,19 +5,20 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { OUTPUTS } from "../../lambdas/contract/resources.ts";
 import { brazilDate } from "../../lambdas/domain/brazil-date.ts";
-import { answer, receiverFactory, verifyBoth, type ReceiverFactory, type TestReceiver } from "../support/receiver.ts";
-import { requestWithBody, startTestProduct, type ApiCall, type TestProduct } from "../support/product.ts";
+import { answer, receiverFactory, verifyBoth, type ReceiverFactory, type HttpsReceiver } from "../../lib/dev/https-receiver.ts";
+import { startEphemeralProduct, type ApiCall, type EphemeralProduct } from "../../lib/dev/ephemeral-product.ts";
+import { requestWithBody } from "../support/product.ts";
 import { eventually } from "../support/eventually.ts";
 
 const PORTAL = "/portal/api/ext/webhook";
 const dir = mkdtempSync(path.join(tmpdir(), "fw-pipeline-"));
-let env: TestProduct;
+let env: EphemeralProduct;
 let receivers: ReceiverFactory;
-const open: TestReceiver[] = [];
+const open: HttpsReceiver[] = [];
 
 beforeAll(async () => {
   receivers = await receiverFactory(dir);
-  env = await startTestProduct({ retrySchedule: [0, 1, 1], extraCaFile: receivers.caFile, deliveryTimeoutSeconds: 1 });
+  env = await startEphemeralProduct({ retrySchedule: [0, 1, 1], extraCaFile: receivers.caFile, deliveryTimeoutSeconds: 1 });
 });
 afterAll(async () => {
   await Promise.all(open.map((r) => r.close()));
@@ -39,11 +40,6 @@ async function tenantWith(subscriptions: { evento: string; endpoint: string }[])
 }
 
 const eventsQueue = () => String(env.product.outputs[OUTPUTS.eventsQueueUrl]);
-const queueUrl = (suffix: string) => {
-  const queue = env.product.runtime.queues.find((q) => new RegExp(`${suffix}[0-9A-F]{8}$`).test(q.logicalId));
-  if (!queue) throw new Error(`no queue ${suffix}`);
-  return queue.url;
-};
 
 async function emit(event: Record<string, unknown>): Promise<void> {
   await env.product.runtime.sqs.send(new SendMessageCommand({ QueueUrl: eventsQueue(), MessageBody: JSON.stringify(event) }));
@@ -240,7 +236,7 @@ describe("the delivery pipeline", () => {
     await eventually(async () => {
       const { Messages = [] } = await env.product.runtime.sqs.send(
         new ReceiveMessageCommand({
-          QueueUrl: queueUrl("EventsDeadLetterQueue"),
+          QueueUrl: env.product.queue("eventsDeadLetterQueue").url,
           MaxNumberOfMessages: 10,
           WaitTimeSeconds: 1,
           MessageAttributeNames: ["All"],

@@ -1,13 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { problemOf, startTestProduct, type ApiCall, type TestProduct } from "../support/product.ts";
+import { startEphemeralProduct, type ApiCall, type EphemeralProduct } from "../../lib/dev/ephemeral-product.ts";
+import { problemOf } from "../support/product.ts";
 
 const PORTAL = "/portal/api/ext/webhook";
 const CAP = 5;
-let env: TestProduct;
+let env: EphemeralProduct;
 let call: ApiCall;
 
 beforeAll(async () => {
-  env = await startTestProduct({ maxSubscriptionsPerTenant: CAP });
+  env = await startEphemeralProduct({ maxSubscriptionsPerTenant: CAP });
   ({ call } = await env.newTenant("portal"));
 });
 afterAll(async () => env?.stop());

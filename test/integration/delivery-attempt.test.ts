@@ -7,14 +7,14 @@ import { createWebhookSender, type WebhookSender } from "../../lambdas/delivery/
 import { deliveryLogEntry, failureRecord, type Delivery } from "../../lambdas/domain/delivery.ts";
 import { parseRetrySchedule } from "../../lambdas/domain/retry-schedule.ts";
 import { newSigningSecret } from "../../lambdas/domain/signing.ts";
-import { answer, receiverFactory, verifyBoth, type TestReceiver } from "../support/receiver.ts";
+import { answer, receiverFactory, verifyBoth, type HttpsReceiver } from "../../lib/dev/https-receiver.ts";
 
 describe("one delivery attempt", () => {
   const dir = mkdtempSync(path.join(tmpdir(), "fw-attempt-"));
   const secret = newSigningSecret();
   // Standard Webhooks verification refuses timestamps far from now.
   const clock = new Date(Math.floor(Date.now() / 1000) * 1000);
-  let receiver: TestReceiver;
+  let receiver: HttpsReceiver;
   let sender: WebhookSender;
   let setup: AttemptSetup;
   const delivery = (attemptsBefore = 0): Delivery => ({

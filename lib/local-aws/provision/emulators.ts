@@ -1,6 +1,7 @@
 import { createRequire } from "node:module";
 import type { Server } from "node:http";
 import { startFauxqs } from "fauxqs";
+import { boundPort, closeNow, listen, portError } from "../net.ts";
 
 const require = createRequire(import.meta.url);
 
@@ -32,15 +33,8 @@ export async function startDynamoDb(options: { host: string; port: number; dataD
     updateTableMs: 0,
   });
   await listen(server, options.host, options.port, "DynamoDB emulator");
-  const port = (server.address() as { port: number }).port;
-  return {
-    endpoint: `http://${options.host}:${port}`,
-    port,
-    close: () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }),
-  };
+  const port = boundPort(server);
+  return { endpoint: `http://${options.host}:${port}`, port, close: () => closeNow(server) };
 }
 
 /** SQS via fauxqs, persisted in SQLite under `dataDir` when given. */
@@ -60,25 +54,4 @@ export async function startSqs(options: { host: string; port: number; dataDir?: 
     port: server.port,
     close: () => server.stop(),
   };
-}
-
-async function listen(server: Server, host: string, port: number, what: string): Promise<void> {
-  await new Promise<void>((resolve, reject) => {
-    const onError = (error: unknown) => reject(portError(error, host, port, what));
-    server.once("error", onError);
-    server.listen(port, host, () => {
-      server.off("error", onError);
-      resolve();
-    });
-  });
-}
-
-export function portError(error: unknown, host: string, port: number, what: string): Error {
-  const code = (error as { code?: string } | undefined)?.code;
-  if (code === "EADDRINUSE") {
-    return new Error(`${what} port ${host}:${port} is busy: another process is listening there (choose another port)`, {
-      cause: error,
-    });
-  }
-  return error instanceof Error ? error : new Error(String(error));
 }

@@ -10,13 +10,13 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startLocalRuntime, type LocalRuntime } from "../../lib/local/runtime.ts";
-import type { SynthesizedStack } from "../../lib/local/template.ts";
-import { synthesizeProbeStack } from "../fixtures/probe-stack.ts";
+import { startLocalRuntime, type LocalRuntime } from "../../lib/local-aws/runtime.ts";
+import type { SynthesizedStack } from "../../lib/local-aws/template/template.ts";
+import { synthesizeProbeStack, type ProbeStack } from "../fixtures/probe-stack.ts";
 import { eventually } from "../support/eventually.ts";
 
 const workDir = mkdtempSync(path.join(tmpdir(), "fw-runtime-"));
-let stack: SynthesizedStack;
+let stack: ProbeStack;
 let runtime: LocalRuntime;
 
 beforeAll(async () => {
@@ -28,12 +28,7 @@ afterAll(async () => {
   rmSync(workDir, { recursive: true, force: true });
 });
 
-/** A queue by its construct id (logical ids are the id plus an 8-character hash). */
-const queue = (id: string) => {
-  const found = runtime.queues.find((q) => new RegExp(`^${id}[0-9A-F]{8}$`).test(q.logicalId));
-  if (!found) throw new Error(`no queue ${id}`);
-  return found;
-};
+const queue = (id: keyof ProbeStack["queueIds"]) => runtime.queue(stack.queueIds[id]);
 const tableName = () => runtime.tables[0]!.tableName;
 
 
@@ -42,11 +37,11 @@ describe("the local runtime on a synthesized stack", () => {
     expect(runtime.tables).toHaveLength(1);
     expect(runtime.tables[0]?.timeToLiveAttribute).toBe("expiresAt");
     const { Attributes } = await runtime.sqs.send(
-      new GetQueueAttributesCommand({ QueueUrl: queue("Work").url, AttributeNames: ["All"] }),
+      new GetQueueAttributesCommand({ QueueUrl: queue("work").url, AttributeNames: ["All"] }),
     );
     expect(Attributes?.["VisibilityTimeout"]).toBe("2");
     expect(JSON.parse(String(Attributes?.["RedrivePolicy"]))).toEqual({
-      deadLetterTargetArn: queue("WorkDead").arn,
+      deadLetterTargetArn: queue("workDead").arn,
       maxReceiveCount: 2,
     });
   });
@@ -87,7 +82,7 @@ describe("the local runtime on a synthesized stack", () => {
     for (let start = 0; start < ids.length; start += 10) {
       await runtime.sqs.send(
         new SendMessageBatchCommand({
-          QueueUrl: queue("Work").url,
+          QueueUrl: queue("work").url,
           Entries: ids.slice(start, start + 10).map((id, i) => ({ Id: String(i), MessageBody: JSON.stringify({ id }) })),
         }),
       );
@@ -106,7 +101,7 @@ describe("the local runtime on a synthesized stack", () => {
   it("retries only the failed item of a batch and moves it to the dead-letter queue after maxReceiveCount", async () => {
     await runtime.sqs.send(
       new SendMessageBatchCommand({
-        QueueUrl: queue("Work").url,
+        QueueUrl: queue("work").url,
         Entries: [
           { Id: "a", MessageBody: JSON.stringify({ id: "partial-good" }) },
           { Id: "b", MessageBody: JSON.stringify({ id: "partial-bad", outcome: "fail" }) },
@@ -116,7 +111,7 @@ describe("the local runtime on a synthesized stack", () => {
     const dead = await eventually(async () => {
       const { Messages = [] } = await runtime.sqs.send(
         new ReceiveMessageCommand({
-          QueueUrl: queue("WorkDead").url,
+          QueueUrl: queue("workDead").url,
           MaxNumberOfMessages: 10,
           WaitTimeSeconds: 1,
           MessageSystemAttributeNames: ["ApproximateReceiveCount"],
@@ -133,11 +128,11 @@ describe("the local runtime on a synthesized stack", () => {
 
   it("moves a message whose invocation keeps throwing to the dead-letter queue", async () => {
     await runtime.sqs.send(
-      new SendMessageCommand({ QueueUrl: queue("Work").url, MessageBody: JSON.stringify({ id: "boom", outcome: "throw" }) }),
+      new SendMessageCommand({ QueueUrl: queue("work").url, MessageBody: JSON.stringify({ id: "boom", outcome: "throw" }) }),
     );
     const dead = await eventually(async () => {
       const { Messages = [] } = await runtime.sqs.send(
-        new ReceiveMessageCommand({ QueueUrl: queue("WorkDead").url, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
+        new ReceiveMessageCommand({ QueueUrl: queue("workDead").url, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
       );
       return Messages.find((m) => m.Body?.includes("boom"));
     });

@@ -7,7 +7,7 @@ import {
   type SQSClient,
 } from "@aws-sdk/client-sqs";
 import type { SQSEvent, SQSMessageAttribute, SQSRecord, SQSRecordAttributes } from "aws-lambda";
-import type { LambdaInvoker } from "./lambda-host.ts";
+import type { LambdaInvoker } from "../lambda/lambda-host.ts";
 
 /**
  * Local emulation of an AWS Lambda SQS event source mapping (standard queues): long-polls

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { localPhysicalResources, resolveIntrinsics, type LocalPlacement } from "../../lib/local/intrinsics.ts";
-import type { CfnTemplate } from "../../lib/local/template.ts";
+import { localPhysicalResources, resolveIntrinsics, type LocalPlacement } from "../../lib/local-aws/template/intrinsics.ts";
+import type { CfnTemplate } from "../../lib/local-aws/template/template.ts";
 
 const at: LocalPlacement = {
   stackName: "S",
@@ -62,7 +62,7 @@ describe("intrinsic functions, resolved locally", () => {
 
 describe("queue creation order", () => {
   it("creates every dead-letter target before the queues that redrive to it, along chains", async () => {
-    const { orderQueuesForCreation } = await import("../../lib/local/provision.ts");
+    const { orderQueuesForCreation } = await import("../../lib/local-aws/provision/queues.ts");
     const queue = (name: string, target?: string) => ({
       logicalId: name,
       queueName: name,

@@ -1,11 +1,7 @@
 import { ScanCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { createHmac, timingSafeEqual } from "node:crypto";
-import { createServer } from "node:https";
-import type { AddressInfo } from "node:net";
-import { Webhook } from "standardwebhooks";
 import { keys } from "../../lambdas/store/keys.ts";
 import type { IssuedCertificate } from "./certificates.ts";
-import { portError } from "./emulators.ts";
+import { startHttpsReceiver, verifyBoth, type ReceivedWebhook } from "./https-receiver.ts";
 
 /** What the inspector saw of one webhook, and whether each signature verified. */
 export interface InspectedWebhook {
@@ -45,60 +41,38 @@ const KEEP = 100;
  */
 export async function startInspector(options: InspectorOptions): Promise<Inspector> {
   const received: InspectedWebhook[] = [];
-  const server = createServer(options.certificate, (request, response) => {
-    const chunks: Buffer[] = [];
-    request.on("data", (chunk: Buffer) => chunks.push(chunk));
-    request.on("end", () => {
-      void (async () => {
-        const body = Buffer.concat(chunks).toString("utf8");
-        const headers = Object.fromEntries(Object.entries(request.headers).map(([k, v]) => [k, String(v)]));
-        const status = Number(/^\/status\/([1-5][0-9][0-9])$/.exec(request.url?.split("?")[0] ?? "")?.[1] ?? 200);
-        const verdict = verify(body, headers, await options.secrets().catch(() => new Map<string, string>()));
-        const webhook: InspectedWebhook = {
-          receivedAt: new Date().toISOString(),
-          path: request.url ?? "/",
-          headers,
-          body,
-          ...verdict,
-          answeredStatus: status,
-        };
-        received.push(webhook);
-        if (received.length > KEEP) received.shift();
-        options.onWebhook?.(webhook);
-        response.writeHead(status, { "content-type": "text/plain" });
-        response.end(status < 300 ? "OK" : `inspector answered ${status}`);
-      })();
-    });
+  const receiver = await startHttpsReceiver({
+    certificate: options.certificate,
+    host: options.host,
+    port: options.port,
+    name: "Inspector",
+    keep: KEEP,
+    behaviour: async (webhook, response) => {
+      const status = Number(/^\/status\/([1-5][0-9][0-9])$/.exec(webhook.path.split("?")[0] ?? "")?.[1] ?? 200);
+      const verdict = verify(webhook, await options.secrets().catch(() => new Map<string, string>()));
+      const inspected: InspectedWebhook = {
+        receivedAt: new Date(webhook.receivedAt).toISOString(),
+        path: webhook.path,
+        headers: Object.fromEntries(Object.entries(webhook.headers).map(([k, v]) => [k, String(v)])),
+        body: webhook.body,
+        ...verdict,
+        answeredStatus: status,
+      };
+      received.push(inspected);
+      if (received.length > KEEP) received.shift();
+      options.onWebhook?.(inspected);
+      response.writeHead(status, { "content-type": "text/plain" });
+      response.end(status < 300 ? "OK" : `inspector answered ${status}`);
+    },
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", (error) => reject(portError(error, options.host, options.port, "Inspector")));
-    server.listen(options.port, options.host, resolve);
-  });
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `https://${options.host}:${port}/webhooks`,
-    received,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+  return { url: receiver.url, received, close: () => receiver.close() };
 }
 
-function verify(body: string, headers: Record<string, string>, secrets: Map<string, string>) {
+/** The first tenant whose secret verifies either signature. */
+function verify(webhook: ReceivedWebhook, secrets: Map<string, string>) {
   for (const [tenantId, secret] of secrets) {
-    const expected = createHmac("sha256", secret).update(body).digest("hex");
-    const given = Buffer.from(headers["x-webhook-signature"] ?? "");
-    const hmacSignature = given.length === expected.length && timingSafeEqual(given, Buffer.from(expected));
-    let standardWebhooksSignature = false;
-    try {
-      new Webhook(secret).verify(body, headers);
-      standardWebhooksSignature = true;
-    } catch {
-      standardWebhooksSignature = false;
-    }
-    if (hmacSignature || standardWebhooksSignature) return { tenantId, hmacSignature, standardWebhooksSignature };
+    const { snippet, standard } = verifyBoth(webhook, secret);
+    if (snippet || standard) return { tenantId, hmacSignature: snippet, standardWebhooksSignature: standard };
   }
   return { tenantId: undefined, hmacSignature: false, standardWebhooksSignature: false };
 }

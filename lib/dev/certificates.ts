@@ -1,3 +1,4 @@
+import { writeFile } from "node:fs/promises";
 import { generate } from "selfsigned";
 
 export interface IssuedCertificate {
@@ -10,6 +11,8 @@ export interface LocalCertificateAuthority {
   readonly caCert: string;
   /** A server certificate for loopback receivers (localhost, 127.0.0.1, ::1). */
   issueLoopbackCertificate(): Promise<IssuedCertificate>;
+  /** Writes the CA's PEM to `file`, after `otherCas` (PEM) when given: a NODE_EXTRA_CA_CERTS file. */
+  writeCaFile(file: string, otherCas?: string): Promise<void>;
 }
 
 /**
@@ -46,5 +49,6 @@ export async function createLocalCertificateAuthority(name = "Fiscal Webhooks Lo
       });
       return { key: leaf.private, cert: leaf.cert };
     },
+    writeCaFile: (file, otherCas = "") => writeFile(file, `${otherCas.trimEnd()}\n${ca.cert}`.trimStart()),
   };
 }

@@ -6,7 +6,7 @@ import {
   type CreateTableCommandInput,
   type DynamoDBClient,
 } from "@aws-sdk/client-dynamodb";
-import { CreateQueueCommand, SetQueueAttributesCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import type { ResolvedTemplate } from "../template/resolve.ts";
 
 /** A DynamoDB table as the template declares it, with intrinsics already resolved. */
 export interface TableDeclaration {
@@ -88,66 +88,12 @@ async function assertSameSchema(client: DynamoDBClient, wanted: CreateTableComma
   }
 }
 
-/** An SQS queue as the template declares it, with intrinsics already resolved. */
-export interface QueueDeclaration {
-  readonly logicalId: string;
-  readonly queueName: string;
-  /** The URL on the emulator's endpoint origin (the emulator's own may use a host that does not resolve). */
-  readonly queueUrl: string;
-  readonly properties: Readonly<Record<string, unknown>>;
-}
-
-/** Template properties that are SQS queue attributes of the same name. */
-const QUEUE_ATTRIBUTES = [
-  "DelaySeconds",
-  "MaximumMessageSize",
-  "MessageRetentionPeriod",
-  "ReceiveMessageWaitTimeSeconds",
-  "VisibilityTimeout",
-] as const;
-
-/**
- * Creates the queue (idempotent), then sets every attribute the template declares, so a
- * queue persisted by an earlier run picks up changed settings (a new maxReceiveCount, say).
- * Encryption settings have no local meaning and are not applied.
- */
-export async function provisionQueue(client: SQSClient, queue: QueueDeclaration): Promise<Record<string, string>> {
-  const p = queue.properties;
-  const attributes: Record<string, string> = {};
-  for (const name of QUEUE_ATTRIBUTES) {
-    if (p[name] !== undefined) attributes[name] = String(p[name]);
+/** Creates every table of the template under its local physical name. */
+export async function provisionTables(client: DynamoDBClient, resolved: ResolvedTemplate): Promise<ProvisionedTable[]> {
+  const tables: ProvisionedTable[] = [];
+  for (const [logicalId] of resolved.ofType("AWS::DynamoDB::Table")) {
+    const properties = { ...resolved.properties(logicalId), TableName: resolved.physical(logicalId).ref };
+    tables.push(await provisionTable(client, { logicalId, properties }));
   }
-  const redrive = p["RedrivePolicy"] as { deadLetterTargetArn?: string; maxReceiveCount?: number } | undefined;
-  if (redrive) {
-    if (!redrive.deadLetterTargetArn || !redrive.maxReceiveCount) {
-      throw new Error(`Queue ${queue.logicalId}: RedrivePolicy needs deadLetterTargetArn and maxReceiveCount`);
-    }
-    attributes["RedrivePolicy"] = JSON.stringify({
-      deadLetterTargetArn: redrive.deadLetterTargetArn,
-      maxReceiveCount: Number(redrive.maxReceiveCount),
-    });
-  }
-  await client.send(new CreateQueueCommand({ QueueName: queue.queueName }));
-  if (Object.keys(attributes).length > 0) {
-    await client.send(new SetQueueAttributesCommand({ QueueUrl: queue.queueUrl, Attributes: attributes }));
-  }
-  return attributes;
-}
-
-/**
- * Dead-letter targets before the queues that redrive to them, along whole chains (a DLQ may
- * have a DLQ of its own), so a redrive policy never names a queue that does not exist yet.
- */
-export function orderQueuesForCreation(queues: readonly QueueDeclaration[]): QueueDeclaration[] {
-  const byName = new Map(queues.map((q) => [q.queueName, q]));
-  const targetOf = (q: QueueDeclaration) =>
-    (q.properties["RedrivePolicy"] as { deadLetterTargetArn?: string } | undefined)?.deadLetterTargetArn?.split(":").pop();
-  const depth = (q: QueueDeclaration, seen = new Set<string>()): number => {
-    const target = targetOf(q);
-    const next = target === undefined ? undefined : byName.get(target);
-    if (!next || seen.has(q.queueName)) return 0;
-    seen.add(q.queueName);
-    return 1 + depth(next, seen);
-  };
-  return [...queues].sort((a, b) => depth(a) - depth(b));
+  return tables;
 }

@@ -1,18 +1,19 @@
 import { ScanCommand } from "@aws-sdk/client-dynamodb";
 import { GetQueueAttributesCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Delivery } from "../../lambdas/domain/delivery.ts";
-import { startLocalRuntime, type LocalRuntime } from "../../lib/local/runtime.ts";
-import { synthesizeProduct } from "../../lib/local/synth.ts";
-import type { CfnTemplate, SynthesizedStack } from "../../lib/local/template.ts";
+import { freePort } from "../../lib/local-aws/net.ts";
+import { startLocalRuntime, type LocalRuntime } from "../../lib/local-aws/runtime.ts";
+import { synthesizeProduct } from "../../lib/dev/synth.ts";
+import type { CfnTemplate, SynthesizedStack } from "../../lib/local-aws/template/template.ts";
 import { eventually } from "../support/eventually.ts";
 
 const dir = mkdtempSync(path.join(tmpdir(), "fw-dlq-index-"));
 let indexerOnly: SynthesizedStack;
+let deadQueueId: string;
 
 /**
  * The product's own indexer bundle, alone on the local runtime: the table, the deliveries
@@ -22,11 +23,12 @@ let indexerOnly: SynthesizedStack;
 beforeAll(() => {
   const product = synthesizeProduct(path.join(dir, "cdk.out"));
   const resources = Object.entries(product.template.Resources);
-  const idOf = (pattern: RegExp) => resources.find(([id]) => pattern.test(id))?.[0] ?? "";
+  const { table, queues } = product.logicalIds;
+  deadQueueId = queues.deliveriesDeadLetterQueue;
   const keep = new Set([
-    idOf(/^DataTable/),
-    idOf(/^QueuesDeliveriesDeadLetterQueue[0-9A-F]{8}$/),
-    idOf(/^QueuesUnindexableDeadLetterQueue[0-9A-F]{8}$/),
+    table,
+    deadQueueId,
+    queues.unindexableDeadLetterQueue,
     // The function with its role, log group and event source mapping.
     ...resources.filter(([id]) => id.startsWith("DeadLetterIndex")).map(([id]) => id),
   ]);
@@ -34,10 +36,7 @@ beforeAll(() => {
     Resources: Object.fromEntries(
       resources
         .filter(([id]) => keep.has(id))
-        .map(([id, r]) => [
-          id,
-          id.startsWith("QueuesDeliveriesDeadLetterQueue") ? { ...r, Properties: { ...r.Properties, VisibilityTimeout: 1 } } : r,
-        ]),
+        .map(([id, r]) => [id, id === deadQueueId ? { ...r, Properties: { ...r.Properties, VisibilityTimeout: 1 } } : r]),
     ),
   };
   expect(Object.values(template.Resources).map((r) => r.Type)).toEqual(
@@ -47,15 +46,7 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-const deadQueue = (runtime: LocalRuntime) => runtime.queues.find((q) => q.logicalId.startsWith("QueuesDeliveriesDeadLetterQueue"))!;
+const deadQueue = (runtime: LocalRuntime) => runtime.queue(deadQueueId);
 const letters = async (runtime: LocalRuntime) =>
   (await runtime.dynamodb.send(new ScanCommand({ TableName: runtime.tables[0]!.tableName }))).Items?.filter((i) =>
     i["sk"]?.S?.startsWith("DEAD#"),
@@ -78,7 +69,7 @@ describe("the dead-letter indexer", () => {
     const broken = await startLocalRuntime({
       stack: indexerOnly,
       dataDir,
-      extraEnvironment: { AWS_ENDPOINT_URL_DYNAMODB: `http://127.0.0.1:${await closedPort()}` },
+      extraEnvironment: { AWS_ENDPOINT_URL_DYNAMODB: `http://127.0.0.1:${await freePort()}` },
     });
     try {
       await broken.sqs.send(new SendMessageCommand({ QueueUrl: deadQueue(broken).url, MessageBody: JSON.stringify(delivery) }));

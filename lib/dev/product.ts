@@ -5,8 +5,9 @@ import { ENV, OUTPUTS, STACK_NAME } from "../../lambdas/contract/resources.ts";
 import { TenantStore } from "../../lambdas/store/tenants.ts";
 import { createLocalCertificateAuthority } from "./certificates.ts";
 import { localSecrets, startInspector, type InspectedWebhook, type Inspector } from "./inspector.ts";
-import { startLocalRuntime, type LocalRuntime } from "./runtime.ts";
-import { synthesizeProduct } from "./synth.ts";
+import type { LocalQueue } from "../local-aws/provision/queues.ts";
+import { startLocalRuntime, type LocalRuntime } from "../local-aws/runtime.ts";
+import { synthesizeProduct, type ProductQueue } from "./synth.ts";
 
 export interface ProductRuntimeOptions {
   /** Holds the synthesized app, the emulators' data (unless inMemory) and outputs.json. */
@@ -44,6 +45,8 @@ export interface LocalConnection {
 
 export interface ProductRuntime {
   readonly runtime: LocalRuntime;
+  /** One of the product's queues on the local runtime. */
+  queue(name: ProductQueue): LocalQueue;
   readonly apiUrl: string;
   readonly outputs: Readonly<Record<string, string>>;
   readonly local: LocalConnection;
@@ -83,9 +86,7 @@ export async function startProductRuntime(options: ProductRuntimeOptions): Promi
   const inspectorCertificate = await authority.issueLoopbackCertificate();
   const userCaFile = options.extraCaFile ?? process.env["NODE_EXTRA_CA_CERTS"];
   const extraCaFile = path.join(dataDir, "trusted-ca.pem");
-  const userCas = userCaFile ? await readFile(userCaFile, "utf8") : "";
-  await writeFile(extraCaFile, `${userCas.trimEnd()}
-${authority.caCert}`.trimStart());
+  await authority.writeCaFile(extraCaFile, userCaFile ? await readFile(userCaFile, "utf8") : "");
   const runtime = await startLocalRuntime({
     stack,
     ...(options.host ? { host: options.host } : {}),
@@ -127,7 +128,8 @@ ${authority.caCert}`.trimStart());
     };
     const file: OutputsFile = { [STACK_NAME]: { ...outputs }, local };
     await writeFile(outputsFile, JSON.stringify(file, null, 2) + "\n", { mode: 0o600 });
-    return { runtime, apiUrl, outputs, local, outputsFile, inspector, stop };
+    const queue = (name: ProductQueue) => runtime.queue(stack.logicalIds.queues[name]);
+    return { runtime, queue, apiUrl, outputs, local, outputsFile, inspector, stop };
   } catch (error) {
     await stop();
     throw error;

@@ -1,6 +1,6 @@
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { LambdaHost, LambdaInvocationError, type LocalFunction } from "../../lib/local/lambda-host.ts";
+import { LambdaHost, LambdaInvocationError, type LocalFunction } from "../../lib/local-aws/lambda/lambda-host.ts";
 
 const fixtures = path.join(import.meta.dirname, "..", "fixtures", "handlers");
 const fn = (logicalId: string, file: string, extra: Partial<LocalFunction> = {}): LocalFunction => ({

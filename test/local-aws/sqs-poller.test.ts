@@ -1,7 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import {
   CreateQueueCommand,
-  GetQueueAttributesCommand,
   ReceiveMessageCommand,
   SendMessageBatchCommand,
   SendMessageCommand,
@@ -16,8 +15,9 @@ import {
   type ReceivedMessage,
   type SqsEventSource,
   type SqsPoller,
-} from "../../lib/local/sqs-poller.ts";
-import type { LambdaInvoker } from "../../lib/local/lambda-host.ts";
+} from "../../lib/local-aws/sqs/sqs-poller.ts";
+import type { LambdaInvoker } from "../../lib/local-aws/lambda/lambda-host.ts";
+import { queueDepth } from "../../lib/local-aws/sqs/queue-depth.ts";
 
 const REGION = "us-east-1";
 const ACCOUNT = "000000000000";
@@ -79,16 +79,7 @@ async function sendBatch(queue: TestQueue, bodies: readonly string[]): Promise<v
   }
 }
 
-/** Messages still in the queue, visible or not. */
-async function messagesLeft(queueUrl: string): Promise<number> {
-  const { Attributes = {} } = await sqs.send(
-    new GetQueueAttributesCommand({
-      QueueUrl: queueUrl,
-      AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-    }),
-  );
-  return Number(Attributes.ApproximateNumberOfMessages) + Number(Attributes.ApproximateNumberOfMessagesNotVisible);
-}
+const messagesLeft = (queueUrl: string) => queueDepth(sqs, queueUrl);
 
 async function eventually(condition: () => boolean | Promise<boolean>, timeoutMs = 8_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -1,8 +1,8 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SQSClient } from "@aws-sdk/client-sqs";
-import { OUTPUTS, STACK_NAME } from "../lambdas/contract/resources.ts";
-import { readOutputsFile } from "./local/product.ts";
-import { LOCAL_CREDENTIALS } from "./local/runtime.ts";
+import { OUTPUTS, STACK_NAME } from "../../lambdas/contract/resources.ts";
+import { readOutputsFile } from "./product.ts";
+import { LOCAL_CREDENTIALS } from "../local-aws/runtime.ts";
 
 /** How the CLIs reach a stack: the local runtime's or a deployed one's outputs file. */
 export interface StackConnection {

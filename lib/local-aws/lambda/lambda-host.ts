@@ -28,6 +28,18 @@ export interface LambdaHostOptions {
   readonly output?: (functionId: string, line: string) => void;
 }
 
+/** How an invocation ended: the handler's JSON result, or why it failed. */
+export type InvocationOutcome = { readonly ok: true; readonly result: unknown } | { readonly ok: false; readonly error: unknown };
+
+/**
+ * Watches the host's invocations (benchmarks, tests, tracing). `durationMs` runs from
+ * `started` to the outcome, the wait for a free execution environment included.
+ */
+export interface InvocationObserver {
+  readonly started?: (functionId: string, event: unknown) => void;
+  readonly finished?: (functionId: string, event: unknown, outcome: InvocationOutcome, durationMs: number) => void;
+}
+
 /** An invocation that failed the way Lambda reports it: errorType + errorMessage. */
 export class LambdaInvocationError extends Error {
   constructor(
@@ -193,6 +205,7 @@ class FunctionPool {
  */
 export class LambdaHost implements LambdaInvoker {
   private readonly pools = new Map<string, FunctionPool>();
+  private readonly observers = new Set<InvocationObserver>();
 
   constructor(functions: readonly LocalFunction[], options: LambdaHostOptions = {}) {
     for (const fn of functions) {
@@ -203,7 +216,30 @@ export class LambdaHost implements LambdaInvoker {
   invoke(functionId: string, event: unknown): Promise<unknown> {
     const pool = this.pools.get(functionId);
     if (!pool) return Promise.reject(new Error(`No local function ${functionId}`));
-    return pool.invoke(event);
+    return this.observers.size === 0 ? pool.invoke(event) : this.invokeObserved(pool, functionId, event);
+  }
+
+  /** Reports every invocation from now on to `observer`; the returned function stops it. */
+  observe(observer: InvocationObserver): () => void {
+    this.observers.add(observer);
+    return () => this.observers.delete(observer);
+  }
+
+  private async invokeObserved(pool: FunctionPool, functionId: string, event: unknown): Promise<unknown> {
+    // Those watching when the invocation starts see it end, even if they stop watching meanwhile.
+    const observers = [...this.observers];
+    const startedAt = performance.now();
+    for (const observer of observers) observer.started?.(functionId, event);
+    let outcome: InvocationOutcome;
+    try {
+      outcome = { ok: true, result: await pool.invoke(event) };
+    } catch (error) {
+      outcome = { ok: false, error };
+    }
+    const durationMs = performance.now() - startedAt;
+    for (const observer of observers) observer.finished?.(functionId, event, outcome, durationMs);
+    if (!outcome.ok) throw outcome.error;
+    return outcome.result;
   }
 
   async close(): Promise<void> {

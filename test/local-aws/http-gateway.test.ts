@@ -1,17 +1,15 @@
 import { request as httpRequest } from "node:http";
 import { afterEach, describe, expect, it } from "vitest";
+import { formatRequestTime } from "../../lib/local-aws/http-api/events.ts";
+import type { GatewayFailure } from "../../lib/local-aws/http-api/handler.ts";
+import { compileRoutes, matchRoute, type GatewayRoute } from "../../lib/local-aws/http-api/routes.ts";
 import {
-  compileRoutes,
-  formatRequestTime,
-  matchRoute,
   parseRequestTarget,
   startHttpGateway,
-  type GatewayFailure,
-  type GatewayRoute,
   type HttpGateway,
   type HttpGatewayOptions,
-} from "../../lib/local/http-gateway.ts";
-import type { LambdaInvoker } from "../../lib/local/lambda-host.ts";
+} from "../../lib/local-aws/http-api/server.ts";
+import type { LambdaInvoker } from "../../lib/local-aws/lambda/lambda-host.ts";
 
 /** Stands in for the Lambda host: records every event and answers with programmed handlers. */
 class RecordingInvoker implements LambdaInvoker {
@@ -72,6 +70,22 @@ function rawRequest(
 }
 
 const echo = () => ({ statusCode: 200, body: "ok" });
+
+/** A gateway with one route to the function "fn". */
+async function oneRoute(
+  routeKey: string,
+  handler: (event: any) => unknown = echo,
+  extra: Partial<HttpGatewayOptions> = {},
+): Promise<{ invoker: RecordingInvoker; gateway: HttpGateway }> {
+  const invoker = new RecordingInvoker().on("fn", handler);
+  return { invoker, gateway: await start([{ routeKey, functionId: "fn" }], invoker, extra) };
+}
+
+/** The gateway's own error answer, with AWS's body. */
+async function expectGatewayError(response: Response, status: number, message: string): Promise<void> {
+  expect(response.status).toBe(status);
+  expect(await response.text()).toBe(JSON.stringify({ message }));
+}
 
 describe("route selection", () => {
   const table = compileRoutes([
@@ -140,8 +154,7 @@ describe("route selection", () => {
 
 describe("integration event", () => {
   it("builds the payload 2.0 event as AWS does", async () => {
-    const invoker = new RecordingInvoker().on("fn", echo);
-    const gateway = await start([{ routeKey: "POST /webhooks/{id}", functionId: "fn" }], invoker);
+    const { invoker, gateway } = await oneRoute("POST /webhooks/{id}");
     const response = await fetch(`${gateway.url}/webhooks/w%201?b=2`, {
       method: "POST",
       headers: { "content-type": "application/json", "User-Agent": "tests/1.0", "X-Custom": "Yes" },
@@ -193,8 +206,7 @@ describe("integration event", () => {
   });
 
   it("omits cookies, query parameters, path parameters and body when there are none", async () => {
-    const invoker = new RecordingInvoker().on("fn", echo);
-    const gateway = await start([{ routeKey: "GET /plain", functionId: "fn" }], invoker);
+    const { invoker, gateway } = await oneRoute("GET /plain");
     await fetch(`${gateway.url}/plain`);
     const [event] = invoker.eventsOf("fn");
     for (const key of ["cookies", "queryStringParameters", "pathParameters", "body"]) {
@@ -205,8 +217,7 @@ describe("integration event", () => {
   });
 
   it("joins repeated headers and query parameters with commas and moves cookies out of the headers", async () => {
-    const invoker = new RecordingInvoker().on("fn", echo);
-    const gateway = await start([{ routeKey: "GET /q", functionId: "fn" }], invoker);
+    const { invoker, gateway } = await oneRoute("GET /q");
     const response = await rawRequest(gateway.url, "/q?a=1&a=2&plus=x+y&encoded=%2B&empty=", [
       "X-Multi", "one",
       "x-multi", "two",
@@ -238,8 +249,7 @@ describe("integration event", () => {
   });
 
   it("base64-encodes binary bodies and passes text-like ones as text", async () => {
-    const invoker = new RecordingInvoker().on("fn", echo);
-    const gateway = await start([{ routeKey: "POST /upload", functionId: "fn" }], invoker);
+    const { invoker, gateway } = await oneRoute("POST /upload");
     const bytes = new Uint8Array([0, 255, 1, 128]);
     await fetch(`${gateway.url}/upload`, { method: "POST", headers: { "content-type": "image/png" }, body: bytes });
     for (const contentType of ["text/csv; charset=utf-8", "application/vnd.api+json", "application/x-www-form-urlencoded"]) {
@@ -268,25 +278,21 @@ describe("gateway answers", () => {
   });
 
   it("answers 400 to a path that cannot be decoded", async () => {
-    const invoker = new RecordingInvoker().on("fn", echo);
-    const gateway = await start([{ routeKey: "$default", functionId: "fn" }], invoker);
+    const { invoker, gateway } = await oneRoute("$default");
     const response = await fetch(`${gateway.url}/a/%zz`);
     expect(response.status).toBe(400);
     expect(invoker.calls).toHaveLength(0);
   });
 
   it("answers 413 to a declared body over the limit without invoking", async () => {
-    const invoker = new RecordingInvoker().on("fn", echo);
-    const gateway = await start([{ routeKey: "POST /a", functionId: "fn" }], invoker, { maxBodyBytes: 1024 });
+    const { invoker, gateway } = await oneRoute("POST /a", echo, { maxBodyBytes: 1024 });
     const response = await fetch(`${gateway.url}/a`, { method: "POST", body: "x".repeat(1025) });
-    expect(response.status).toBe(413);
-    expect(await response.text()).toBe('{"message":"Request Entity Too Large"}');
+    await expectGatewayError(response, 413, "Request Entity Too Large");
     expect(invoker.calls).toHaveLength(0);
   });
 
   it("answers 413 to a streamed body once it passes the limit", async () => {
-    const invoker = new RecordingInvoker().on("fn", echo);
-    const gateway = await start([{ routeKey: "POST /a", functionId: "fn" }], invoker, { maxBodyBytes: 1024 });
+    const { invoker, gateway } = await oneRoute("POST /a", echo, { maxBodyBytes: 1024 });
     const chunk = new Uint8Array(600);
     const body = new ReadableStream<Uint8Array>({
       start(controller) {
@@ -301,8 +307,7 @@ describe("gateway answers", () => {
   });
 
   it("accepts a body of exactly the limit", async () => {
-    const invoker = new RecordingInvoker().on("fn", echo);
-    const gateway = await start([{ routeKey: "POST /a", functionId: "fn" }], invoker, { maxBodyBytes: 1024 });
+    const { invoker, gateway } = await oneRoute("POST /a", echo, { maxBodyBytes: 1024 });
     const response = await fetch(`${gateway.url}/a`, { method: "POST", body: "x".repeat(1024) });
     expect(response.status).toBe(200);
     expect(invoker.eventsOf("fn")[0].body).toHaveLength(1024);
@@ -317,21 +322,22 @@ describe("authorizer", () => {
       authorizer: { functionId: "auth", identitySource, enableSimpleResponses: true },
     },
   ];
+  /** The authorizer "auth" always answers `verdict`; the integration "fn" echoes. */
+  const answering = (verdict: unknown) => new RecordingInvoker().on("auth", () => verdict).on("fn", echo);
 
   it("answers 401 without invoking anything when an identity source is missing or empty", async () => {
-    const invoker = new RecordingInvoker().on("auth", () => ({ isAuthorized: true })).on("fn", echo);
+    const invoker = answering({ isAuthorized: true });
     const gateway = await start(guarded(["$request.header.Authorization"]), invoker);
     const missing = await fetch(`${gateway.url}/secure/1`);
     const empty = await fetch(`${gateway.url}/secure/1`, { headers: { authorization: "" } });
     for (const response of [missing, empty]) {
-      expect(response.status).toBe(401);
-      expect(await response.text()).toBe('{"message":"Unauthorized"}');
+      await expectGatewayError(response, 401, "Unauthorized");
     }
     expect(invoker.calls).toHaveLength(0);
   });
 
   it("invokes the authorizer with the REQUEST event and passes identity source values", async () => {
-    const invoker = new RecordingInvoker().on("auth", () => ({ isAuthorized: true })).on("fn", echo);
+    const invoker = answering({ isAuthorized: true });
     const gateway = await start(guarded(["$request.header.Authorization", "$request.querystring.tenant"]), invoker);
     const response = await fetch(`${gateway.url}/secure/7?tenant=t1`, {
       headers: { Authorization: "Bearer x", Cookie: "c=1" },
@@ -356,7 +362,7 @@ describe("authorizer", () => {
   });
 
   it("invokes the authorizer even without headers when there is no identity source", async () => {
-    const invoker = new RecordingInvoker().on("auth", () => ({ isAuthorized: true })).on("fn", echo);
+    const invoker = answering({ isAuthorized: true });
     const gateway = await start(guarded([]), invoker);
     const response = await fetch(`${gateway.url}/secure/1`);
     expect(response.status).toBe(200);
@@ -365,25 +371,23 @@ describe("authorizer", () => {
   });
 
   it("answers 403 when the authorizer denies", async () => {
-    const invoker = new RecordingInvoker().on("auth", () => ({ isAuthorized: false })).on("fn", echo);
+    const invoker = answering({ isAuthorized: false });
     const gateway = await start(guarded([]), invoker);
     const response = await fetch(`${gateway.url}/secure/1`);
-    expect(response.status).toBe(403);
-    expect(await response.text()).toBe('{"message":"Forbidden"}');
+    await expectGatewayError(response, 403, "Forbidden");
     expect(invoker.eventsOf("fn")).toHaveLength(0);
   });
 
   it("hands the authorizer's context to the integration", async () => {
     const context = { tenantId: "t-1", nested: { level: 2 } };
-    const invoker = new RecordingInvoker().on("auth", () => ({ isAuthorized: true, context })).on("fn", echo);
+    const invoker = answering({ isAuthorized: true, context });
     const gateway = await start(guarded([]), invoker);
     await fetch(`${gateway.url}/secure/1`);
     expect(invoker.eventsOf("fn")[0].requestContext.authorizer).toEqual({ lambda: context });
   });
 
   it("gives routes without an authorizer no authorizer key", async () => {
-    const invoker = new RecordingInvoker().on("fn", echo);
-    const gateway = await start([{ routeKey: "GET /open", functionId: "fn" }], invoker);
+    const { invoker, gateway } = await oneRoute("GET /open");
     await fetch(`${gateway.url}/open`);
     expect(invoker.eventsOf("fn")[0].requestContext).not.toHaveProperty("authorizer");
   });
@@ -399,8 +403,7 @@ describe("authorizer", () => {
     const gateway = await start(guarded([]), invoker, { onError: (failure) => failures.push(failure) });
     for (const path of ["/secure/throws", "/secure/garbage"]) {
       const response = await fetch(`${gateway.url}${path}`);
-      expect(response.status).toBe(500);
-      expect(await response.text()).toBe('{"message":"Internal Server Error"}');
+      await expectGatewayError(response, 500, "Internal Server Error");
     }
     expect(invoker.eventsOf("fn")).toHaveLength(0);
     expect(failures.map((failure) => [failure.functionId, (failure.error as Error).message])).toEqual([
@@ -443,8 +446,7 @@ describe("integration response", () => {
   });
 
   it("sends 204 without a body or length", async () => {
-    const invoker = new RecordingInvoker().on("fn", () => ({ statusCode: 204 }));
-    const gateway = await start([{ routeKey: "DELETE /r", functionId: "fn" }], invoker);
+    const { gateway } = await oneRoute("DELETE /r", () => ({ statusCode: 204 }));
     const response = await fetch(`${gateway.url}/r`, { method: "DELETE" });
     expect(response.status).toBe(204);
     expect(response.headers.has("content-length")).toBe(false);

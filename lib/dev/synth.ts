@@ -1,0 +1,51 @@
+import { AssetStaging, type CfnElement, type Stack } from "aws-cdk-lib";
+import { Table } from "aws-cdk-lib/aws-dynamodb";
+import { Queue } from "aws-cdk-lib/aws-sqs";
+import { buildApp } from "../app.ts";
+import { RESOURCE_IDS, STACK_NAME } from "../../lambdas/contract/resources.ts";
+import type { CfnTemplate, SynthesizedStack } from "../local-aws/template/template.ts";
+
+/** The product's queues, by their key in RESOURCE_IDS. */
+export type ProductQueue = Exclude<keyof typeof RESOURCE_IDS, "table" | "api">;
+
+export interface SynthesizedProduct extends SynthesizedStack {
+  /** Logical ids of the stateful resources, as the CDK assigned them, to find them in the runtime. */
+  readonly logicalIds: { readonly table: string; readonly queues: Readonly<Record<ProductQueue, string>> };
+}
+
+/**
+ * Synthesizes the product's CDK app, as `cdk synth` does, into `outdir`: the local runtime
+ * runs exactly this template and these bundles. Asset metadata is switched on because the
+ * CDK CLI sets it and the runtime finds each function's bundle through it.
+ */
+export function synthesizeProduct(outdir: string, context: Readonly<Record<string, unknown>> = {}): SynthesizedProduct {
+  // The CDK caches bundles per process by source hash; the output folder may be new.
+  AssetStaging.clearAssetHashCache();
+  const { app, stack } = buildApp({
+    outdir,
+    context: { "aws:cdk:enable-asset-metadata": true, ...context },
+  });
+  const assembly = app.synth();
+  return {
+    stackName: STACK_NAME,
+    template: assembly.getStackByName(STACK_NAME).template as CfnTemplate,
+    assemblyDir: assembly.directory,
+    logicalIds: logicalIdsOf(stack),
+  };
+}
+
+function logicalIdsOf(stack: Stack): SynthesizedProduct["logicalIds"] {
+  const constructs = stack.node.findAll();
+  const logicalId = (construct: { node: { defaultChild?: unknown } } | undefined, what: string) => {
+    if (!construct) throw new Error(`The stack has no ${what}`);
+    return stack.getLogicalId(construct.node.defaultChild as CfnElement);
+  };
+  const queues = constructs.filter((construct) => construct instanceof Queue);
+  const queueKeys = Object.keys(RESOURCE_IDS).filter((key) => key !== "table" && key !== "api") as ProductQueue[];
+  return {
+    table: logicalId(constructs.find((construct) => construct instanceof Table), "table"),
+    queues: Object.fromEntries(
+      queueKeys.map((key) => [key, logicalId(queues.find((queue) => queue.node.id === RESOURCE_IDS[key]), `queue ${key}`)]),
+    ) as Record<ProductQueue, string>,
+  };
+}
