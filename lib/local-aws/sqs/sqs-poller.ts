@@ -1,12 +1,12 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import {
-  DeleteMessageBatchCommand,
   ReceiveMessageCommand,
   type Message,
   type MessageAttributeValue,
   type SQSClient,
 } from "@aws-sdk/client-sqs";
 import type { SQSEvent, SQSMessageAttribute, SQSRecord, SQSRecordAttributes } from "aws-lambda";
+import { deleteMessages as deleteMessageBatches } from "../../aws/sqs-batch.ts";
 import type { LambdaInvoker } from "../lambda/lambda-host.ts";
 
 /**
@@ -315,31 +315,10 @@ async function processBatch(options: SqsPollerOptions, batch: readonly ReceivedM
   await deleteMessages(options, toDelete);
 }
 
-/** DeleteMessageBatch in chunks of 10, reporting failed entries and failed calls through onError. */
+/** Deletes what the batch finished, reporting each message SQS would not delete through onError. */
 async function deleteMessages(options: SqsPollerOptions, messages: readonly ReceivedMessage[]): Promise<void> {
-  const chunks: (readonly ReceivedMessage[])[] = [];
-  for (let start = 0; start < messages.length; start += SQS_MAX_BATCH) {
-    chunks.push(messages.slice(start, start + SQS_MAX_BATCH));
+  const handles = messages.map((message) => ({ messageId: message.MessageId, receiptHandle: message.ReceiptHandle }));
+  for (const { entry, reason } of await deleteMessageBatches(options.sqs, options.source.queueUrl, handles)) {
+    options.onError?.(new Error(`${options.source.functionId}: could not delete message ${entry.messageId}: ${reason}`));
   }
-  await Promise.all(
-    chunks.map(async (chunk) => {
-      try {
-        const { Failed = [] } = await options.sqs.send(
-          new DeleteMessageBatchCommand({
-            QueueUrl: options.source.queueUrl,
-            // Entry ids only need to be unique within the call.
-            Entries: chunk.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle })),
-          }),
-        );
-        for (const failure of Failed) {
-          const messageId = chunk[Number(failure.Id)]?.MessageId;
-          options.onError?.(
-            new Error(`${options.source.functionId}: could not delete message ${messageId}: ${failure.Code} ${failure.Message}`),
-          );
-        }
-      } catch (error) {
-        options.onError?.(error);
-      }
-    }),
-  );
 }
