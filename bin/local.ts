@@ -16,6 +16,7 @@ Options:
   --inspector-port <n>      HTTPS inspector receiver port (default 4443)
   --retry-schedule <s,...>  seconds before each delivery attempt, e.g. 0,1,2
   --quiet                   do not print the functions' logs
+  --verbose                 print the CDK's bundling progress while synthesizing
   --help                    this text`;
 
 const { values } = parseArgs({
@@ -28,6 +29,7 @@ const { values } = parseArgs({
     "inspector-port": { type: "string", default: "4443" },
     "retry-schedule": { type: "string" },
     quiet: { type: "boolean", default: false },
+    verbose: { type: "boolean", default: false },
     help: { type: "boolean", default: false },
   },
   strict: true,
@@ -69,6 +71,7 @@ try {
     },
     // Passed as the CDK context value, as `cdk deploy -c retrySchedule=…` would: synthesis checks it.
     ...(values["retry-schedule"] ? { retrySchedule: values["retry-schedule"] } : {}),
+    verbose: values.verbose,
     ...(values.quiet ? {} : { functionOutput: (fn: string, line: string) => console.log(`[${fn}] ${line}`) }),
     onError: (source, error) => console.error(`[${source}]`, error instanceof Error ? error.message : error),
   });

@@ -1,7 +1,7 @@
 import { Duration, RemovalPolicy } from "aws-cdk-lib";
 import { PolicyStatement, Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
 import { Architecture, LoggingFormat, Runtime } from "aws-cdk-lib/aws-lambda";
-import { NodejsFunction, OutputFormat } from "aws-cdk-lib/aws-lambda-nodejs";
+import { LogLevel, NodejsFunction, OutputFormat } from "aws-cdk-lib/aws-lambda-nodejs";
 import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
 import { Construct } from "constructs";
 import path from "node:path";
@@ -62,6 +62,8 @@ export class WebhookFunction extends Construct {
         minify: true,
         sourceMap: true,
         sourcesContent: false,
+        // esbuild's per-bundle size report is noise at every synth; warnings and errors still show.
+        logLevel: LogLevel.WARNING,
         externalModules: [],
         mainFields: ["module", "main"],
         // Some bundled dependencies are CommonJS and call require(); ESM has none by default.

@@ -27,6 +27,8 @@ export interface ProductRuntimeOptions {
    */
   readonly extraCaFile?: string;
   readonly functionOutput?: (functionId: string, line: string) => void;
+  /** Shows the CDK's bundling progress while synthesizing. */
+  readonly verbose?: boolean;
   /** Each webhook the HTTPS inspector receives, with its signatures checked. */
   readonly onInspectedWebhook?: (webhook: InspectedWebhook) => void;
   readonly onError?: (source: string, error: unknown) => void;
@@ -80,7 +82,7 @@ export async function startProductRuntime(options: ProductRuntimeOptions): Promi
     ...(options.retrySchedule ? { retrySchedule: options.retrySchedule } : {}),
     ...(options.maxSubscriptionsPerTenant ? { maxSubscriptionsPerTenant: options.maxSubscriptionsPerTenant } : {}),
     ...(options.deliveryTimeoutSeconds ? { deliveryTimeoutSeconds: options.deliveryTimeoutSeconds } : {}),
-  });
+  }, { verbose: options.verbose === true });
   // The functions trust the inspector's CA plus any CA the user passed (NODE_EXTRA_CA_CERTS).
   const authority = await createLocalCertificateAuthority();
   const inspectorCertificate = await authority.issueLoopbackCertificate();

@@ -18,14 +18,19 @@ export interface SynthesizedProduct extends SynthesizedStack {
  * runs exactly this template and these bundles. Asset metadata is switched on because the
  * CDK CLI sets it and the runtime finds each function's bundle through it.
  */
-export function synthesizeProduct(outdir: string, context: Readonly<Record<string, unknown>> = {}): SynthesizedProduct {
+export function synthesizeProduct(
+  outdir: string,
+  context: Readonly<Record<string, unknown>> = {},
+  options: { readonly verbose?: boolean } = {},
+): SynthesizedProduct {
   // The CDK caches bundles per process by source hash; the output folder may be new.
   AssetStaging.clearAssetHashCache();
-  const { app, stack } = buildApp({
-    outdir,
-    context: { "aws:cdk:enable-asset-metadata": true, ...context },
-  });
-  const assembly = app.synth();
+  // Functions are bundled as the app is built.
+  const build = () => {
+    const { app, stack } = buildApp({ outdir, context: { "aws:cdk:enable-asset-metadata": true, ...context } });
+    return { stack, assembly: app.synth() };
+  };
+  const { stack, assembly } = options.verbose ? build() : withoutBundlingProgress(build);
   return {
     stackName: STACK_NAME,
     template: assembly.getStackByName(STACK_NAME).template as CfnTemplate,
@@ -48,4 +53,18 @@ function logicalIdsOf(stack: Stack): SynthesizedProduct["logicalIds"] {
       queueKeys.map((key) => [key, logicalId(queues.find((queue) => queue.node.id === RESOURCE_IDS[key]), `queue ${key}`)]),
     ) as Record<ProductQueue, string>,
   };
+}
+
+/** Runs `work` without the CDK's "Bundling asset …" progress lines on stderr (everything else still shows). */
+function withoutBundlingProgress<T>(work: () => T): T {
+  const write = process.stderr.write;
+  process.stderr.write = ((chunk: unknown, ...rest: unknown[]) =>
+    typeof chunk === "string" && chunk.startsWith("Bundling asset ")
+      ? true
+      : (write as (...args: unknown[]) => boolean).call(process.stderr, chunk, ...rest)) as typeof process.stderr.write;
+  try {
+    return work();
+  } finally {
+    process.stderr.write = write;
+  }
 }

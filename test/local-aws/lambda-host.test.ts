@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { LambdaHost, LambdaInvocationError, type LocalFunction } from "../../lib/local-aws/lambda/lambda-host.ts";
@@ -73,6 +74,16 @@ describe("the Lambda host", () => {
     const elapsed = Date.now() - started;
     // Four 300 ms invocations on two environments take two rounds.
     expect(elapsed).toBeGreaterThanOrEqual(600);
+  });
+
+  it("gives handlers the stack a Lambda function's main thread has, not a worker thread's larger default", async () => {
+    host = new LambdaHost([fn("A", "behaviours.mjs")]);
+    const { depth } = (await host.invoke("A", { action: "depth" })) as { depth: number };
+    // The same recursion on a fresh main thread of this node, as Lambda runs handlers.
+    const script = "let d=0;const f=()=>{d++;f()};try{f()}catch{};console.log(d)";
+    const mainThread = Number(execFileSync(process.execPath, ["-e", script], { encoding: "utf8" }).trim());
+    expect(depth / mainThread).toBeGreaterThan(0.8);
+    expect(depth / mainThread).toBeLessThan(1.25);
   });
 
   it("refuses an unknown function", async () => {

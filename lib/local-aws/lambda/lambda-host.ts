@@ -54,6 +54,13 @@ export class LambdaInvocationError extends Error {
 }
 
 const WORKER_FILE = new URL("./lambda-worker.mjs", import.meta.url);
+/**
+ * Lambda runs a handler on a process's main thread, whose JavaScript stack is V8's default
+ * 984 KiB. A worker thread's default is 4 MiB, which would let code that overflows in AWS
+ * (deep recursion over nested input) pass here; node keeps 192 KiB of a worker's stack for
+ * itself, so this gives handlers the same usable stack as Lambda's.
+ */
+const LAMBDA_STACK_MB = (984 + 192) / 1024;
 
 interface Outcome {
   readonly id: string;
@@ -79,6 +86,7 @@ class Instance {
       workerData: { handlerFile: fn.handlerFile, handlerExport: fn.handlerExport },
       stdout: true,
       stderr: true,
+      resourceLimits: { stackSizeMb: LAMBDA_STACK_MB },
     });
     for (const stream of [this.worker.stdout, this.worker.stderr]) {
       if (output) createInterface({ input: stream }).on("line", (line) => output(fn.logicalId, line));
