@@ -1,7 +1,7 @@
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { parseArgs } from "node:util";
 import { OUTPUTS } from "../lambdas/contract/resources.ts";
-import { TenantStore } from "../lambdas/store/tenants.ts";
+import { TenantStore } from "../lambdas/data/tenants.ts";
 import { outputsFilePath } from "../lib/local/product.ts";
 import { connectToStack } from "../lib/stack-connection.ts";
 

@@ -1,8 +1,8 @@
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { DeadLetter } from "../domain/dead-letter.ts";
 import type { Delivery } from "../domain/delivery.ts";
-import type { ClaimedLetter, DeadLetterStore } from "../store/dead-letters.ts";
-import type { DeliveryLogStore } from "../store/deliveries.ts";
+import type { ClaimedLetter, DeadLetterStore } from "../data/dead-letters.ts";
+import type { DeliveryLogStore } from "../data/deliveries.ts";
 import { sendAll } from "../store/queues.ts";
 
 export interface DeadLetterOperationsDeps {

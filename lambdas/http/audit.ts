@@ -6,7 +6,7 @@ import { dynamo } from "../shared/dynamo.ts";
 import { requiredEnv } from "../shared/env.ts";
 import { httpRoutes } from "../shared/http.ts";
 import { HttpProblem, invalidCursor } from "../shared/problem.ts";
-import { DeliveryLogStore, FailureStore, InvalidCursorError } from "../store/deliveries.ts";
+import { DeliveryLogStore, FailureStore, InvalidCursorError } from "../data/deliveries.ts";
 
 const tableName = requiredEnv(ENV.tableName);
 const logs = new DeliveryLogStore(dynamo, tableName);

@@ -10,7 +10,7 @@ import { requiredEnv } from "../shared/env.ts";
 import { httpRoutes } from "../shared/http.ts";
 import { addressPolicy } from "../shared/policy.ts";
 import { HttpProblem } from "../shared/problem.ts";
-import { WebhookConfigStore } from "../store/webhook-config.ts";
+import { WebhookConfigStore } from "../data/webhook-config.ts";
 
 const store = new WebhookConfigStore(dynamo, requiredEnv(ENV.tableName));
 const schemas = requestSchemas(addressPolicy);

@@ -5,7 +5,7 @@ import { deadLetterView } from "../domain/dead-letter.ts";
 import { validate } from "../shared/body.ts";
 import { httpRoutes, type HttpRequest } from "../shared/http.ts";
 import { HttpProblem, invalidCursor } from "../shared/problem.ts";
-import { InvalidCursorError } from "../store/deliveries.ts";
+import { InvalidCursorError } from "../data/deliveries.ts";
 
 const DEFAULT_LIMIT = 50;
 /** API Gateway gives a request 30 s; bulk work stops well before and goes on as a job. */

@@ -14,8 +14,8 @@ import { requiredEnv } from "../shared/env.ts";
 import { httpRoutes, type HttpRequest } from "../shared/http.ts";
 import { addressPolicy } from "../shared/policy.ts";
 import { HttpProblem } from "../shared/problem.ts";
-import { SubscriptionStore } from "../store/subscriptions.ts";
-import { WebhookConfigStore } from "../store/webhook-config.ts";
+import { SubscriptionStore } from "../data/subscriptions.ts";
+import { WebhookConfigStore } from "../data/webhook-config.ts";
 
 const tableName = requiredEnv(ENV.tableName);
 const store = new SubscriptionStore(dynamo, tableName);

@@ -11,9 +11,9 @@ import { logger } from "../shared/logger.ts";
 import { onceEach } from "../shared/once-each.ts";
 import { addressPolicy } from "../shared/policy.ts";
 import { sqs } from "../shared/sqs.ts";
-import { DeliveryLogStore, FailureStore } from "../store/deliveries.ts";
+import { DeliveryLogStore, FailureStore } from "../data/deliveries.ts";
 import { sendAll } from "../store/queues.ts";
-import { WebhookConfigStore } from "../store/webhook-config.ts";
+import { WebhookConfigStore } from "../data/webhook-config.ts";
 
 const tableName = requiredEnv(ENV.tableName);
 const deliveriesQueueUrl = requiredEnv(ENV.deliveriesQueueUrl);

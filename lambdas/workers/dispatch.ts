@@ -9,11 +9,11 @@ import { requiredEnv } from "../shared/env.ts";
 import { logger } from "../shared/logger.ts";
 import { onceEach } from "../shared/once-each.ts";
 import { sqs } from "../shared/sqs.ts";
-import { DispatchedEventStore } from "../store/deliveries.ts";
+import { DispatchedEventStore } from "../data/deliveries.ts";
 import { sendAll } from "../store/queues.ts";
-import { SubscriptionStore } from "../store/subscriptions.ts";
-import { TenantStore } from "../store/tenants.ts";
-import { WebhookConfigStore } from "../store/webhook-config.ts";
+import { SubscriptionStore } from "../data/subscriptions.ts";
+import { TenantStore } from "../data/tenants.ts";
+import { WebhookConfigStore } from "../data/webhook-config.ts";
 
 const tableName = requiredEnv(ENV.tableName);
 const deliveriesQueueUrl = requiredEnv(ENV.deliveriesQueueUrl);

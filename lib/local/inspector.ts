@@ -3,7 +3,7 @@ import { createHmac, timingSafeEqual } from "node:crypto";
 import { createServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { Webhook } from "standardwebhooks";
-import { keys } from "../../lambdas/store/keys.ts";
+import { keys } from "../../lambdas/data/keys.ts";
 import type { IssuedCertificate } from "./certificates.ts";
 import { portError } from "./emulators.ts";
 

@@ -4,7 +4,7 @@ import { request as httpRequest } from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { OUTPUTS } from "../../lambdas/contract/resources.ts";
-import { TenantStore } from "../../lambdas/store/tenants.ts";
+import { TenantStore } from "../../lambdas/data/tenants.ts";
 import { startProductRuntime, type ProductRuntime, type ProductRuntimeOptions } from "../../lib/local/product.ts";
 
 /** The product on the local runtime, in memory, with helpers to make tenants and call the API. */

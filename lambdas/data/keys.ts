@@ -19,7 +19,7 @@ import { createHash } from "node:crypto";
  * Logs newest first: Query pk, begins_with(sk, "LOG#"), descending. Failures of a Brazilian
  * date: Query their partition. Subscriptions of a tenant: Query pk, begins_with(sk, "SUB#"). Subscriptions of a tenant
  * for one event type: Query gsi1. The guard item makes (type, endpoint) unique per tenant
- * without transactions (see store/subscriptions.ts).
+ * without transactions (see data/subscriptions.ts).
  */
 const tenantPk = (tenantId: string) => `TENANT#${tenantId}`;
 const paddedId = (id: number) => String(id).padStart(10, "0");
