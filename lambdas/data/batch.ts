@@ -1,6 +1,7 @@
 import { BatchWriteCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import type { Item, TableKey } from "./table.ts";
 
-type WriteRequest = { PutRequest: { Item: Record<string, unknown> } } | { DeleteRequest: { Key: Record<string, unknown> } };
+type WriteRequest = { PutRequest: { Item: Item } } | { DeleteRequest: { Key: TableKey } };
 
 /** Runs write requests 25 per BatchWriteItem call, retrying with backoff what DynamoDB leaves unprocessed. */
 async function writeAll(client: DynamoDBDocumentClient, tableName: string, all: WriteRequest[]): Promise<void> {
@@ -15,11 +16,11 @@ async function writeAll(client: DynamoDBDocumentClient, tableName: string, all: 
 }
 
 /** Idempotent batched puts. */
-export function putAll(client: DynamoDBDocumentClient, tableName: string, items: Record<string, unknown>[]): Promise<void> {
+export function putAll(client: DynamoDBDocumentClient, tableName: string, items: Item[]): Promise<void> {
   return writeAll(client, tableName, items.map((Item) => ({ PutRequest: { Item } })));
 }
 
 /** Idempotent batched deletes. */
-export function deleteAll(client: DynamoDBDocumentClient, tableName: string, itemKeys: Record<string, unknown>[]): Promise<void> {
+export function deleteAll(client: DynamoDBDocumentClient, tableName: string, itemKeys: TableKey[]): Promise<void> {
   return writeAll(client, tableName, itemKeys.map((Key) => ({ DeleteRequest: { Key } })));
 }

@@ -1,17 +1,10 @@
-import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
-import {
-  DeleteCommand,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  UpdateCommand,
-  type DynamoDBDocumentClient,
-} from "@aws-sdk/lib-dynamodb";
-import { TABLE_KEYS } from "../contract/resources.ts";
+import { DeleteCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { CLAIM_EXPIRY_MS, type DeadLetter } from "../domain/dead-letter.ts";
 import type { Delivery } from "../domain/delivery.ts";
-import { InvalidCursorError } from "./deliveries.ts";
-import { keys } from "./keys.ts";
+import { conditionally } from "./conditional.ts";
+import { keys, queries } from "./keys.ts";
+import { queryPage } from "./query.ts";
+import { getItem, IF_ABSENT, type Item } from "./table.ts";
 
 /** A letter this caller holds: removing it later is conditional on still holding it. */
 export interface ClaimedLetter extends DeadLetter {
@@ -38,93 +31,61 @@ export class DeadLetterStore {
   /** Idempotent: indexing the same dead message twice leaves one letter. */
   async put(letter: DeadLetter): Promise<void> {
     const { delivery } = letter;
-    await this.client.send(
-      new PutCommand({
-        TableName: this.tableName,
-        Item: {
-          ...keys.deadLetter(delivery.tenantId, delivery.deliveryId),
-          ...keys.deadLetterListing(delivery.tenantId, letter.failedAt, delivery.deliveryId),
-          delivery,
-          attempts: letter.attempts,
-          lastError: letter.lastError,
-          failedAt: letter.failedAt,
-          state: "dead",
-        },
-        // A letter being retried is not overwritten by a late duplicate of its own message, but
-        // is by the retried delivery dying again (it carries more attempts).
-        ConditionExpression: "attribute_not_exists(pk) OR #state = :dead OR delivery.attemptsBefore < :before",
-        ExpressionAttributeNames: { "#state": "state" },
-        ExpressionAttributeValues: { ":dead": "dead", ":before": delivery.attemptsBefore },
-      }),
-    ).catch((error: unknown) => {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    });
+    await conditionally(
+      this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            ...keys.deadLetter(delivery.tenantId, delivery.deliveryId),
+            ...keys.deadLetterListing(delivery.tenantId, letter.failedAt, delivery.deliveryId),
+            delivery,
+            attempts: letter.attempts,
+            lastError: letter.lastError,
+            failedAt: letter.failedAt,
+            state: "dead",
+          },
+          // A letter being retried is not overwritten by a late duplicate of its own message, but
+          // is by the retried delivery dying again (it carries more attempts).
+          ConditionExpression: `${IF_ABSENT} OR #state = :dead OR delivery.attemptsBefore < :before`,
+          ExpressionAttributeNames: { "#state": "state" },
+          ExpressionAttributeValues: { ":dead": "dead", ":before": delivery.attemptsBefore },
+        }),
+      ),
+    );
   }
 
   /** Newest first, claimable letters only. */
   async list(tenantId: string, limit: number, cursor?: string, now = new Date()): Promise<DeadLetterPage> {
-    const letters: DeadLetter[] = [];
-    let start = cursor === undefined ? undefined : decodeCursor(cursor, tenantId);
-    let last: Record<string, unknown> | undefined;
-    do {
-      const page = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: TABLE_KEYS.gsi1.indexName,
-          KeyConditionExpression: "gsi1pk = :pk",
-          FilterExpression: "#state = :dead OR claimedAt < :expired",
-          ExpressionAttributeNames: { "#state": "state" },
-          ExpressionAttributeValues: {
-            ":pk": keys.deadLettersIndex(tenantId),
-            ":dead": "dead",
-            ":expired": new Date(now.getTime() - CLAIM_EXPIRY_MS).toISOString(),
-          },
-          ScanIndexForward: false,
-          Limit: limit - letters.length,
-          ...(start ? { ExclusiveStartKey: start } : {}),
-        }),
-      );
-      letters.push(...(page.Items ?? []).map(toDeadLetter));
-      last = page.LastEvaluatedKey;
-      start = last as Record<string, string> | undefined;
-    } while (last && letters.length < limit);
-    return {
-      letters,
-      nextCursor: last ? Buffer.from(JSON.stringify([last["gsi1sk"], last["sk"]]), "utf8").toString("base64url") : undefined,
+    const claimable = {
+      expression: "#state = :dead OR claimedAt < :expired",
+      names: { "#state": "state" },
+      values: { ":dead": "dead", ":expired": expiredBefore(now) },
     };
+    const page = await queryPage(this.client, this.tableName, { ...queries.deadLetters(tenantId), filter: claimable }, limit, cursor);
+    return { letters: page.items.map(toDeadLetter), nextCursor: page.nextCursor };
   }
 
   async get(tenantId: string, deliveryId: string): Promise<DeadLetter | undefined> {
-    const { Item } = await this.client.send(
-      new GetCommand({ TableName: this.tableName, Key: keys.deadLetter(tenantId, deliveryId), ConsistentRead: true }),
-    );
-    return Item ? toDeadLetter(Item) : undefined;
+    const item = await getItem(this.client, this.tableName, keys.deadLetter(tenantId, deliveryId));
+    return item ? toDeadLetter(item) : undefined;
   }
 
   /** Claims a letter for this caller; undefined when it is gone or someone else holds it. */
   async claim(tenantId: string, deliveryId: string, now = new Date()): Promise<ClaimedLetter | undefined> {
-    try {
-      const { Attributes } = await this.client.send(
+    const claim = await conditionally(
+      this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: keys.deadLetter(tenantId, deliveryId),
           UpdateExpression: "SET #state = :claimed, claimedAt = :now",
           ConditionExpression: "#state = :dead OR claimedAt < :expired",
           ExpressionAttributeNames: { "#state": "state" },
-          ExpressionAttributeValues: {
-            ":claimed": "claimed",
-            ":dead": "dead",
-            ":now": now.toISOString(),
-            ":expired": new Date(now.getTime() - CLAIM_EXPIRY_MS).toISOString(),
-          },
+          ExpressionAttributeValues: { ":claimed": "claimed", ":dead": "dead", ":now": now.toISOString(), ":expired": expiredBefore(now) },
           ReturnValues: "ALL_NEW",
         }),
-      );
-      return Attributes ? { ...toDeadLetter(Attributes), claimedAt: now.toISOString() } : undefined;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return undefined;
-      throw error;
-    }
+      ),
+    );
+    return claim.written && claim.attributes ? { ...toDeadLetter(claim.attributes), claimedAt: now.toISOString() } : undefined;
   }
 
   /**
@@ -132,41 +93,23 @@ export class DeadLetterStore {
    * again and was re-indexed, or the claim expired and another caller took it).
    */
   async remove(letter: ClaimedLetter): Promise<void> {
-    try {
-      await this.client.send(
+    await conditionally(
+      this.client.send(
         new DeleteCommand({
           TableName: this.tableName,
           Key: keys.deadLetter(letter.delivery.tenantId, letter.delivery.deliveryId),
           ConditionExpression: "claimedAt = :claimedAt",
           ExpressionAttributeValues: { ":claimedAt": letter.claimedAt },
         }),
-      );
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    }
+      ),
+    );
   }
 }
 
-/** Cursors carry the index position only; the partition always comes from the caller's tenant. */
-function decodeCursor(cursor: string, tenantId: string): Record<string, string> {
-  try {
-    const [gsi1sk, sk] = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as [unknown, unknown];
-    const uuid = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}";
-    if (
-      typeof gsi1sk === "string" &&
-      typeof sk === "string" &&
-      new RegExp(`^\\d{4}-\\d{2}-\\d{2}T[0-9:.]+Z#${uuid}$`).test(gsi1sk) &&
-      new RegExp(`^DEAD#${uuid}$`).test(sk)
-    ) {
-      return { gsi1pk: keys.deadLettersIndex(tenantId), gsi1sk, pk: keys.tenantPartition(tenantId), sk };
-    }
-  } catch {
-    // fall through
-  }
-  throw new InvalidCursorError();
-}
+/** Claims taken before this instant have expired. */
+const expiredBefore = (now: Date) => new Date(now.getTime() - CLAIM_EXPIRY_MS).toISOString();
 
-function toDeadLetter(item: Record<string, unknown>): DeadLetter {
+function toDeadLetter(item: Item): DeadLetter {
   return {
     delivery: item["delivery"] as Delivery,
     attempts: Number(item["attempts"]),

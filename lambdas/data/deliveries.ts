@@ -1,21 +1,14 @@
-import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
-import {
-  BatchGetCommand,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  type DynamoDBDocumentClient,
-} from "@aws-sdk/lib-dynamodb";
+import { BatchGetCommand, PutCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { brazilDate, brazilMillisOfDay } from "../domain/brazil-date.ts";
 import type { DeliveryLogEntry, FailureRecord } from "../domain/delivery.ts";
 import { putAll } from "./batch.ts";
-import { keys } from "./keys.ts";
+import { conditionally } from "./conditional.ts";
+import { keys, queries } from "./keys.ts";
+import { queryPage } from "./query.ts";
+import { expiringAfter, getItem, IF_ABSENT, type TableKey } from "./table.ts";
 
-const DAY_SECONDS = 86_400;
 /** How long logs, failure records and dispatched-event markers are kept (TTL). */
 export const RETENTION_DAYS = { logs: 30, failures: 90, dispatchedEvents: 7 } as const;
-
-const expiresAt = (from: Date, days: number) => Math.floor(from.getTime() / 1000) + days * DAY_SECONDS;
 
 export interface LogPage {
   readonly entries: DeliveryLogEntry[];
@@ -36,51 +29,21 @@ export class DeliveryLogStore {
       entries.map((entry) => ({
         ...keys.deliveryLog(entry.tenantId, entry.createdAt, entry.deliveryId),
         ...entry,
-        expiresAt: expiresAt(now, RETENTION_DAYS.logs),
+        ...expiringAfter(now, RETENTION_DAYS.logs),
       })),
     );
   }
 
   async get(tenantId: string, createdAt: string, deliveryId: string): Promise<DeliveryLogEntry | undefined> {
-    const { Item } = await this.client.send(
-      new GetCommand({ TableName: this.tableName, Key: keys.deliveryLog(tenantId, createdAt, deliveryId), ConsistentRead: true }),
-    );
-    return Item ? toLogEntry(Item) : undefined;
+    const item = await getItem(this.client, this.tableName, keys.deliveryLog(tenantId, createdAt, deliveryId));
+    return item ? toLogEntry(item) : undefined;
   }
 
   /** Newest first; `cursor` comes from the previous page. */
   async list(tenantId: string, limit: number, cursor?: string): Promise<LogPage> {
-    const start = cursor === undefined ? undefined : decodeCursor(cursor, tenantId);
-    const page = await this.client.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
-        ExpressionAttributeValues: { ":pk": keys.tenantPartition(tenantId), ":prefix": keys.logPrefix },
-        ScanIndexForward: false,
-        Limit: limit,
-        ...(start ? { ExclusiveStartKey: start } : {}),
-      }),
-    );
-    const last = page.LastEvaluatedKey;
-    return {
-      entries: (page.Items ?? []).map(toLogEntry),
-      nextCursor: last ? Buffer.from(String(last["sk"]), "utf8").toString("base64url") : undefined,
-    };
+    const page = await queryPage(this.client, this.tableName, queries.deliveryLogs(tenantId), limit, cursor);
+    return { entries: page.items.map(toLogEntry), nextCursor: page.nextCursor };
   }
-}
-
-export class InvalidCursorError extends Error {
-  constructor() {
-    super("the cursor is not one this API returned");
-    this.name = "InvalidCursorError";
-  }
-}
-
-/** Cursors carry only the sort key; the partition always comes from the caller's own tenant. */
-function decodeCursor(cursor: string, tenantId: string): Record<string, string> {
-  const sk = /^[A-Za-z0-9_-]{1,400}$/.test(cursor) ? Buffer.from(cursor, "base64url").toString("utf8") : "";
-  if (!sk.startsWith(keys.logPrefix)) throw new InvalidCursorError();
-  return { pk: keys.tenantPartition(tenantId), sk };
 }
 
 function toLogEntry(item: Record<string, unknown>): DeliveryLogEntry {
@@ -119,19 +82,17 @@ export class FailureStore {
     const base = brazilMillisOfDay(at) * 100;
     for (let k = 0; k < 100; k++) {
       const stored: StoredFailure = { ...failure, id: base + k, data };
-      try {
-        await this.client.send(
+      const { written } = await conditionally(
+        this.client.send(
           new PutCommand({
             TableName: this.tableName,
-            Item: { ...keys.failure(failure.tenantId, data, stored.id), ...stored, expiresAt: expiresAt(at, RETENTION_DAYS.failures) },
-            ConditionExpression: "attribute_not_exists(pk)",
+            Item: { ...keys.failure(failure.tenantId, data, stored.id), ...stored, ...expiringAfter(at, RETENTION_DAYS.failures) },
+            ConditionExpression: IF_ABSENT,
           }),
-        );
-        return stored;
-      } catch (error) {
-        // Another failure of this tenant in the same millisecond took the id: take the next.
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      }
+        ),
+      );
+      if (written) return stored;
+      // Another failure of this tenant in the same millisecond took the id: take the next.
     }
     throw new Error(`more than 100 failures of tenant ${failure.tenantId} in one millisecond`);
   }
@@ -141,21 +102,9 @@ export class FailureStore {
    * page (at most `limit` records and 1 MB), so an answer stays bounded however bad the day.
    */
   async listForDate(tenantId: string, date: string, limit: number, cursor?: string): Promise<{ failures: StoredFailure[]; nextCursor: string | undefined }> {
-    if (cursor !== undefined && !/^\d{10}$/.test(cursor)) throw new InvalidCursorError();
-    const pk = keys.failures(tenantId, date);
-    const page = await this.client.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        KeyConditionExpression: "pk = :pk",
-        ExpressionAttributeValues: { ":pk": pk },
-        Limit: limit,
-        ...(cursor ? { ExclusiveStartKey: { pk, sk: cursor } } : {}),
-      }),
-    );
-    const last = page.LastEvaluatedKey?.["sk"];
-    return { failures: (page.Items ?? []) as unknown as StoredFailure[], nextCursor: typeof last === "string" ? last : undefined };
+    const page = await queryPage(this.client, this.tableName, queries.failures(tenantId, date), limit, cursor);
+    return { failures: page.items as unknown as StoredFailure[], nextCursor: page.nextCursor };
   }
-
 }
 
 /** Events dispatched under a producer's id: a re-injected id is recognised and skipped. */
@@ -169,7 +118,7 @@ export class DispatchedEventStore {
     const seen = new Set<string>();
     const unique = [...new Map(events.map((e) => [`${e.tenantId}\n${e.eventId}`, e])).values()];
     for (let start = 0; start < unique.length; start += 100) {
-      let request: Record<string, unknown>[] = unique
+      let request: TableKey[] = unique
         .slice(start, start + 100)
         .map((e) => keys.dispatchedEvent(e.tenantId, e.eventId));
       while (request.length > 0) {
@@ -177,7 +126,7 @@ export class DispatchedEventStore {
           new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: request, ConsistentRead: true } } }),
         );
         for (const item of Responses?.[this.tableName] ?? []) seen.add(`${item["tenantId"]}\n${item["eventId"]}`);
-        request = (UnprocessedKeys?.[this.tableName]?.Keys ?? []) as Record<string, unknown>[];
+        request = (UnprocessedKeys?.[this.tableName]?.Keys ?? []) as TableKey[];
       }
     }
     return seen;
@@ -192,7 +141,7 @@ export class DispatchedEventStore {
         tenantId: e.tenantId,
         eventId: e.eventId,
         dispatchedAt: now.toISOString(),
-        expiresAt: expiresAt(now, RETENTION_DAYS.dispatchedEvents),
+        ...expiringAfter(now, RETENTION_DAYS.dispatchedEvents),
       })),
     );
   }

@@ -1,8 +1,10 @@
 import { createHash } from "node:crypto";
+import type { KeyQuery, Listing } from "./query.ts";
+import { GSI1_SK, indexKey, PK, SK, tableKey } from "./table.ts";
 
 /**
- * Key layout of the single table. Every item's keys are built here, so the access
- * patterns can be read in one place:
+ * Key layout of the single table. Every item's keys and every query's partition are built
+ * here, so the access patterns can be read in one place:
  *
  *   tenant              pk TENANT#<tenantId>        sk TENANT                       gsi1 TENANTS / <createdAt>#<tenantId>
  *   api token           pk TOKEN#<sha256 of token>  sk TOKEN                        gsi1 TENANT#<tenantId>#TOKENS / <createdAt>
@@ -23,50 +25,71 @@ import { createHash } from "node:crypto";
  */
 const tenantPk = (tenantId: string) => `TENANT#${tenantId}`;
 const paddedId = (id: number) => String(id).padStart(10, "0");
+const SUBSCRIPTION_PREFIX = "SUB#";
+const LOG_PREFIX = "LOG#";
+const TENANTS_INDEX = "TENANTS";
+const apiTokensIndex = (tenantId: string) => `${tenantPk(tenantId)}#TOKENS`;
+const subscriptionsForEvent = (tenantId: string, eventType: string) => `${tenantPk(tenantId)}#EVENT#${eventType}`;
+const failures = (tenantId: string, brazilDate: string) => `${tenantPk(tenantId)}#FAIL#${brazilDate}`;
+const deadLettersIndex = (tenantId: string) => `${tenantPk(tenantId)}#DEAD`;
 
 export const keys = {
-  tenant: (tenantId: string) => ({ pk: tenantPk(tenantId), sk: "TENANT" }),
-  tenantListing: (tenantId: string, createdAt: string) => ({
-    gsi1pk: "TENANTS",
-    gsi1sk: `${createdAt}#${tenantId}`,
-  }),
-  tenantsIndex: () => "TENANTS",
-  apiToken: (tokenHash: string) => ({ pk: `TOKEN#${tokenHash}`, sk: "TOKEN" }),
-  apiTokenListing: (tenantId: string, createdAt: string) => ({
-    gsi1pk: `TENANT#${tenantId}#TOKENS`,
-    gsi1sk: createdAt,
-  }),
-  apiTokensIndex: (tenantId: string) => `TENANT#${tenantId}#TOKENS`,
+  tenant: (tenantId: string) => tableKey(tenantPk(tenantId), "TENANT"),
+  tenantListing: (tenantId: string, createdAt: string) => indexKey(TENANTS_INDEX, `${createdAt}#${tenantId}`),
+  apiToken: (tokenHash: string) => tableKey(`TOKEN#${tokenHash}`, "TOKEN"),
+  apiTokenListing: (tenantId: string, createdAt: string) => indexKey(apiTokensIndex(tenantId), createdAt),
 
   tenantPartition: tenantPk,
-  subscriptionPrefix: "SUB#",
-  subscription: (tenantId: string, id: number) => ({ pk: tenantPk(tenantId), sk: `SUB#${paddedId(id)}` }),
-  subscriptionByEvent: (tenantId: string, eventType: string, id: number) => ({
-    gsi1pk: keys.subscriptionsForEvent(tenantId, eventType),
-    gsi1sk: `SUB#${paddedId(id)}`,
-  }),
-  subscriptionsForEvent: (tenantId: string, eventType: string) => `TENANT#${tenantId}#EVENT#${eventType}`,
-  subscriptionGuard: (tenantId: string, eventType: string, normalizedEndpoint: string) => ({
-    pk: tenantPk(tenantId),
-    sk: `UNIQUE#SUB#${eventType}#${createHash("sha256").update(normalizedEndpoint).digest("hex")}`,
-  }),
-  subscriptionIdCounter: () => ({ pk: "COUNTER#subscription", sk: "COUNTER" }),
+  subscription: (tenantId: string, id: number) => tableKey(tenantPk(tenantId), `${SUBSCRIPTION_PREFIX}${paddedId(id)}`),
+  subscriptionByEvent: (tenantId: string, eventType: string, id: number) =>
+    indexKey(subscriptionsForEvent(tenantId, eventType), `${SUBSCRIPTION_PREFIX}${paddedId(id)}`),
+  subscriptionsForEvent,
+  subscriptionGuard: (tenantId: string, eventType: string, normalizedEndpoint: string) =>
+    tableKey(tenantPk(tenantId), `UNIQUE#SUB#${eventType}#${createHash("sha256").update(normalizedEndpoint).digest("hex")}`),
+  subscriptionIdCounter: () => tableKey("COUNTER#subscription", "COUNTER"),
 
-  webhookConfig: (tenantId: string) => ({ pk: tenantPk(tenantId), sk: "WEBHOOK_CONFIG" }),
-  signingSecret: (tenantId: string) => ({ pk: tenantPk(tenantId), sk: "SIGNING_SECRET" }),
+  webhookConfig: (tenantId: string) => tableKey(tenantPk(tenantId), "WEBHOOK_CONFIG"),
+  signingSecret: (tenantId: string) => tableKey(tenantPk(tenantId), "SIGNING_SECRET"),
 
-  logPrefix: "LOG#",
-  deliveryLog: (tenantId: string, createdAt: string, deliveryId: string) => ({
-    pk: tenantPk(tenantId),
-    sk: `LOG#${createdAt}#${deliveryId}`,
+  logPrefix: LOG_PREFIX,
+  deliveryLog: (tenantId: string, createdAt: string, deliveryId: string) => tableKey(tenantPk(tenantId), `${LOG_PREFIX}${createdAt}#${deliveryId}`),
+  failure: (tenantId: string, brazilDate: string, id: number) => tableKey(failures(tenantId, brazilDate), paddedId(id)),
+  dispatchedEvent: (tenantId: string, eventId: string) => tableKey(tenantPk(tenantId), `EVENT#${eventId}`),
+  deadLetter: (tenantId: string, deliveryId: string) => tableKey(tenantPk(tenantId), `DEAD#${deliveryId}`),
+  deadLetterListing: (tenantId: string, failedAt: string, deliveryId: string) =>
+    indexKey(deadLettersIndex(tenantId), `${failedAt}#${deliveryId}`),
+};
+
+const ISO_INSTANT = String.raw`\d{4}-\d{2}-\d{2}T[0-9:.]+Z`;
+const UUID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}";
+
+/** The access patterns that read more than one item; the paged ones name the key positions their cursors carry. */
+export const queries = {
+  tenants: (): KeyQuery => ({ byIndex: true, partition: TENANTS_INDEX }),
+  apiTokens: (tenantId: string): KeyQuery => ({ byIndex: true, partition: apiTokensIndex(tenantId) }),
+  subscriptions: (tenantId: string): KeyQuery => ({ partition: tenantPk(tenantId), sortKeyPrefix: SUBSCRIPTION_PREFIX }),
+  subscriptionsForEvent: (tenantId: string, eventType: string): KeyQuery => ({
+    byIndex: true,
+    partition: subscriptionsForEvent(tenantId, eventType),
   }),
-  failures: (tenantId: string, brazilDate: string) => `${tenantPk(tenantId)}#FAIL#${brazilDate}`,
-  failure: (tenantId: string, brazilDate: string, id: number) => ({ pk: keys.failures(tenantId, brazilDate), sk: paddedId(id) }),
-  dispatchedEvent: (tenantId: string, eventId: string) => ({ pk: tenantPk(tenantId), sk: `EVENT#${eventId}` }),
-  deadLetter: (tenantId: string, deliveryId: string) => ({ pk: tenantPk(tenantId), sk: `DEAD#${deliveryId}` }),
-  deadLetterListing: (tenantId: string, failedAt: string, deliveryId: string) => ({
-    gsi1pk: keys.deadLettersIndex(tenantId),
-    gsi1sk: `${failedAt}#${deliveryId}`,
+  deliveryLogs: (tenantId: string): Listing => ({
+    name: "logs",
+    partition: tenantPk(tenantId),
+    sortKeyPrefix: LOG_PREFIX,
+    newestFirst: true,
+    position: { [SK]: new RegExp(`^${LOG_PREFIX}${ISO_INSTANT}#[^#]{1,100}$`) },
   }),
-  deadLettersIndex: (tenantId: string) => `${tenantPk(tenantId)}#DEAD`,
+  failures: (tenantId: string, brazilDate: string): Listing => ({
+    name: "falhas",
+    partition: failures(tenantId, brazilDate),
+    position: { [SK]: /^\d{10}$/ },
+  }),
+  deadLetters: (tenantId: string): Listing => ({
+    name: "dlq",
+    byIndex: true,
+    partition: deadLettersIndex(tenantId),
+    newestFirst: true,
+    implied: { [PK]: tenantPk(tenantId) },
+    position: { [GSI1_SK]: new RegExp(`^${ISO_INSTANT}#${UUID}$`), [SK]: new RegExp(`^DEAD#${UUID}$`) },
+  }),
 };

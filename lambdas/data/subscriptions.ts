@@ -1,13 +1,4 @@
-import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
-import {
-  DeleteCommand,
-  GetCommand,
-  PutCommand,
-  UpdateCommand,
-  type DynamoDBDocumentClient,
-  type QueryCommandInput,
-} from "@aws-sdk/lib-dynamodb";
-import { TABLE_KEYS } from "../contract/resources.ts";
+import { DeleteCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { EventType } from "../domain/catalogue.ts";
 import {
   DuplicateSubscriptionError,
@@ -16,8 +7,10 @@ import {
   type Subscription,
   type SubscriptionDraft,
 } from "../domain/subscriptions.ts";
-import { keys } from "./keys.ts";
-import { queryAll } from "./query.ts";
+import { conditionally } from "./conditional.ts";
+import { keys, queries } from "./keys.ts";
+import { queryAll, type KeyQuery } from "./query.ts";
+import { getItem, GSI1_PK, IF_ABSENT, IF_PRESENT, type Item, type TableKey } from "./table.ts";
 
 /**
  * A guard younger than this may belong to a create or change still in flight (its
@@ -61,34 +54,24 @@ export class SubscriptionStore {
       new PutCommand({
         TableName: this.tableName,
         Item: { ...keys.subscription(tenantId, id), ...keys.subscriptionByEvent(tenantId, draft.evento, id), ...subscription },
-        ConditionExpression: "attribute_not_exists(pk)",
+        ConditionExpression: IF_ABSENT,
       }),
     );
     return subscription;
   }
 
   async get(tenantId: string, id: number): Promise<Subscription | undefined> {
-    const { Item } = await this.client.send(
-      new GetCommand({ TableName: this.tableName, Key: keys.subscription(tenantId, id), ConsistentRead: true }),
-    );
-    return Item ? toSubscription(Item) : undefined;
+    const item = await getItem(this.client, this.tableName, keys.subscription(tenantId, id));
+    return item ? toSubscription(item) : undefined;
   }
 
   async list(tenantId: string): Promise<Subscription[]> {
-    return this.queryAll({
-      KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
-      ExpressionAttributeValues: { ":pk": keys.tenantPartition(tenantId), ":prefix": keys.subscriptionPrefix },
-      ConsistentRead: true,
-    });
+    return this.queryAll({ ...queries.subscriptions(tenantId), consistent: true });
   }
 
   /** The tenant's subscriptions to one event type (the fan-out's read). */
   async listForEvent(tenantId: string, eventType: EventType): Promise<Subscription[]> {
-    return this.queryAll({
-      IndexName: TABLE_KEYS.gsi1.indexName,
-      KeyConditionExpression: "gsi1pk = :pk",
-      ExpressionAttributeValues: { ":pk": keys.subscriptionsForEvent(tenantId, eventType) },
-    });
+    return this.queryAll(queries.subscriptionsForEvent(tenantId, eventType));
   }
 
   async change(tenantId: string, id: number, draft: SubscriptionDraft, now = new Date()): Promise<Subscription> {
@@ -100,61 +83,52 @@ export class SubscriptionStore {
       const stale = await this.staleGuardOrThrow(tenantId, newGuard, draft, id, now);
       await this.claimGuard(newGuard, id, stale, now);
     }
-    let updated: Record<string, unknown> | undefined;
-    try {
-      ({ Attributes: updated } = await this.client.send(
+    const update = await conditionally(
+      this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: keys.subscription(tenantId, id),
-          UpdateExpression: "SET evento = :evento, endpoint = :endpoint, endpointKey = :key, gsi1pk = :gsi1pk, updatedAt = :now",
-          ConditionExpression: "attribute_exists(pk)",
+          UpdateExpression: `SET evento = :evento, endpoint = :endpoint, endpointKey = :key, ${GSI1_PK} = :eventIndex, updatedAt = :now`,
+          ConditionExpression: IF_PRESENT,
           ExpressionAttributeValues: {
             ":evento": draft.evento,
             ":endpoint": draft.endpoint,
             ":key": draft.endpointKey,
-            ":gsi1pk": keys.subscriptionsForEvent(tenantId, draft.evento),
+            ":eventIndex": keys.subscriptionsForEvent(tenantId, draft.evento),
             ":now": now.toISOString(),
           },
           ReturnValues: "ALL_NEW",
         }),
-      ));
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      ),
+    );
+    if (!update.written) {
       // Deleted meanwhile: release the guard this change claimed.
       if (keyChanged) await this.releaseGuard(newGuard, id);
       throw new SubscriptionNotFoundError(id);
     }
     if (keyChanged) await this.releaseGuard(keys.subscriptionGuard(tenantId, current.evento, current.endpointKey), id);
-    return toSubscription(updated ?? {});
+    return toSubscription(update.attributes ?? {});
   }
 
   async delete(tenantId: string, id: number): Promise<void> {
-    let old: Record<string, unknown> | undefined;
-    try {
-      ({ Attributes: old } = await this.client.send(
+    const deletion = await conditionally(
+      this.client.send(
         new DeleteCommand({
           TableName: this.tableName,
           Key: keys.subscription(tenantId, id),
-          ConditionExpression: "attribute_exists(pk)",
+          ConditionExpression: IF_PRESENT,
           ReturnValues: "ALL_OLD",
         }),
-      ));
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) throw new SubscriptionNotFoundError(id);
-      throw error;
-    }
-    const removed = toSubscription(old ?? {});
+      ),
+    );
+    if (!deletion.written) throw new SubscriptionNotFoundError(id);
+    const removed = toSubscription(deletion.attributes ?? {});
     await this.releaseGuard(keys.subscriptionGuard(tenantId, removed.evento, removed.endpointKey), id);
   }
 
   /** The tenant's subscriptions, counted from their keys only (the cap keeps this small). */
   private async count(tenantId: string): Promise<number> {
-    const items = await queryAll(this.client, {
-      TableName: this.tableName,
-      KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
-      ExpressionAttributeValues: { ":pk": keys.tenantPartition(tenantId), ":prefix": keys.subscriptionPrefix },
-      ProjectionExpression: "sk",
-    });
+    const items = await queryAll(this.client, this.tableName, { ...queries.subscriptions(tenantId), keysOnly: true });
     return items.length;
   }
 
@@ -180,16 +154,14 @@ export class SubscriptionStore {
    */
   private async staleGuardOrThrow(
     tenantId: string,
-    guardKey: Record<string, string>,
+    guardKey: TableKey,
     draft: SubscriptionDraft,
     self: number | undefined,
     now: Date,
   ): Promise<number | undefined> {
-    const { Item } = await this.client.send(
-      new GetCommand({ TableName: this.tableName, Key: guardKey, ConsistentRead: true }),
-    );
-    if (!Item) return undefined;
-    const guard: Guard = { subscriptionId: Number(Item["subscriptionId"]), createdAt: String(Item["createdAt"]) };
+    const item = await getItem(this.client, this.tableName, guardKey);
+    if (!item) return undefined;
+    const guard: Guard = { subscriptionId: Number(item["subscriptionId"]), createdAt: String(item["createdAt"]) };
     if (guard.subscriptionId === self) return guard.subscriptionId;
     const owner = await this.get(tenantId, guard.subscriptionId);
     const live = owner?.evento === draft.evento && owner.endpointKey === draft.endpointKey;
@@ -200,49 +172,43 @@ export class SubscriptionStore {
     return guard.subscriptionId;
   }
 
-  private async claimGuard(guardKey: Record<string, string>, id: number, stale: number | undefined, now: Date) {
-    try {
-      await this.client.send(
+  private async claimGuard(guardKey: TableKey, id: number, stale: number | undefined, now: Date) {
+    const claim = await conditionally(
+      this.client.send(
         new PutCommand({
           TableName: this.tableName,
           Item: { ...guardKey, subscriptionId: id, createdAt: now.toISOString() },
-          ConditionExpression:
-            stale === undefined ? "attribute_not_exists(pk)" : "attribute_not_exists(pk) OR subscriptionId = :stale",
+          ConditionExpression: stale === undefined ? IF_ABSENT : `${IF_ABSENT} OR subscriptionId = :stale`,
           ...(stale === undefined ? {} : { ExpressionAttributeValues: { ":stale": stale } }),
         }),
-      );
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      // Another request claimed it between our read and our write.
-      const { Item } = await this.client.send(
-        new GetCommand({ TableName: this.tableName, Key: guardKey, ConsistentRead: true }),
-      );
-      throw new DuplicateSubscriptionError(Number(Item?.["subscriptionId"]));
-    }
+      ),
+    );
+    if (claim.written) return;
+    // Another request claimed it between our read and our write.
+    const taken = await getItem(this.client, this.tableName, guardKey);
+    throw new DuplicateSubscriptionError(Number(taken?.["subscriptionId"]));
   }
 
-  private async releaseGuard(guardKey: Record<string, string>, id: number): Promise<void> {
-    try {
-      await this.client.send(
+  /** Already released, or taken over by another subscription: then there is nothing of ours to remove. */
+  private async releaseGuard(guardKey: TableKey, id: number): Promise<void> {
+    await conditionally(
+      this.client.send(
         new DeleteCommand({
           TableName: this.tableName,
           Key: guardKey,
           ConditionExpression: "subscriptionId = :id",
           ExpressionAttributeValues: { ":id": id },
         }),
-      );
-    } catch (error) {
-      // Already released, or taken over by another subscription: nothing of ours to remove.
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    }
+      ),
+    );
   }
 
-  private async queryAll(query: Omit<QueryCommandInput, "TableName">): Promise<Subscription[]> {
-    return (await queryAll(this.client, { ...query, TableName: this.tableName })).map(toSubscription);
+  private async queryAll(query: KeyQuery): Promise<Subscription[]> {
+    return (await queryAll(this.client, this.tableName, query)).map(toSubscription);
   }
 }
 
-function toSubscription(item: Record<string, unknown>): Subscription {
+function toSubscription(item: Item): Subscription {
   return {
     id: Number(item["id"]),
     tenantId: String(item["tenantId"]),

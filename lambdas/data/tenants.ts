@@ -1,17 +1,10 @@
-import {
-  ConditionalCheckFailedException,
-} from "@aws-sdk/client-dynamodb";
-import {
-  GetCommand,
-  PutCommand,
-  UpdateCommand,
-  type DynamoDBDocumentClient,
-} from "@aws-sdk/lib-dynamodb";
+import { PutCommand, UpdateCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { apiTokenHash, newApiToken, newTenantId } from "../domain/tokens.ts";
-import { TABLE_KEYS } from "../contract/resources.ts";
 import { deleteAll } from "./batch.ts";
-import { keys } from "./keys.ts";
+import { conditionally } from "./conditional.ts";
+import { keys, queries } from "./keys.ts";
 import { queryAll } from "./query.ts";
+import { getItem, IF_ABSENT, IF_PRESENT, PK, SK, tableKey, type Item } from "./table.ts";
 
 export type TenantStatus = "active" | "revoked";
 
@@ -52,7 +45,7 @@ export class TenantStore {
       new PutCommand({
         TableName: this.tableName,
         Item: { ...keys.tenant(tenant.tenantId), ...keys.tenantListing(tenant.tenantId, tenant.createdAt), ...tenant },
-        ConditionExpression: "attribute_not_exists(pk)",
+        ConditionExpression: IF_ABSENT,
       }),
     );
     const token = await this.issueToken(tenant.tenantId, now);
@@ -61,10 +54,8 @@ export class TenantStore {
 
   /** `consistent: false` halves the read's price where a second of staleness is harmless (the fan-out). */
   async get(tenantId: string, consistent = true): Promise<Tenant | undefined> {
-    const result = await this.client.send(
-      new GetCommand({ TableName: this.tableName, Key: keys.tenant(tenantId), ConsistentRead: consistent }),
-    );
-    return result.Item ? toTenant(result.Item) : undefined;
+    const item = await getItem(this.client, this.tableName, keys.tenant(tenantId), consistent);
+    return item ? toTenant(item) : undefined;
   }
 
   /** Issues another token for an active tenant (rotation: old tokens keep working until revoked). */
@@ -82,7 +73,7 @@ export class TenantStore {
           tenantId,
           createdAt,
         },
-        ConditionExpression: "attribute_not_exists(pk)",
+        ConditionExpression: IF_ABSENT,
       }),
     );
     return token;
@@ -94,22 +85,13 @@ export class TenantStore {
    * missed by its clean-up) still stops working.
    */
   async tenantIdForToken(token: string): Promise<string | undefined> {
-    const result = await this.client.send(
-      new GetCommand({ TableName: this.tableName, Key: keys.apiToken(apiTokenHash(token)), ConsistentRead: true }),
-    );
-    const tenantId = result.Item?.["tenantId"];
+    const tenantId = (await getItem(this.client, this.tableName, keys.apiToken(apiTokenHash(token))))?.["tenantId"];
     if (typeof tenantId !== "string") return undefined;
     return (await this.get(tenantId))?.status === "active" ? tenantId : undefined;
   }
 
   async list(): Promise<Tenant[]> {
-    const items = await queryAll(this.client, {
-      TableName: this.tableName,
-      IndexName: TABLE_KEYS.gsi1.indexName,
-      KeyConditionExpression: "gsi1pk = :pk",
-      ExpressionAttributeValues: { ":pk": keys.tenantsIndex() },
-    });
-    return items.map(toTenant);
+    return (await queryAll(this.client, this.tableName, queries.tenants())).map(toTenant);
   }
 
   /**
@@ -117,29 +99,21 @@ export class TenantStore {
    * running it again after a crash finishes the job. Returns false for an unknown tenant.
    */
   async revoke(tenantId: string): Promise<boolean> {
-    try {
-      await this.client.send(
+    const revocation = await conditionally(
+      this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: keys.tenant(tenantId),
           UpdateExpression: "SET #status = :revoked",
-          ConditionExpression: "attribute_exists(pk)",
+          ConditionExpression: IF_PRESENT,
           ExpressionAttributeNames: { "#status": "status" },
           ExpressionAttributeValues: { ":revoked": "revoked" },
         }),
-      );
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
-    const tokens = await queryAll(this.client, {
-      TableName: this.tableName,
-      IndexName: TABLE_KEYS.gsi1.indexName,
-      KeyConditionExpression: "gsi1pk = :pk",
-      ExpressionAttributeValues: { ":pk": keys.apiTokensIndex(tenantId) },
-      ProjectionExpression: "pk, sk",
-    });
-    await deleteAll(this.client, this.tableName, tokens.map((item) => ({ pk: item["pk"], sk: item["sk"] })));
+      ),
+    );
+    if (!revocation.written) return false;
+    const tokens = await queryAll(this.client, this.tableName, { ...queries.apiTokens(tenantId), keysOnly: true });
+    await deleteAll(this.client, this.tableName, tokens.map((item) => tableKey(String(item[PK]), String(item[SK]))));
     return true;
   }
 }
@@ -151,7 +125,7 @@ export class TenantNotActiveError extends Error {
   }
 }
 
-function toTenant(item: Record<string, unknown>): Tenant {
+function toTenant(item: Item): Tenant {
   return {
     tenantId: String(item["tenantId"]),
     name: String(item["name"]),

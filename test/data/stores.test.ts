@@ -4,7 +4,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DuplicateSubscriptionError, SubscriptionLimitError } from "../../lambdas/domain/subscriptions.ts";
-import { DeliveryLogStore, DispatchedEventStore, FailureStore, InvalidCursorError } from "../../lambdas/data/deliveries.ts";
+import { InvalidCursorError } from "../../lambdas/data/cursor.ts";
+import { DeliveryLogStore, DispatchedEventStore, FailureStore } from "../../lambdas/data/deliveries.ts";
 import { keys } from "../../lambdas/data/keys.ts";
 import { DeadLetterStore } from "../../lambdas/data/dead-letters.ts";
 import { SubscriptionStore } from "../../lambdas/data/subscriptions.ts";
@@ -136,6 +137,10 @@ describe(`the data layer on ${process.env["FW_DYNAMODB"] ?? "dynalite"}`, () => 
     const second = await store.list("ten_h", 4, first.nextCursor);
     expect(second.entries.map((e) => e.eventId)).toEqual(["e2", "e1", "e0"]);
     await expect(store.list("ten_h", 4, Buffer.from("SUB#0000000001").toString("base64url"))).rejects.toBeInstanceOf(InvalidCursorError);
+    // A cursor is bound to its listing and partition: another tenant's, another listing's or a retouched one is refused.
+    await expect(store.list("ten_other", 4, first.nextCursor)).rejects.toBeInstanceOf(InvalidCursorError);
+    await expect(new FailureStore(dynamo.documents, TABLE).listForDate("ten_h", "24112026", 4, first.nextCursor)).rejects.toBeInstanceOf(InvalidCursorError);
+    await expect(store.list("ten_h", 4, `x${first.nextCursor}`)).rejects.toBeInstanceOf(InvalidCursorError);
   });
 
   it("dead letters: a retried delivery that dies again replaces its claimed letter, and the late remove keeps it", async () => {
