@@ -1,10 +1,9 @@
-import { DeleteCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { CLAIM_EXPIRY_MS, type DeadLetter } from "../domain/dead-letter.ts";
 import type { Delivery } from "../domain/delivery.ts";
 import { conditionally } from "./conditional.ts";
 import { keys, queries } from "./keys.ts";
 import { queryPage } from "./query.ts";
-import { getItem, IF_ABSENT, type Item } from "./table.ts";
+import { IF_ABSENT, TableStore, type Item } from "./table.ts";
 
 /** A letter this caller holds: removing it later is conditional on still holding it. */
 export interface ClaimedLetter extends DeadLetter {
@@ -22,35 +21,27 @@ export interface DeadLetterPage {
  * it); the claimer then acts and deletes it. A claim left by a request that died expires,
  * and the letter is listed and claimable again.
  */
-export class DeadLetterStore {
-  constructor(
-    private readonly client: DynamoDBDocumentClient,
-    private readonly tableName: string,
-  ) {}
-
+export class DeadLetterStore extends TableStore {
   /** Idempotent: indexing the same dead message twice leaves one letter. */
   async put(letter: DeadLetter): Promise<void> {
     const { delivery } = letter;
     await conditionally(
-      this.client.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: {
-            ...keys.deadLetter(delivery.tenantId, delivery.deliveryId),
-            ...keys.deadLetterListing(delivery.tenantId, letter.failedAt, delivery.deliveryId),
-            delivery,
-            attempts: letter.attempts,
-            lastError: letter.lastError,
-            failedAt: letter.failedAt,
-            state: "dead",
-          },
-          // A letter being retried is not overwritten by a late duplicate of its own message, but
-          // is by the retried delivery dying again (it carries more attempts).
-          ConditionExpression: `${IF_ABSENT} OR #state = :dead OR delivery.attemptsBefore < :before`,
-          ExpressionAttributeNames: { "#state": "state" },
-          ExpressionAttributeValues: { ":dead": "dead", ":before": delivery.attemptsBefore },
-        }),
-      ),
+      this.table.put({
+        Item: {
+          ...keys.deadLetter(delivery.tenantId, delivery.deliveryId),
+          ...keys.deadLetterListing(delivery.tenantId, letter.failedAt, delivery.deliveryId),
+          delivery,
+          attempts: letter.attempts,
+          lastError: letter.lastError,
+          failedAt: letter.failedAt,
+          state: "dead",
+        },
+        // A letter being retried is not overwritten by a late duplicate of its own message, but
+        // is by the retried delivery dying again (it carries more attempts).
+        ConditionExpression: `${IF_ABSENT} OR #state = :dead OR delivery.attemptsBefore < :before`,
+        ExpressionAttributeNames: { "#state": "state" },
+        ExpressionAttributeValues: { ":dead": "dead", ":before": delivery.attemptsBefore },
+      }),
     );
   }
 
@@ -61,29 +52,26 @@ export class DeadLetterStore {
       names: { "#state": "state" },
       values: { ":dead": "dead", ":expired": expiredBefore(now) },
     };
-    const page = await queryPage(this.client, this.tableName, { ...queries.deadLetters(tenantId), filter: claimable }, limit, cursor);
+    const page = await queryPage(this.table, { ...queries.deadLetters(tenantId), filter: claimable }, limit, cursor);
     return { letters: page.items.map(toDeadLetter), nextCursor: page.nextCursor };
   }
 
   async get(tenantId: string, deliveryId: string): Promise<DeadLetter | undefined> {
-    const item = await getItem(this.client, this.tableName, keys.deadLetter(tenantId, deliveryId));
+    const item = await this.table.get(keys.deadLetter(tenantId, deliveryId));
     return item ? toDeadLetter(item) : undefined;
   }
 
   /** Claims a letter for this caller; undefined when it is gone or someone else holds it. */
   async claim(tenantId: string, deliveryId: string, now = new Date()): Promise<ClaimedLetter | undefined> {
     const claim = await conditionally(
-      this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: keys.deadLetter(tenantId, deliveryId),
-          UpdateExpression: "SET #state = :claimed, claimedAt = :now",
-          ConditionExpression: "#state = :dead OR claimedAt < :expired",
-          ExpressionAttributeNames: { "#state": "state" },
-          ExpressionAttributeValues: { ":claimed": "claimed", ":dead": "dead", ":now": now.toISOString(), ":expired": expiredBefore(now) },
-          ReturnValues: "ALL_NEW",
-        }),
-      ),
+      this.table.update({
+        Key: keys.deadLetter(tenantId, deliveryId),
+        UpdateExpression: "SET #state = :claimed, claimedAt = :now",
+        ConditionExpression: "#state = :dead OR claimedAt < :expired",
+        ExpressionAttributeNames: { "#state": "state" },
+        ExpressionAttributeValues: { ":claimed": "claimed", ":dead": "dead", ":now": now.toISOString(), ":expired": expiredBefore(now) },
+        ReturnValues: "ALL_NEW",
+      }),
     );
     return claim.written && claim.attributes ? { ...toDeadLetter(claim.attributes), claimedAt: now.toISOString() } : undefined;
   }
@@ -94,14 +82,11 @@ export class DeadLetterStore {
    */
   async remove(letter: ClaimedLetter): Promise<void> {
     await conditionally(
-      this.client.send(
-        new DeleteCommand({
-          TableName: this.tableName,
-          Key: keys.deadLetter(letter.delivery.tenantId, letter.delivery.deliveryId),
-          ConditionExpression: "claimedAt = :claimedAt",
-          ExpressionAttributeValues: { ":claimedAt": letter.claimedAt },
-        }),
-      ),
+      this.table.delete({
+        Key: keys.deadLetter(letter.delivery.tenantId, letter.delivery.deliveryId),
+        ConditionExpression: "claimedAt = :claimedAt",
+        ExpressionAttributeValues: { ":claimedAt": letter.claimedAt },
+      }),
     );
   }
 }

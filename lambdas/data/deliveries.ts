@@ -1,11 +1,11 @@
-import { BatchGetCommand, PutCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { BatchGetCommand } from "@aws-sdk/lib-dynamodb";
 import { brazilDate, brazilMillisOfDay } from "../domain/brazil-date.ts";
 import type { DeliveryLogEntry, FailureRecord } from "../domain/delivery.ts";
 import { putAll } from "./batch.ts";
 import { conditionally } from "./conditional.ts";
 import { keys, queries } from "./keys.ts";
 import { queryPage } from "./query.ts";
-import { expiringAfter, getItem, IF_ABSENT, type TableKey } from "./table.ts";
+import { expiringAfter, IF_ABSENT, TableStore, type TableKey } from "./table.ts";
 
 /** How long logs, failure records and dispatched-event markers are kept (TTL). */
 export const RETENTION_DAYS = { logs: 30, failures: 90, dispatchedEvents: 7 } as const;
@@ -16,16 +16,10 @@ export interface LogPage {
 }
 
 /** Delivery logs: one line per delivery, rewritten by each outcome (idempotent, batched). */
-export class DeliveryLogStore {
-  constructor(
-    private readonly client: DynamoDBDocumentClient,
-    private readonly tableName: string,
-  ) {}
-
+export class DeliveryLogStore extends TableStore {
   async recordAll(entries: readonly DeliveryLogEntry[], now = new Date()): Promise<void> {
     await putAll(
-      this.client,
-      this.tableName,
+      this.table,
       entries.map((entry) => ({
         ...keys.deliveryLog(entry.tenantId, entry.createdAt, entry.deliveryId),
         ...entry,
@@ -35,13 +29,13 @@ export class DeliveryLogStore {
   }
 
   async get(tenantId: string, createdAt: string, deliveryId: string): Promise<DeliveryLogEntry | undefined> {
-    const item = await getItem(this.client, this.tableName, keys.deliveryLog(tenantId, createdAt, deliveryId));
+    const item = await this.table.get(keys.deliveryLog(tenantId, createdAt, deliveryId));
     return item ? toLogEntry(item) : undefined;
   }
 
   /** Newest first; `cursor` comes from the previous page. */
   async list(tenantId: string, limit: number, cursor?: string): Promise<LogPage> {
-    const page = await queryPage(this.client, this.tableName, queries.deliveryLogs(tenantId), limit, cursor);
+    const page = await queryPage(this.table, queries.deliveryLogs(tenantId), limit, cursor);
     return { entries: page.items.map(toLogEntry), nextCursor: page.nextCursor };
   }
 }
@@ -70,12 +64,7 @@ export interface StoredFailure extends FailureRecord {
 }
 
 /** Failure records, filed per tenant and Brazilian date. */
-export class FailureStore {
-  constructor(
-    private readonly client: DynamoDBDocumentClient,
-    private readonly tableName: string,
-  ) {}
-
+export class FailureStore extends TableStore {
   async record(failure: FailureRecord): Promise<StoredFailure> {
     const at = new Date(failure.failedAt);
     const data = brazilDate(at);
@@ -83,13 +72,10 @@ export class FailureStore {
     for (let k = 0; k < 100; k++) {
       const stored: StoredFailure = { ...failure, id: base + k, data };
       const { written } = await conditionally(
-        this.client.send(
-          new PutCommand({
-            TableName: this.tableName,
-            Item: { ...keys.failure(failure.tenantId, data, stored.id), ...stored, ...expiringAfter(at, RETENTION_DAYS.failures) },
-            ConditionExpression: IF_ABSENT,
-          }),
-        ),
+        this.table.put({
+          Item: { ...keys.failure(failure.tenantId, data, stored.id), ...stored, ...expiringAfter(at, RETENTION_DAYS.failures) },
+          ConditionExpression: IF_ABSENT,
+        }),
       );
       if (written) return stored;
       // Another failure of this tenant in the same millisecond took the id: take the next.
@@ -102,18 +88,13 @@ export class FailureStore {
    * page (at most `limit` records and 1 MB), so an answer stays bounded however bad the day.
    */
   async listForDate(tenantId: string, date: string, limit: number, cursor?: string): Promise<{ failures: StoredFailure[]; nextCursor: string | undefined }> {
-    const page = await queryPage(this.client, this.tableName, queries.failures(tenantId, date), limit, cursor);
+    const page = await queryPage(this.table, queries.failures(tenantId, date), limit, cursor);
     return { failures: page.items as unknown as StoredFailure[], nextCursor: page.nextCursor };
   }
 }
 
 /** Events dispatched under a producer's id: a re-injected id is recognised and skipped. */
-export class DispatchedEventStore {
-  constructor(
-    private readonly client: DynamoDBDocumentClient,
-    private readonly tableName: string,
-  ) {}
-
+export class DispatchedEventStore extends TableStore {
   async alreadyDispatched(events: readonly { tenantId: string; eventId: string }[]): Promise<Set<string>> {
     const seen = new Set<string>();
     const unique = [...new Map(events.map((e) => [`${e.tenantId}\n${e.eventId}`, e])).values()];
@@ -122,11 +103,11 @@ export class DispatchedEventStore {
         .slice(start, start + 100)
         .map((e) => keys.dispatchedEvent(e.tenantId, e.eventId));
       while (request.length > 0) {
-        const { Responses, UnprocessedKeys } = await this.client.send(
-          new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: request, ConsistentRead: true } } }),
+        const { Responses, UnprocessedKeys } = await this.table.client.send(
+          new BatchGetCommand({ RequestItems: { [this.table.name]: { Keys: request, ConsistentRead: true } } }),
         );
-        for (const item of Responses?.[this.tableName] ?? []) seen.add(`${item["tenantId"]}\n${item["eventId"]}`);
-        request = (UnprocessedKeys?.[this.tableName]?.Keys ?? []) as TableKey[];
+        for (const item of Responses?.[this.table.name] ?? []) seen.add(`${item["tenantId"]}\n${item["eventId"]}`);
+        request = (UnprocessedKeys?.[this.table.name]?.Keys ?? []) as TableKey[];
       }
     }
     return seen;
@@ -134,8 +115,7 @@ export class DispatchedEventStore {
 
   async markDispatched(events: readonly { tenantId: string; eventId: string }[], now = new Date()): Promise<void> {
     await putAll(
-      this.client,
-      this.tableName,
+      this.table,
       events.map((e) => ({
         ...keys.dispatchedEvent(e.tenantId, e.eventId),
         tenantId: e.tenantId,

@@ -1,6 +1,6 @@
-import { paginateQuery, type DynamoDBDocumentClient, type QueryCommandInput } from "@aws-sdk/lib-dynamodb";
+import { paginateQuery, type QueryCommandInput } from "@aws-sdk/lib-dynamodb";
 import { decodeCursor, encodeCursor, type CursorBinding } from "./cursor.ts";
-import { GSI1, GSI1_PK, GSI1_SK, PK, SK, type Item } from "./table.ts";
+import { GSI1, GSI1_PK, GSI1_SK, PK, SK, type DataTable, type Item } from "./table.ts";
 
 /** A query of one partition of the table or of its index. */
 export interface KeyQuery {
@@ -35,9 +35,9 @@ export interface Page {
 }
 
 /** Every item the query matches, following DynamoDB's pages. */
-export async function queryAll(client: DynamoDBDocumentClient, tableName: string, query: KeyQuery): Promise<Item[]> {
+export async function queryAll(table: DataTable, query: KeyQuery): Promise<Item[]> {
   const items: Item[] = [];
-  for await (const page of paginateQuery({ client }, inputOf(tableName, query))) items.push(...(page.Items ?? []));
+  for await (const page of paginateQuery({ client: table.client }, inputOf(table.name, query))) items.push(...(page.Items ?? []));
   return items;
 }
 
@@ -48,18 +48,17 @@ export async function queryAll(client: DynamoDBDocumentClient, tableName: string
  * make short or empty pages), and the cursor then points after the last item returned.
  */
 export async function queryPage(
-  client: DynamoDBDocumentClient,
-  tableName: string,
+  table: DataTable,
   listing: Listing,
   limit: number,
   cursor?: string,
 ): Promise<Page> {
   const binding = bindingOf(listing);
-  const input = inputOf(tableName, listing);
+  const input = inputOf(table.name, listing);
   if (cursor !== undefined) input.ExclusiveStartKey = decodeCursor(binding, cursor);
   const items: Item[] = [];
   let last: Item | undefined;
-  for await (const page of paginateQuery({ client, pageSize: limit }, input)) {
+  for await (const page of paginateQuery({ client: table.client, pageSize: limit }, input)) {
     items.push(...(page.Items ?? []));
     last = page.LastEvaluatedKey;
     if (!listing.filter || items.length >= limit) break;

@@ -1,4 +1,3 @@
-import { DeleteCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { EventType } from "../domain/catalogue.ts";
 import {
   DuplicateSubscriptionError,
@@ -10,7 +9,7 @@ import {
 import { conditionally } from "./conditional.ts";
 import { keys, queries } from "./keys.ts";
 import { queryAll, type KeyQuery } from "./query.ts";
-import { getItem, GSI1_PK, IF_ABSENT, IF_PRESENT, type Item, type TableKey } from "./table.ts";
+import { GSI1_PK, IF_ABSENT, IF_PRESENT, TableStore, type Item, type TableKey } from "./table.ts";
 
 /**
  * A guard younger than this may belong to a create or change still in flight (its
@@ -31,12 +30,7 @@ interface Guard {
  * subscription, every step is idempotent, and a crash between steps leaves at worst a
  * guard that a later request recognises as stale.
  */
-export class SubscriptionStore {
-  constructor(
-    private readonly client: DynamoDBDocumentClient,
-    private readonly tableName: string,
-  ) {}
-
+export class SubscriptionStore extends TableStore {
   async create(tenantId: string, draft: SubscriptionDraft, limit: number, now = new Date()): Promise<Subscription> {
     if ((await this.count(tenantId)) >= limit) throw new SubscriptionLimitError(limit);
     const guardKey = keys.subscriptionGuard(tenantId, draft.evento, draft.endpointKey);
@@ -50,18 +44,15 @@ export class SubscriptionStore {
       createdAt: now.toISOString(),
       updatedAt: now.toISOString(),
     };
-    await this.client.send(
-      new PutCommand({
-        TableName: this.tableName,
-        Item: { ...keys.subscription(tenantId, id), ...keys.subscriptionByEvent(tenantId, draft.evento, id), ...subscription },
-        ConditionExpression: IF_ABSENT,
-      }),
-    );
+    await this.table.put({
+      Item: { ...keys.subscription(tenantId, id), ...keys.subscriptionByEvent(tenantId, draft.evento, id), ...subscription },
+      ConditionExpression: IF_ABSENT,
+    });
     return subscription;
   }
 
   async get(tenantId: string, id: number): Promise<Subscription | undefined> {
-    const item = await getItem(this.client, this.tableName, keys.subscription(tenantId, id));
+    const item = await this.table.get(keys.subscription(tenantId, id));
     return item ? toSubscription(item) : undefined;
   }
 
@@ -84,22 +75,19 @@ export class SubscriptionStore {
       await this.claimGuard(newGuard, id, stale, now);
     }
     const update = await conditionally(
-      this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: keys.subscription(tenantId, id),
-          UpdateExpression: `SET evento = :evento, endpoint = :endpoint, endpointKey = :key, ${GSI1_PK} = :eventIndex, updatedAt = :now`,
-          ConditionExpression: IF_PRESENT,
-          ExpressionAttributeValues: {
-            ":evento": draft.evento,
-            ":endpoint": draft.endpoint,
-            ":key": draft.endpointKey,
-            ":eventIndex": keys.subscriptionsForEvent(tenantId, draft.evento),
-            ":now": now.toISOString(),
-          },
-          ReturnValues: "ALL_NEW",
-        }),
-      ),
+      this.table.update({
+        Key: keys.subscription(tenantId, id),
+        UpdateExpression: `SET evento = :evento, endpoint = :endpoint, endpointKey = :key, ${GSI1_PK} = :eventIndex, updatedAt = :now`,
+        ConditionExpression: IF_PRESENT,
+        ExpressionAttributeValues: {
+          ":evento": draft.evento,
+          ":endpoint": draft.endpoint,
+          ":key": draft.endpointKey,
+          ":eventIndex": keys.subscriptionsForEvent(tenantId, draft.evento),
+          ":now": now.toISOString(),
+        },
+        ReturnValues: "ALL_NEW",
+      }),
     );
     if (!update.written) {
       // Deleted meanwhile: release the guard this change claimed.
@@ -112,14 +100,11 @@ export class SubscriptionStore {
 
   async delete(tenantId: string, id: number): Promise<void> {
     const deletion = await conditionally(
-      this.client.send(
-        new DeleteCommand({
-          TableName: this.tableName,
-          Key: keys.subscription(tenantId, id),
-          ConditionExpression: IF_PRESENT,
-          ReturnValues: "ALL_OLD",
-        }),
-      ),
+      this.table.delete({
+        Key: keys.subscription(tenantId, id),
+        ConditionExpression: IF_PRESENT,
+        ReturnValues: "ALL_OLD",
+      }),
     );
     if (!deletion.written) throw new SubscriptionNotFoundError(id);
     const removed = toSubscription(deletion.attributes ?? {});
@@ -128,22 +113,19 @@ export class SubscriptionStore {
 
   /** The tenant's subscriptions, counted from their keys only (the cap keeps this small). */
   private async count(tenantId: string): Promise<number> {
-    const items = await queryAll(this.client, this.tableName, { ...queries.subscriptions(tenantId), keysOnly: true });
+    const items = await queryAll(this.table, { ...queries.subscriptions(tenantId), keysOnly: true });
     return items.length;
   }
 
   /** Ids come from one atomic counter: unique across tenants and never handed out twice. */
   private async nextId(): Promise<number> {
-    const { Attributes } = await this.client.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: keys.subscriptionIdCounter(),
-        UpdateExpression: "ADD #value :one",
-        ExpressionAttributeNames: { "#value": "value" },
-        ExpressionAttributeValues: { ":one": 1 },
-        ReturnValues: "UPDATED_NEW",
-      }),
-    );
+    const { Attributes } = await this.table.update({
+      Key: keys.subscriptionIdCounter(),
+      UpdateExpression: "ADD #value :one",
+      ExpressionAttributeNames: { "#value": "value" },
+      ExpressionAttributeValues: { ":one": 1 },
+      ReturnValues: "UPDATED_NEW",
+    });
     return Number(Attributes?.["value"]);
   }
 
@@ -159,7 +141,7 @@ export class SubscriptionStore {
     self: number | undefined,
     now: Date,
   ): Promise<number | undefined> {
-    const item = await getItem(this.client, this.tableName, guardKey);
+    const item = await this.table.get(guardKey);
     if (!item) return undefined;
     const guard: Guard = { subscriptionId: Number(item["subscriptionId"]), createdAt: String(item["createdAt"]) };
     if (guard.subscriptionId === self) return guard.subscriptionId;
@@ -174,37 +156,31 @@ export class SubscriptionStore {
 
   private async claimGuard(guardKey: TableKey, id: number, stale: number | undefined, now: Date) {
     const claim = await conditionally(
-      this.client.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: { ...guardKey, subscriptionId: id, createdAt: now.toISOString() },
-          ConditionExpression: stale === undefined ? IF_ABSENT : `${IF_ABSENT} OR subscriptionId = :stale`,
-          ...(stale === undefined ? {} : { ExpressionAttributeValues: { ":stale": stale } }),
-        }),
-      ),
+      this.table.put({
+        Item: { ...guardKey, subscriptionId: id, createdAt: now.toISOString() },
+        ConditionExpression: stale === undefined ? IF_ABSENT : `${IF_ABSENT} OR subscriptionId = :stale`,
+        ...(stale === undefined ? {} : { ExpressionAttributeValues: { ":stale": stale } }),
+      }),
     );
     if (claim.written) return;
     // Another request claimed it between our read and our write.
-    const taken = await getItem(this.client, this.tableName, guardKey);
+    const taken = await this.table.get(guardKey);
     throw new DuplicateSubscriptionError(Number(taken?.["subscriptionId"]));
   }
 
   /** Already released, or taken over by another subscription: then there is nothing of ours to remove. */
   private async releaseGuard(guardKey: TableKey, id: number): Promise<void> {
     await conditionally(
-      this.client.send(
-        new DeleteCommand({
-          TableName: this.tableName,
-          Key: guardKey,
-          ConditionExpression: "subscriptionId = :id",
-          ExpressionAttributeValues: { ":id": id },
-        }),
-      ),
+      this.table.delete({
+        Key: guardKey,
+        ConditionExpression: "subscriptionId = :id",
+        ExpressionAttributeValues: { ":id": id },
+      }),
     );
   }
 
   private async queryAll(query: KeyQuery): Promise<Subscription[]> {
-    return (await queryAll(this.client, this.tableName, query)).map(toSubscription);
+    return (await queryAll(this.table, query)).map(toSubscription);
   }
 }
 

@@ -1,4 +1,13 @@
-import { GetCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import {
+  DeleteCommand,
+  GetCommand,
+  PutCommand,
+  UpdateCommand,
+  type DeleteCommandInput,
+  type DynamoDBDocumentClient,
+  type PutCommandInput,
+  type UpdateCommandInput,
+} from "@aws-sdk/lib-dynamodb";
 import { TABLE_KEYS } from "../contract/resources.ts";
 
 /**
@@ -29,13 +38,37 @@ export function expiringAfter(from: Date, days: number): { readonly [TABLE_KEYS.
   return { [TABLE_KEYS.timeToLive]: Math.floor(from.getTime() / 1000) + days * DAY_SECONDS };
 }
 
-/** One item by its key; consistent unless the caller can live with a second of staleness. */
-export async function getItem(
-  client: DynamoDBDocumentClient,
-  tableName: string,
-  key: TableKey,
-  consistent = true,
-): Promise<Item | undefined> {
-  const { Item } = await client.send(new GetCommand({ TableName: tableName, Key: key, ConsistentRead: consistent }));
-  return Item;
+/** The table a store works on: its client and name, and the single-item operations. */
+export class DataTable {
+  constructor(
+    readonly client: DynamoDBDocumentClient,
+    readonly name: string,
+  ) {}
+
+  /** One item by its key; consistent unless the caller can live with a second of staleness. */
+  async get(key: TableKey, consistent = true): Promise<Item | undefined> {
+    const { Item } = await this.client.send(new GetCommand({ TableName: this.name, Key: key, ConsistentRead: consistent }));
+    return Item;
+  }
+
+  put(input: Omit<PutCommandInput, "TableName">) {
+    return this.client.send(new PutCommand({ TableName: this.name, ...input }));
+  }
+
+  update(input: Omit<UpdateCommandInput, "TableName">) {
+    return this.client.send(new UpdateCommand({ TableName: this.name, ...input }));
+  }
+
+  delete(input: Omit<DeleteCommandInput, "TableName">) {
+    return this.client.send(new DeleteCommand({ TableName: this.name, ...input }));
+  }
+}
+
+/** What every store is built on; stores are constructed from the document client and the table's name. */
+export abstract class TableStore {
+  protected readonly table: DataTable;
+
+  constructor(client: DynamoDBDocumentClient, tableName: string) {
+    this.table = new DataTable(client, tableName);
+  }
 }

@@ -1,10 +1,9 @@
-import { PutCommand, UpdateCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { apiTokenHash, newApiToken, newTenantId } from "../domain/tokens.ts";
 import { deleteAll } from "./batch.ts";
 import { conditionally } from "./conditional.ts";
 import { keys, queries } from "./keys.ts";
 import { queryAll } from "./query.ts";
-import { getItem, IF_ABSENT, IF_PRESENT, PK, SK, tableKey, type Item } from "./table.ts";
+import { IF_ABSENT, IF_PRESENT, PK, SK, tableKey, TableStore, type Item } from "./table.ts";
 
 export type TenantStatus = "active" | "revoked";
 
@@ -24,12 +23,7 @@ export interface IssuedToken {
 const TENANT_NAME_MAX = 100;
 
 /** Tenants and their API tokens. Only hashes of tokens reach the table. */
-export class TenantStore {
-  constructor(
-    private readonly client: DynamoDBDocumentClient,
-    private readonly tableName: string,
-  ) {}
-
+export class TenantStore extends TableStore {
   async create(name: string, now = new Date()): Promise<IssuedToken> {
     const trimmed = name.trim();
     if (trimmed === "" || trimmed.length > TENANT_NAME_MAX) {
@@ -41,20 +35,17 @@ export class TenantStore {
       status: "active",
       createdAt: now.toISOString(),
     };
-    await this.client.send(
-      new PutCommand({
-        TableName: this.tableName,
-        Item: { ...keys.tenant(tenant.tenantId), ...keys.tenantListing(tenant.tenantId, tenant.createdAt), ...tenant },
-        ConditionExpression: IF_ABSENT,
-      }),
-    );
+    await this.table.put({
+      Item: { ...keys.tenant(tenant.tenantId), ...keys.tenantListing(tenant.tenantId, tenant.createdAt), ...tenant },
+      ConditionExpression: IF_ABSENT,
+    });
     const token = await this.issueToken(tenant.tenantId, now);
     return { tenant, token };
   }
 
   /** `consistent: false` halves the read's price where a second of staleness is harmless (the fan-out). */
   async get(tenantId: string, consistent = true): Promise<Tenant | undefined> {
-    const item = await getItem(this.client, this.tableName, keys.tenant(tenantId), consistent);
+    const item = await this.table.get(keys.tenant(tenantId), consistent);
     return item ? toTenant(item) : undefined;
   }
 
@@ -64,18 +55,15 @@ export class TenantStore {
     if (tenant?.status !== "active") throw new TenantNotActiveError(tenantId);
     const token = newApiToken();
     const createdAt = now.toISOString();
-    await this.client.send(
-      new PutCommand({
-        TableName: this.tableName,
-        Item: {
-          ...keys.apiToken(apiTokenHash(token)),
-          ...keys.apiTokenListing(tenantId, createdAt),
-          tenantId,
-          createdAt,
-        },
-        ConditionExpression: IF_ABSENT,
-      }),
-    );
+    await this.table.put({
+      Item: {
+        ...keys.apiToken(apiTokenHash(token)),
+        ...keys.apiTokenListing(tenantId, createdAt),
+        tenantId,
+        createdAt,
+      },
+      ConditionExpression: IF_ABSENT,
+    });
     return token;
   }
 
@@ -85,13 +73,13 @@ export class TenantStore {
    * missed by its clean-up) still stops working.
    */
   async tenantIdForToken(token: string): Promise<string | undefined> {
-    const tenantId = (await getItem(this.client, this.tableName, keys.apiToken(apiTokenHash(token))))?.["tenantId"];
+    const tenantId = (await this.table.get(keys.apiToken(apiTokenHash(token))))?.["tenantId"];
     if (typeof tenantId !== "string") return undefined;
     return (await this.get(tenantId))?.status === "active" ? tenantId : undefined;
   }
 
   async list(): Promise<Tenant[]> {
-    return (await queryAll(this.client, this.tableName, queries.tenants())).map(toTenant);
+    return (await queryAll(this.table, queries.tenants())).map(toTenant);
   }
 
   /**
@@ -100,20 +88,17 @@ export class TenantStore {
    */
   async revoke(tenantId: string): Promise<boolean> {
     const revocation = await conditionally(
-      this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: keys.tenant(tenantId),
-          UpdateExpression: "SET #status = :revoked",
-          ConditionExpression: IF_PRESENT,
-          ExpressionAttributeNames: { "#status": "status" },
-          ExpressionAttributeValues: { ":revoked": "revoked" },
-        }),
-      ),
+      this.table.update({
+        Key: keys.tenant(tenantId),
+        UpdateExpression: "SET #status = :revoked",
+        ConditionExpression: IF_PRESENT,
+        ExpressionAttributeNames: { "#status": "status" },
+        ExpressionAttributeValues: { ":revoked": "revoked" },
+      }),
     );
     if (!revocation.written) return false;
-    const tokens = await queryAll(this.client, this.tableName, { ...queries.apiTokens(tenantId), keysOnly: true });
-    await deleteAll(this.client, this.tableName, tokens.map((item) => tableKey(String(item[PK]), String(item[SK]))));
+    const tokens = await queryAll(this.table, { ...queries.apiTokens(tenantId), keysOnly: true });
+    await deleteAll(this.table, tokens.map((item) => tableKey(String(item[PK]), String(item[SK]))));
     return true;
   }
 }

@@ -1,4 +1,3 @@
-import { PutCommand, UpdateCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { EventType } from "../domain/catalogue.ts";
 import { newSigningSecret } from "../domain/signing.ts";
 import {
@@ -9,7 +8,7 @@ import {
 } from "../domain/webhook-config.ts";
 import { conditionally } from "./conditional.ts";
 import { keys } from "./keys.ts";
-import { getItem, IF_ABSENT, IF_PRESENT, type Item } from "./table.ts";
+import { IF_ABSENT, IF_PRESENT, TableStore, type Item } from "./table.ts";
 
 export interface ConfigWithSecret {
   readonly config: WebhookConfig;
@@ -19,12 +18,7 @@ export interface ConfigWithSecret {
 }
 
 /** The account webhook configuration and the tenant's signing secret. */
-export class WebhookConfigStore {
-  constructor(
-    private readonly client: DynamoDBDocumentClient,
-    private readonly tableName: string,
-  ) {}
-
+export class WebhookConfigStore extends TableStore {
   async get(tenantId: string): Promise<{ config: WebhookConfig; secret: SigningSecret | undefined } | undefined> {
     const [config, secret] = await Promise.all([this.getConfig(tenantId), this.getSecret(tenantId)]);
     return config ? { config, secret } : undefined;
@@ -48,9 +42,7 @@ export class WebhookConfigStore {
         updatedAt: at,
       };
       const creation = await conditionally(
-        this.client.send(
-          new PutCommand({ TableName: this.tableName, Item: { ...keys.webhookConfig(tenantId), ...config }, ConditionExpression: IF_ABSENT }),
-        ),
+        this.table.put({ Item: { ...keys.webhookConfig(tenantId), ...config }, ConditionExpression: IF_ABSENT }),
       );
       if (creation.written) {
         const secret = await this.ensureSecret(tenantId, now);
@@ -69,16 +61,13 @@ export class WebhookConfigStore {
       sets.push("events = :events");
       values[":events"] = change.events;
     }
-    const { Attributes } = await this.client.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: keys.webhookConfig(tenantId),
-        UpdateExpression: `SET ${sets.join(", ")}`,
-        ConditionExpression: IF_PRESENT,
-        ExpressionAttributeValues: values,
-        ReturnValues: "ALL_NEW",
-      }),
-    );
+    const { Attributes } = await this.table.update({
+      Key: keys.webhookConfig(tenantId),
+      UpdateExpression: `SET ${sets.join(", ")}`,
+      ConditionExpression: IF_PRESENT,
+      ExpressionAttributeValues: values,
+      ReturnValues: "ALL_NEW",
+    });
     const secret = await this.ensureSecret(tenantId, now);
     return { config: toConfig(Attributes ?? {}), secret, revealedSecret: undefined };
   }
@@ -86,12 +75,9 @@ export class WebhookConfigStore {
   /** Replaces the secret: the old one stops signing with the next delivery. Returns the new one. */
   async regenerateSecret(tenantId: string, now = new Date()): Promise<string> {
     const secret = newSigningSecret();
-    await this.client.send(
-      new PutCommand({
-        TableName: this.tableName,
-        Item: { ...keys.signingSecret(tenantId), secret, revealed: true, createdAt: now.toISOString() },
-      }),
-    );
+    await this.table.put({
+      Item: { ...keys.signingSecret(tenantId), secret, revealed: true, createdAt: now.toISOString() },
+    });
     return secret;
   }
 
@@ -99,9 +85,7 @@ export class WebhookConfigStore {
   async ensureSecret(tenantId: string, now = new Date()): Promise<SigningSecret> {
     const fresh: SigningSecret = { secret: newSigningSecret(), revealed: false, createdAt: now.toISOString() };
     const creation = await conditionally(
-      this.client.send(
-        new PutCommand({ TableName: this.tableName, Item: { ...keys.signingSecret(tenantId), ...fresh }, ConditionExpression: IF_ABSENT }),
-      ),
+      this.table.put({ Item: { ...keys.signingSecret(tenantId), ...fresh }, ConditionExpression: IF_ABSENT }),
     );
     if (creation.written) return fresh;
     const existing = await this.getSecret(tenantId);
@@ -110,7 +94,7 @@ export class WebhookConfigStore {
   }
 
   async getSecret(tenantId: string): Promise<SigningSecret | undefined> {
-    const item = await getItem(this.client, this.tableName, keys.signingSecret(tenantId));
+    const item = await this.table.get(keys.signingSecret(tenantId));
     return item ? { secret: String(item["secret"]), revealed: item["revealed"] === true, createdAt: String(item["createdAt"]) } : undefined;
   }
 
@@ -119,7 +103,7 @@ export class WebhookConfigStore {
    * change reaches deliveries within about a second); the API reads its own writes.
    */
   async getConfig(tenantId: string, consistent = true): Promise<WebhookConfig | undefined> {
-    const item = await getItem(this.client, this.tableName, keys.webhookConfig(tenantId), consistent);
+    const item = await this.table.get(keys.webhookConfig(tenantId), consistent);
     return item ? toConfig(item) : undefined;
   }
 
@@ -127,15 +111,12 @@ export class WebhookConfigStore {
   private async reveal(tenantId: string, secret: SigningSecret): Promise<string | undefined> {
     if (secret.revealed) return undefined;
     const flip = await conditionally(
-      this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: keys.signingSecret(tenantId),
-          UpdateExpression: "SET revealed = :yes",
-          ConditionExpression: "secret = :secret AND revealed = :no",
-          ExpressionAttributeValues: { ":yes": true, ":no": false, ":secret": secret.secret },
-        }),
-      ),
+      this.table.update({
+        Key: keys.signingSecret(tenantId),
+        UpdateExpression: "SET revealed = :yes",
+        ConditionExpression: "secret = :secret AND revealed = :no",
+        ExpressionAttributeValues: { ":yes": true, ":no": false, ":secret": secret.secret },
+      }),
     );
     return flip.written ? secret.secret : undefined;
   }
