@@ -5,7 +5,7 @@ import { putAll } from "./batch.ts";
 import { conditionally } from "./conditional.ts";
 import { keys, queries } from "./keys.ts";
 import { queryPage } from "./query.ts";
-import { expiringAfter, IF_ABSENT, TableStore, type TableKey } from "./table.ts";
+import { expiringAfter, IF_ABSENT, TableStore, type Item, type TableKey } from "./table.ts";
 
 /** How long logs, failure records and dispatched-event markers are kept (TTL). */
 export const RETENTION_DAYS = { logs: 30, failures: 90, dispatchedEvents: 7 } as const;
@@ -40,7 +40,7 @@ export class DeliveryLogStore extends TableStore {
   }
 }
 
-function toLogEntry(item: Record<string, unknown>): DeliveryLogEntry {
+function toLogEntry(item: Item): DeliveryLogEntry {
   return {
     deliveryId: String(item["deliveryId"]),
     tenantId: String(item["tenantId"]),

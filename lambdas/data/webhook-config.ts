@@ -89,7 +89,7 @@ export class WebhookConfigStore extends TableStore {
     );
     if (creation.written) return fresh;
     const existing = await this.getSecret(tenantId);
-    if (!existing) throw new Error(`the signing secret of tenant ${tenantId} exists and does not`);
+    if (!existing) throw new Error(`the signing secret of tenant ${tenantId} blocked its creation yet cannot be read`);
     return existing;
   }
 

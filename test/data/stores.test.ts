@@ -169,6 +169,27 @@ describe(`the data layer on ${process.env["FW_DYNAMODB"] ?? "dynalite"}`, () => 
     await expect(store.list("ten_k", 10, Buffer.from(JSON.stringify(["", "DEAD#x"])).toString("base64url"))).rejects.toBeInstanceOf(InvalidCursorError);
   });
 
+  it("dead letters: pages hold only claimable letters, newest first, and together list each once", async () => {
+    const store = new DeadLetterStore(dynamo.documents, TABLE);
+    const ids = Array.from({ length: 7 }, (_, i) => `22222222-2222-8333-8444-00000000000${i}`);
+    for (const [i, deliveryId] of ids.entries()) {
+      const delivery = { deliveryId, tenantId: "ten_m", eventId: `e${i}`, eventType: "boleto.paid" as const, url: "https://m/", body: "{}", createdAt: "2026-11-24T10:00:00.000Z", attemptsBefore: 0 };
+      await store.put({ delivery, attempts: 1, lastError: "HTTP 500", failedAt: `2026-11-24T10:0${i}:00.000Z` });
+    }
+    // Claimed letters are filtered out, so DynamoDB pages come back short and the store reads on
+    // (here past the page size: the page is cut and its cursor points after its last letter).
+    for (const i of [1, 5]) await store.claim("ten_m", ids[i]!);
+    const listed: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await store.list("ten_m", 2, cursor);
+      expect(page.letters.length).toBeLessThanOrEqual(2);
+      listed.push(...page.letters.map((letter) => letter.delivery.deliveryId));
+      cursor = page.nextCursor;
+    } while (cursor);
+    expect(listed).toEqual([ids[6], ids[4], ids[3], ids[2], ids[0]]);
+  });
+
   it("dispatched events: marked ids are recognised, per tenant", async () => {
     const store = new DispatchedEventStore(dynamo.documents, TABLE);
     await store.markDispatched([{ tenantId: "ten_i", eventId: "e1" }]);
