@@ -19,9 +19,6 @@ export class InvalidCursorError extends Error {
   }
 }
 
-/** Far above any position this table's keys make, far below anything worth parsing. */
-const CURSOR_MAX = 600;
-
 /**
  * Cursors are `<position>.<check>`: the position values in base64url JSON and a digest over
  * them, the listing and its scope. The digest is no secret (the code is public): it catches
@@ -35,7 +32,7 @@ export function encodeCursor(binding: CursorBinding, lastKey: Item): string {
 
 /** The key to start after; throws InvalidCursorError for anything `encodeCursor` did not make for this binding. */
 export function decodeCursor(binding: CursorBinding, cursor: string): Item {
-  const [payload = "", tag, ...rest] = cursor.length <= CURSOR_MAX ? cursor.split(".") : [];
+  const [payload = "", tag, ...rest] = cursor.split(".");
   if (rest.length > 0 || tag !== check(binding, payload)) throw new InvalidCursorError();
   const values = parsed(payload);
   const shapes = Object.entries(binding.position);
