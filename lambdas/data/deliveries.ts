@@ -1,11 +1,10 @@
-import { BatchGetCommand } from "@aws-sdk/lib-dynamodb";
 import { brazilDate, brazilMillisOfDay } from "../domain/brazil-date.ts";
 import type { DeliveryLogEntry, FailureRecord } from "../domain/delivery.ts";
-import { putAll } from "./batch.ts";
+import { getAll, putAll } from "./batch.ts";
 import { conditionally } from "./conditional.ts";
 import { keys, queries } from "./keys.ts";
 import { queryPage } from "./query.ts";
-import { expiringAfter, IF_ABSENT, TableStore, type Item, type TableKey } from "./table.ts";
+import { expiringAfter, IF_ABSENT, TableStore, type Item } from "./table.ts";
 
 /** How long logs, failure records and dispatched-event markers are kept (TTL). */
 export const RETENTION_DAYS = { logs: 30, failures: 90, dispatchedEvents: 7 } as const;
@@ -96,21 +95,9 @@ export class FailureStore extends TableStore {
 /** Events dispatched under a producer's id: a re-injected id is recognised and skipped. */
 export class DispatchedEventStore extends TableStore {
   async alreadyDispatched(events: readonly { tenantId: string; eventId: string }[]): Promise<Set<string>> {
-    const seen = new Set<string>();
     const unique = [...new Map(events.map((e) => [`${e.tenantId}\n${e.eventId}`, e])).values()];
-    for (let start = 0; start < unique.length; start += 100) {
-      let request: TableKey[] = unique
-        .slice(start, start + 100)
-        .map((e) => keys.dispatchedEvent(e.tenantId, e.eventId));
-      while (request.length > 0) {
-        const { Responses, UnprocessedKeys } = await this.table.client.send(
-          new BatchGetCommand({ RequestItems: { [this.table.name]: { Keys: request, ConsistentRead: true } } }),
-        );
-        for (const item of Responses?.[this.table.name] ?? []) seen.add(`${item["tenantId"]}\n${item["eventId"]}`);
-        request = (UnprocessedKeys?.[this.table.name]?.Keys ?? []) as TableKey[];
-      }
-    }
-    return seen;
+    const found = await getAll(this.table, unique.map((e) => keys.dispatchedEvent(e.tenantId, e.eventId)));
+    return new Set(found.map((item) => `${item["tenantId"]}\n${item["eventId"]}`));
   }
 
   async markDispatched(events: readonly { tenantId: string; eventId: string }[], now = new Date()): Promise<void> {
