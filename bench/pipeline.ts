@@ -3,7 +3,7 @@ import { DynamoDBDocumentClient, GetCommand, QueryCommand } from "@aws-sdk/lib-d
 import { randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { ENV, OUTPUTS, TABLE_KEYS } from "../lambdas/contract/resources.ts";
-import { keys } from "../lambdas/store/keys.ts";
+import { keys } from "../lambdas/data/keys.ts";
 import { queueDepth } from "../lib/local-aws/sqs/queue-depth.ts";
 import { DEFAULT_MAXIMUM_CONCURRENCY } from "../lib/local-aws/sqs/sqs-poller.ts";
 import { verifyBoth, type HttpsReceiver, type ReceiverFactory } from "../lib/dev/https-receiver.ts";

@@ -1,7 +1,7 @@
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { parseArgs } from "node:util";
 import { OUTPUTS } from "../lambdas/contract/resources.ts";
-import { TenantStore } from "../lambdas/store/tenants.ts";
+import { TenantStore } from "../lambdas/data/tenants.ts";
 import { outputsFilePath } from "../lib/dev/product.ts";
 import { connectToStack } from "../lib/dev/stack-connection.ts";
 

@@ -114,9 +114,12 @@ function pageLimit(max: number) {
     .refine((n) => n <= max, { error });
 }
 
+/** A paging cursor as the client got it in X-Next-Cursor; the data layer checks it is one. */
+const pageCursor = z.string().max(600);
+
 export const logsQuerySchema = z.strictObject({
   limit: pageLimit(100).optional(),
-  cursor: z.string().max(600).optional(),
+  cursor: pageCursor.optional(),
 });
 
 export const deliveryLogViewSchema = z
@@ -134,7 +137,7 @@ export const deliveryLogViewSchema = z
 
 export const failuresQuerySchema = z.strictObject({
   limit: pageLimit(1000).optional(),
-  cursor: z.string().max(20).optional(),
+  cursor: pageCursor.optional(),
 });
 
 export const failuresBodySchema = z.strictObject({

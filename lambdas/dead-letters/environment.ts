@@ -2,8 +2,8 @@ import { ENV } from "../contract/resources.ts";
 import { dynamo } from "../shared/dynamo.ts";
 import { requiredEnv } from "../shared/env.ts";
 import { sqs } from "../shared/sqs.ts";
-import { DeadLetterStore } from "../store/dead-letters.ts";
-import { DeliveryLogStore } from "../store/deliveries.ts";
+import { DeadLetterStore } from "../data/dead-letters.ts";
+import { DeliveryLogStore } from "../data/deliveries.ts";
 import { DeadLetterOperations } from "./operations.ts";
 
 /** The DLQ operations as the functions that run them are configured (read once at cold start). */

@@ -2,8 +2,8 @@ import type { SQSClient } from "@aws-sdk/client-sqs";
 import { sendMessages } from "../../lib/aws/sqs-batch.ts";
 import type { DeadLetter } from "../domain/dead-letter.ts";
 import { deliveryLogEntry, deliveryMessage } from "../domain/delivery.ts";
-import type { ClaimedLetter, DeadLetterStore } from "../store/dead-letters.ts";
-import type { DeliveryLogStore } from "../store/deliveries.ts";
+import type { ClaimedLetter, DeadLetterStore } from "../data/dead-letters.ts";
+import type { DeliveryLogStore } from "../data/deliveries.ts";
 
 export interface DeadLetterOperationsDeps {
   readonly letters: DeadLetterStore;

@@ -1,9 +1,9 @@
 import type { EventType } from "../domain/catalogue.ts";
 import { deliveryTargets } from "../domain/fiscal-event.ts";
 import { onceEach } from "../shared/once-each.ts";
-import type { SubscriptionStore } from "../store/subscriptions.ts";
-import type { TenantStore } from "../store/tenants.ts";
-import type { WebhookConfigStore } from "../store/webhook-config.ts";
+import type { SubscriptionStore } from "../data/subscriptions.ts";
+import type { TenantStore } from "../data/tenants.ts";
+import type { WebhookConfigStore } from "../data/webhook-config.ts";
 
 export interface TargetStores {
   readonly tenants: TenantStore;

@@ -5,8 +5,9 @@ import { readJsonBody, validate } from "../shared/body.ts";
 import { dynamo } from "../shared/dynamo.ts";
 import { requiredEnv } from "../shared/env.ts";
 import { httpRoutes } from "../shared/http.ts";
-import { HttpProblem, invalidCursor } from "../shared/problem.ts";
-import { DeliveryLogStore, FailureStore, InvalidCursorError } from "../store/deliveries.ts";
+import { paged } from "../shared/paging.ts";
+import { problems } from "../shared/problems.ts";
+import { DeliveryLogStore, FailureStore } from "../data/deliveries.ts";
 
 const tableName = requiredEnv(ENV.tableName);
 const logs = new DeliveryLogStore(dynamo, tableName);
@@ -19,17 +20,10 @@ const DEFAULT_FAILURE_LIMIT = 500;
 export const handler = httpRoutes("audit", {
   "GET /webhooks/logs": async (request) => {
     const query = validate(logsQuerySchema, { ...request.query });
-    let page;
-    try {
-      page = await logs.list(request.tenantId, query.limit ?? DEFAULT_LOG_LIMIT, query.cursor);
-    } catch (error) {
-      if (!(error instanceof InvalidCursorError)) throw error;
-      throw invalidCursor();
-    }
-    const next = page.nextCursor;
-    const headers: Record<string, string> = next
-      ? { "x-next-cursor": next, link: `</webhooks/logs?limit=${query.limit ?? DEFAULT_LOG_LIMIT}&cursor=${next}>; rel="next"` }
-      : {};
+    const limit = query.limit ?? DEFAULT_LOG_LIMIT;
+    const { page, headers } = await paged({ path: "/webhooks/logs", query: { limit } }, query.cursor, (cursor) =>
+      logs.list(request.tenantId, limit, cursor),
+    );
     return {
       status: 200,
       body: page.entries.map((entry) => ({
@@ -51,29 +45,19 @@ export const handler = httpRoutes("audit", {
     const raw = request.query["data"] ?? fromBody;
     const date = raw === undefined ? brazilDate(new Date()) : parseBrazilDate(raw);
     if (date === undefined) {
-      throw new HttpProblem(400, "validation", "Invalid Request", `data ${JSON.stringify(raw)} is not a real date in ddMMyyyy.`, {
+      throw problems.validation(`data ${JSON.stringify(raw)} is not a real date in ddMMyyyy.`, {
         errors: [{ field: "data", rule: "ddMMyyyy", message: "must be a real date written ddMMyyyy", received: JSON.stringify(raw).slice(0, 40) }],
       });
     }
-    const page = validate(failuresQuerySchema, { limit: request.query["limit"], cursor: request.query["cursor"] });
-    const limit = page.limit ?? DEFAULT_FAILURE_LIMIT;
-    let found;
-    try {
-      found = await failures.listForDate(request.tenantId, date, limit, page.cursor);
-    } catch (error) {
-      if (!(error instanceof InvalidCursorError)) throw error;
-      throw invalidCursor();
-    }
-    const headers: Record<string, string> = found.nextCursor
-      ? {
-          "x-next-cursor": found.nextCursor,
-          link: `</portal/api/ext/webhook/falhas?data=${date}&limit=${limit}&cursor=${found.nextCursor}>; rel="next"`,
-        }
-      : {};
+    const query = validate(failuresQuerySchema, { limit: request.query["limit"], cursor: request.query["cursor"] });
+    const limit = query.limit ?? DEFAULT_FAILURE_LIMIT;
+    const { page, headers } = await paged({ path: "/portal/api/ext/webhook/falhas", query: { data: date, limit } }, query.cursor, (cursor) =>
+      failures.listForDate(request.tenantId, date, limit, cursor),
+    );
     return {
       status: 200,
       headers,
-      body: found.failures.map((record) => ({
+      body: page.failures.map((record) => ({
         id: record.id,
         data: record.data,
         descricao: record.descricao,

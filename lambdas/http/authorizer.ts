@@ -5,7 +5,7 @@ import { dynamo } from "../shared/dynamo.ts";
 import { requiredEnv } from "../shared/env.ts";
 import type { AuthorizerContext } from "../shared/http.ts";
 import { logger } from "../shared/logger.ts";
-import { TenantStore } from "../store/tenants.ts";
+import { TenantStore } from "../data/tenants.ts";
 
 const tenants = new TenantStore(dynamo, requiredEnv(ENV.tableName));
 

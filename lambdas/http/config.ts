@@ -11,8 +11,8 @@ import { dynamo } from "../shared/dynamo.ts";
 import { requiredEnv } from "../shared/env.ts";
 import { httpRoutes } from "../shared/http.ts";
 import { addressPolicy } from "../shared/policy.ts";
-import { HttpProblem } from "../shared/problem.ts";
-import { WebhookConfigStore } from "../store/webhook-config.ts";
+import { problems } from "../shared/problems.ts";
+import { WebhookConfigStore } from "../data/webhook-config.ts";
 
 const store = new WebhookConfigStore(dynamo, requiredEnv(ENV.tableName));
 const schemas = requestSchemas(addressPolicy);
@@ -29,7 +29,7 @@ export const handler = httpRoutes("config", {
   "GET /webhooks/config": async (request) => {
     const found = await store.get(request.tenantId);
     if (!found) {
-      throw new HttpProblem(404, "config-not-found", "Not Found", "This account has no webhook configuration yet; create it with PATCH /webhooks/config.");
+      throw problems.configNotFound("This account has no webhook configuration yet; create it with PATCH /webhooks/config.");
     }
     return {
       status: 200,
@@ -44,7 +44,7 @@ export const handler = httpRoutes("config", {
   "PATCH /webhooks/config": async (request) => {
     const change = validate(schemas.configPatch, readJsonBody(request, { required: true }));
     if (change.webhookUrl === undefined && change.events === undefined) {
-      throw new HttpProblem(400, "validation", "Invalid Request", "Send webhookUrl, events or both.", {
+      throw problems.validation("Send webhookUrl, events or both.", {
         errors: [{ field: "(body)", rule: "minProperties", message: "must contain webhookUrl, events or both" }],
       });
     }
@@ -62,7 +62,7 @@ export const handler = httpRoutes("config", {
       };
     } catch (error) {
       if (error instanceof WebhookUrlRequiredError) {
-        throw new HttpProblem(400, "validation", "Invalid Request", "The first PATCH creates the configuration and must include webhookUrl.", {
+        throw problems.validation("The first PATCH creates the configuration and must include webhookUrl.", {
           errors: [{ field: "webhookUrl", rule: "required", message: "is required when the configuration is created" }],
         });
       }
@@ -73,7 +73,7 @@ export const handler = httpRoutes("config", {
   "POST /webhooks/test": async (request) => {
     const found = await store.get(request.tenantId);
     if (!found?.secret) {
-      throw new HttpProblem(409, "config-missing", "Conflict", "There is no webhookUrl to test yet; set it with PATCH /webhooks/config.");
+      throw problems.configMissing("There is no webhookUrl to test yet; set it with PATCH /webhooks/config.");
     }
     const now = new Date();
     const webhookId = randomUUID();

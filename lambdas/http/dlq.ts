@@ -4,8 +4,8 @@ import { runOrContinue } from "../dead-letters/jobs.ts";
 import { deadLetterView } from "../domain/dead-letter.ts";
 import { validate } from "../shared/body.ts";
 import { httpRoutes, type HttpRequest } from "../shared/http.ts";
-import { HttpProblem, invalidCursor } from "../shared/problem.ts";
-import { InvalidCursorError } from "../store/deliveries.ts";
+import { paged } from "../shared/paging.ts";
+import { problems } from "../shared/problems.ts";
 
 const DEFAULT_LIMIT = 50;
 /** API Gateway gives a request 30 s; bulk work stops well before and goes on as a job. */
@@ -15,7 +15,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 function deliveryIdOf(request: HttpRequest): string {
   const id = request.pathParameters["deliveryId"] ?? "";
   if (!UUID.test(id)) {
-    throw new HttpProblem(400, "validation", "Invalid Request", "The delivery id in the path must be a delivery UUID.", {
+    throw problems.validation("The delivery id in the path must be a delivery UUID.", {
       errors: [{ field: "deliveryId (path)", rule: "uuid", message: "must be a delivery id (UUID, lower case)", received: JSON.stringify(id.slice(0, 60)) }],
     });
   }
@@ -26,25 +26,18 @@ export const handler = httpRoutes("dlq", {
   "GET /webhooks/dlq": async (request) => {
     const query = validate(dlqQuerySchema, { ...request.query });
     const limit = query.limit ?? DEFAULT_LIMIT;
-    let page;
-    try {
-      page = await deadLetters.list(request.tenantId, limit, query.cursor);
-    } catch (error) {
-      if (!(error instanceof InvalidCursorError)) throw error;
-      throw invalidCursor();
-    }
-    const headers: Record<string, string> = page.nextCursor
-      ? { "x-next-cursor": page.nextCursor, link: `</webhooks/dlq?limit=${limit}&cursor=${page.nextCursor}>; rel="next"` }
-      : {};
+    const { page, headers } = await paged({ path: "/webhooks/dlq", query: { limit } }, query.cursor, (cursor) =>
+      deadLetters.list(request.tenantId, limit, cursor),
+    );
     return { status: 200, body: page.letters.map(deadLetterView), headers };
   },
 
   "POST /webhooks/dlq/{deliveryId}/retry": async (request) => {
     const deliveryId = deliveryIdOf(request);
     const outcome = await operations.retry(request.tenantId, deliveryId);
-    if (outcome.kind === "missing") throw new HttpProblem(404, "not-found", "Not Found", `Delivery ${deliveryId} is not in this account's DLQ.`);
+    if (outcome.kind === "missing") throw problems.notFound(`Delivery ${deliveryId} is not in this account's DLQ.`);
     if (outcome.kind === "busy") {
-      throw new HttpProblem(409, "dead-letter-busy", "Conflict", `Delivery ${deliveryId} is being retried or purged by another request.`);
+      throw problems.deadLetterBusy(`Delivery ${deliveryId} is being retried or purged by another request.`);
     }
     const view = deadLetterView(outcome.letter);
     return { status: 202, body: { queued: true, id: view.id, eventType: view.eventType, endpoint: view.endpoint, attempts: view.attempts } };

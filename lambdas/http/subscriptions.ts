@@ -13,9 +13,9 @@ import { dynamo } from "../shared/dynamo.ts";
 import { requiredEnv } from "../shared/env.ts";
 import { httpRoutes, type HttpRequest } from "../shared/http.ts";
 import { addressPolicy } from "../shared/policy.ts";
-import { HttpProblem } from "../shared/problem.ts";
-import { SubscriptionStore } from "../store/subscriptions.ts";
-import { WebhookConfigStore } from "../store/webhook-config.ts";
+import { problems, type HttpProblem } from "../shared/problems.ts";
+import { SubscriptionStore } from "../data/subscriptions.ts";
+import { WebhookConfigStore } from "../data/webhook-config.ts";
 
 const tableName = requiredEnv(ENV.tableName);
 const store = new SubscriptionStore(dynamo, tableName);
@@ -27,7 +27,7 @@ const schemas = requestSchemas(addressPolicy);
 function pathId(request: HttpRequest): number {
   const raw = request.pathParameters["id"] ?? "";
   if (!/^[1-9][0-9]{0,9}$/.test(raw) || Number(raw) > SUBSCRIPTION_ID_MAX) {
-    throw new HttpProblem(400, "validation", "Invalid Request", "The subscription id in the path must be a positive integer of at most 10 digits.", {
+    throw problems.validation("The subscription id in the path must be a positive integer of at most 10 digits.", {
       errors: [{ field: "id (path)", rule: "subscriptionId", message: "must be a positive integer of at most 10 digits", received: JSON.stringify(raw.slice(0, 40)) }],
     });
   }
@@ -42,7 +42,7 @@ function draftOf(body: { evento: SubscriptionDraft["evento"]; endpoint: string }
 }
 
 function idMismatch(pathValue: number, bodyValue: number): HttpProblem {
-  return new HttpProblem(400, "id-mismatch", "Invalid Request", `The body's id ${bodyValue} is not the path's id ${pathValue}.`, {
+  return problems.idMismatch(`The body's id ${bodyValue} is not the path's id ${pathValue}.`, {
     errors: [{ field: "id", rule: "matchesPath", message: `must equal the id in the path (${pathValue})`, received: String(bodyValue) }],
   });
 }
@@ -53,17 +53,17 @@ async function answering<T>(work: () => Promise<T>): Promise<T> {
     return await work();
   } catch (error) {
     if (error instanceof DuplicateSubscriptionError) {
-      throw new HttpProblem(409, "duplicate-subscription", "Conflict", `Subscription ${error.existingId} already delivers this event to this endpoint.`, {
+      throw problems.duplicateSubscription(`Subscription ${error.existingId} already delivers this event to this endpoint.`, {
         existingId: error.existingId,
       });
     }
     if (error instanceof SubscriptionLimitError) {
-      throw new HttpProblem(409, "subscription-limit", "Conflict", `A tenant may have at most ${error.limit} subscriptions; delete one first.`, {
+      throw problems.subscriptionLimit(`A tenant may have at most ${error.limit} subscriptions; delete one first.`, {
         limit: error.limit,
       });
     }
     if (error instanceof SubscriptionNotFoundError) {
-      throw new HttpProblem(404, "not-found", "Not Found", `There is no subscription ${error.id}.`);
+      throw problems.notFound(`There is no subscription ${error.id}.`);
     }
     throw error;
   }

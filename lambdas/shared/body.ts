@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import { describeReceived, HttpProblem, type FieldViolation } from "./problem.ts";
+import { describeReceived, problems, type FieldViolation } from "./problems.ts";
 import type { HttpRequest } from "./http.ts";
 
 /** Bodies of this API are small JSON documents; anything larger is refused before parsing. */
@@ -13,35 +13,27 @@ const MAX_VIOLATIONS = 20;
 export function readJsonBody(request: HttpRequest, options: { required: boolean }): unknown {
   if (request.body === undefined || request.body === "") {
     if (!options.required) return undefined;
-    throw new HttpProblem(400, "body-required", "Body Required", "This request needs a JSON body.");
+    throw problems.bodyRequired("This request needs a JSON body.");
   }
   const contentType = request.headers["content-type"];
   const [mediaType = "", ...parameters] = (contentType ?? "").split(";").map((part) => part.trim().toLowerCase());
   const charset = parameters.find((p) => p.startsWith("charset="))?.slice("charset=".length).replace(/"/g, "");
   if (!(mediaType === "application/json" || /^application\/[a-z0-9.+-]+\+json$/.test(mediaType))) {
-    throw new HttpProblem(
-      415,
-      "unsupported-media-type",
-      "Unsupported Media Type",
+    throw problems.unsupportedMediaType(
       `Send the body as application/json (received ${contentType === undefined ? "no Content-Type" : JSON.stringify(contentType)}).`,
     );
   }
   if (charset !== undefined && charset !== "utf-8") {
-    throw new HttpProblem(415, "unsupported-media-type", "Unsupported Media Type", `JSON bodies must be UTF-8, not ${charset}.`);
+    throw problems.unsupportedMediaType(`JSON bodies must be UTF-8, not ${charset}.`);
   }
   const size = Buffer.byteLength(request.body, "utf8");
   if (size > MAX_BODY_BYTES) {
-    throw new HttpProblem(
-      413,
-      "body-too-large",
-      "Content Too Large",
-      `The body has ${size} bytes; this API accepts at most ${MAX_BODY_BYTES}.`,
-    );
+    throw problems.bodyTooLarge(`The body has ${size} bytes; this API accepts at most ${MAX_BODY_BYTES}.`);
   }
   try {
     return JSON.parse(request.body) as unknown;
   } catch (error) {
-    throw new HttpProblem(400, "malformed-json", "Malformed JSON", `The body is not valid JSON: ${(error as Error).message}.`);
+    throw problems.malformedJson(`The body is not valid JSON: ${(error as Error).message}.`);
   }
 }
 
@@ -50,10 +42,7 @@ export function validate<S extends z.ZodType>(schema: S, value: unknown): z.outp
   const result = schema.safeParse(value, { reportInput: true });
   if (result.success) return result.data;
   const errors = violationsOf(result.error.issues);
-  throw new HttpProblem(
-    400,
-    "validation",
-    "Invalid Request",
+  throw problems.validation(
     `The request breaks ${errors.length === 1 ? "a rule" : `${errors.length} rules`}: ${errors
       .slice(0, 3)
       .map((e) => `${e.field} ${e.message}`)

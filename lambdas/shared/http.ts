@@ -5,7 +5,7 @@ import type {
   APIGatewayProxyStructuredResultV2,
 } from "aws-lambda";
 import { isPublicRoute, type RouteFamily, type RouteKeyOf } from "../contract/routes.ts";
-import { HttpProblem, PROBLEM_CONTENT_TYPE, type ProblemDetails } from "./problem.ts";
+import { HttpProblem, internalError, PROBLEM_CONTENT_TYPE, problems, type ProblemDetails } from "./problems.ts";
 import { logger } from "./logger.ts";
 
 /** What the authorizer hands to every route: the tenant, or why there is none. */
@@ -59,12 +59,12 @@ export function httpRoutes<F extends RouteFamily>(
       try {
         const route = table[event.routeKey];
         if (!route) {
-          throw new HttpProblem(404, "not-found", "Not Found", `No route ${event.routeKey}.`);
+          throw problems.notFound(`No route ${event.routeKey}.`);
         }
         const auth = event.requestContext.authorizer?.lambda ?? {};
         const tenantId = auth.tenantId ?? "";
         if (!tenantId && !isPublicRoute(event.routeKey)) {
-          throw new HttpProblem(401, "unauthorized", "Unauthorized", AUTH_DETAILS[auth.authError ?? "missing"]);
+          throw problems.unauthorized(AUTH_DETAILS[auth.authError ?? "missing"]);
         }
         logger.appendKeys({ tenantId, routeKey: event.routeKey });
         const response = await route(toRequest(event, tenantId));
@@ -72,12 +72,7 @@ export function httpRoutes<F extends RouteFamily>(
       } catch (error) {
         if (error instanceof HttpProblem) return problemResult(error.problem);
         logger.error("unhandled error", { error: error as Error });
-        return problemResult({
-          type: "about:blank",
-          title: "Internal Server Error",
-          status: 500,
-          detail: "An unexpected error occurred; it has been logged.",
-        });
+        return problemResult(internalError().problem);
       }
     });
 }

@@ -12,10 +12,10 @@ import { logger } from "../shared/logger.ts";
 import { onceEach } from "../shared/once-each.ts";
 import { addressPolicy } from "../shared/policy.ts";
 import { sqs } from "../shared/sqs.ts";
-import { DeliveryLogStore, FailureStore } from "../store/deliveries.ts";
-import { SubscriptionStore } from "../store/subscriptions.ts";
-import { TenantStore } from "../store/tenants.ts";
-import { WebhookConfigStore } from "../store/webhook-config.ts";
+import { DeliveryLogStore, FailureStore } from "../data/deliveries.ts";
+import { SubscriptionStore } from "../data/subscriptions.ts";
+import { TenantStore } from "../data/tenants.ts";
+import { WebhookConfigStore } from "../data/webhook-config.ts";
 
 const tableName = requiredEnv(ENV.tableName);
 const deliveriesQueueUrl = requiredEnv(ENV.deliveriesQueueUrl);

@@ -10,10 +10,10 @@ import { requiredEnv } from "../shared/env.ts";
 import { logger } from "../shared/logger.ts";
 import { boundedText } from "../shared/json.ts";
 import { sqs } from "../shared/sqs.ts";
-import { DispatchedEventStore } from "../store/deliveries.ts";
-import { SubscriptionStore } from "../store/subscriptions.ts";
-import { TenantStore } from "../store/tenants.ts";
-import { WebhookConfigStore } from "../store/webhook-config.ts";
+import { DispatchedEventStore } from "../data/deliveries.ts";
+import { SubscriptionStore } from "../data/subscriptions.ts";
+import { TenantStore } from "../data/tenants.ts";
+import { WebhookConfigStore } from "../data/webhook-config.ts";
 
 const tableName = requiredEnv(ENV.tableName);
 const deliveriesQueueUrl = requiredEnv(ENV.deliveriesQueueUrl);

@@ -4,8 +4,8 @@ import { parseDeliveryMessage } from "../domain/delivery.ts";
 import { dynamo } from "../shared/dynamo.ts";
 import { requiredEnv } from "../shared/env.ts";
 import { logger } from "../shared/logger.ts";
-import { DeadLetterStore } from "../store/dead-letters.ts";
-import { DeliveryLogStore } from "../store/deliveries.ts";
+import { DeadLetterStore } from "../data/dead-letters.ts";
+import { DeliveryLogStore } from "../data/deliveries.ts";
 
 const tableName = requiredEnv(ENV.tableName);
 const letters = new DeadLetterStore(dynamo, tableName);

@@ -4,7 +4,7 @@ import { Construct } from "constructs";
 import { TABLE_KEYS } from "../../lambdas/contract/resources.ts";
 
 /**
- * The product's single DynamoDB table (key layout in lambdas/store/keys.ts): on demand,
+ * The product's single DynamoDB table (key layout in lambdas/data/keys.ts): on demand,
  * encrypted, point-in-time recovery on, TTL on `expiresAt` (set only on logs and failure
  * records), retained when the stack is deleted so no tenant data goes with it.
  */

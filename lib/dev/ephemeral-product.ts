@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { OUTPUTS } from "../../lambdas/contract/resources.ts";
-import { TenantStore } from "../../lambdas/store/tenants.ts";
+import { TenantStore } from "../../lambdas/data/tenants.ts";
 import { startProductRuntime, type ProductRuntime, type ProductRuntimeOptions } from "./product.ts";
 
 /**

@@ -1,5 +1,5 @@
 import { ScanCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { keys } from "../../lambdas/store/keys.ts";
+import { keys } from "../../lambdas/data/keys.ts";
 import type { IssuedCertificate } from "./certificates.ts";
 import { startHttpsReceiver, verifyBoth, type ReceivedWebhook } from "./https-receiver.ts";
 

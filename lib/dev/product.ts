@@ -2,7 +2,7 @@ import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { ENV, OUTPUTS, STACK_NAME } from "../../lambdas/contract/resources.ts";
-import { TenantStore } from "../../lambdas/store/tenants.ts";
+import { TenantStore } from "../../lambdas/data/tenants.ts";
 import { createLocalCertificateAuthority } from "./certificates.ts";
 import { localSecrets, startInspector, type InspectedWebhook, type Inspector } from "./inspector.ts";
 import type { LocalQueue } from "../local-aws/provision/queues.ts";

@@ -4,12 +4,13 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DuplicateSubscriptionError, SubscriptionLimitError } from "../../lambdas/domain/subscriptions.ts";
-import { DeliveryLogStore, DispatchedEventStore, FailureStore, InvalidCursorError } from "../../lambdas/store/deliveries.ts";
-import { keys } from "../../lambdas/store/keys.ts";
-import { DeadLetterStore } from "../../lambdas/store/dead-letters.ts";
-import { SubscriptionStore } from "../../lambdas/store/subscriptions.ts";
-import { TenantNotActiveError, TenantStore } from "../../lambdas/store/tenants.ts";
-import { WebhookConfigStore } from "../../lambdas/store/webhook-config.ts";
+import { InvalidCursorError } from "../../lambdas/data/cursor.ts";
+import { DeliveryLogStore, DispatchedEventStore, FailureStore } from "../../lambdas/data/deliveries.ts";
+import { keys } from "../../lambdas/data/keys.ts";
+import { DeadLetterStore } from "../../lambdas/data/dead-letters.ts";
+import { SubscriptionStore } from "../../lambdas/data/subscriptions.ts";
+import { TenantNotActiveError, TenantStore } from "../../lambdas/data/tenants.ts";
+import { WebhookConfigStore } from "../../lambdas/data/webhook-config.ts";
 import { provisionTable } from "../../lib/local-aws/provision/tables.ts";
 import { synthesizeProduct } from "../../lib/dev/synth.ts";
 import { startTestDynamo, type TestDynamo } from "../support/dynamodb.ts";
@@ -136,6 +137,10 @@ describe(`the data layer on ${process.env["FW_DYNAMODB"] ?? "dynalite"}`, () => 
     const second = await store.list("ten_h", 4, first.nextCursor);
     expect(second.entries.map((e) => e.eventId)).toEqual(["e2", "e1", "e0"]);
     await expect(store.list("ten_h", 4, Buffer.from("SUB#0000000001").toString("base64url"))).rejects.toBeInstanceOf(InvalidCursorError);
+    // A cursor is bound to its listing and partition: another tenant's, another listing's or a retouched one is refused.
+    await expect(store.list("ten_other", 4, first.nextCursor)).rejects.toBeInstanceOf(InvalidCursorError);
+    await expect(new FailureStore(dynamo.documents, TABLE).listForDate("ten_h", "24112026", 4, first.nextCursor)).rejects.toBeInstanceOf(InvalidCursorError);
+    await expect(store.list("ten_h", 4, `x${first.nextCursor}`)).rejects.toBeInstanceOf(InvalidCursorError);
   });
 
   it("dead letters: a retried delivery that dies again replaces its claimed letter, and the late remove keeps it", async () => {
@@ -162,6 +167,27 @@ describe(`the data layer on ${process.env["FW_DYNAMODB"] ?? "dynalite"}`, () => 
     await store.remove(claimed!);
     expect(await store.get("ten_k", delivery.deliveryId)).toMatchObject({ attempts: 4, lastError: "timeout" });
     await expect(store.list("ten_k", 10, Buffer.from(JSON.stringify(["", "DEAD#x"])).toString("base64url"))).rejects.toBeInstanceOf(InvalidCursorError);
+  });
+
+  it("dead letters: pages hold only claimable letters, newest first, and together list each once", async () => {
+    const store = new DeadLetterStore(dynamo.documents, TABLE);
+    const ids = Array.from({ length: 7 }, (_, i) => `22222222-2222-8333-8444-00000000000${i}`);
+    for (const [i, deliveryId] of ids.entries()) {
+      const delivery = { deliveryId, tenantId: "ten_m", eventId: `e${i}`, eventType: "boleto.paid" as const, url: "https://m/", body: "{}", createdAt: "2026-11-24T10:00:00.000Z", attemptsBefore: 0 };
+      await store.put({ delivery, attempts: 1, lastError: "HTTP 500", failedAt: `2026-11-24T10:0${i}:00.000Z` });
+    }
+    // Claimed letters are filtered out, so DynamoDB pages come back short and the store reads on
+    // (here past the page size: the page is cut and its cursor points after its last letter).
+    for (const i of [1, 5]) await store.claim("ten_m", ids[i]!);
+    const listed: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await store.list("ten_m", 2, cursor);
+      expect(page.letters.length).toBeLessThanOrEqual(2);
+      listed.push(...page.letters.map((letter) => letter.delivery.deliveryId));
+      cursor = page.nextCursor;
+    } while (cursor);
+    expect(listed).toEqual([ids[6], ids[4], ids[3], ids[2], ids[0]]);
   });
 
   it("dispatched events: marked ids are recognised, per tenant", async () => {

@@ -5,7 +5,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { OUTPUTS } from "../../lambdas/contract/resources.ts";
 import { deliveryIdFor } from "../../lambdas/domain/fiscal-event.ts";
-import { DeadLetterStore } from "../../lambdas/store/dead-letters.ts";
+import { DeadLetterStore } from "../../lambdas/data/dead-letters.ts";
 import { eventually } from "../support/eventually.ts";
 import { startEphemeralProduct, type ApiCall, type EphemeralProduct } from "../../lib/dev/ephemeral-product.ts";
 import { problemOf } from "../support/product.ts";

@@ -1,5 +1,3 @@
-import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
-import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { EventType } from "../domain/catalogue.ts";
 import { newSigningSecret } from "../domain/signing.ts";
 import {
@@ -8,7 +6,9 @@ import {
   type WebhookConfig,
   type WebhookConfigChange,
 } from "../domain/webhook-config.ts";
+import { conditionally } from "./conditional.ts";
 import { keys } from "./keys.ts";
+import { IF_ABSENT, IF_PRESENT, TableStore, type Item } from "./table.ts";
 
 export interface ConfigWithSecret {
   readonly config: WebhookConfig;
@@ -18,12 +18,7 @@ export interface ConfigWithSecret {
 }
 
 /** The account webhook configuration and the tenant's signing secret. */
-export class WebhookConfigStore {
-  constructor(
-    private readonly client: DynamoDBDocumentClient,
-    private readonly tableName: string,
-  ) {}
-
+export class WebhookConfigStore extends TableStore {
   async get(tenantId: string): Promise<{ config: WebhookConfig; secret: SigningSecret | undefined } | undefined> {
     const [config, secret] = await Promise.all([this.getConfig(tenantId), this.getSecret(tenantId)]);
     return config ? { config, secret } : undefined;
@@ -46,21 +41,15 @@ export class WebhookConfigStore {
         createdAt: at,
         updatedAt: at,
       };
-      try {
-        await this.client.send(
-          new PutCommand({
-            TableName: this.tableName,
-            Item: { ...keys.webhookConfig(tenantId), ...config },
-            ConditionExpression: "attribute_not_exists(pk)",
-          }),
-        );
+      const creation = await conditionally(
+        this.table.put({ Item: { ...keys.webhookConfig(tenantId), ...config }, ConditionExpression: IF_ABSENT }),
+      );
+      if (creation.written) {
         const secret = await this.ensureSecret(tenantId, now);
         const revealedSecret = await this.reveal(tenantId, secret);
         return { config, secret, revealedSecret };
-      } catch (error) {
-        // A concurrent first PATCH created it: apply ours as a change.
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
       }
+      // A concurrent first PATCH created it: apply ours as a change.
     }
     const sets = ["updatedAt = :now"];
     const values: Record<string, unknown> = { ":now": at };
@@ -72,16 +61,13 @@ export class WebhookConfigStore {
       sets.push("events = :events");
       values[":events"] = change.events;
     }
-    const { Attributes } = await this.client.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: keys.webhookConfig(tenantId),
-        UpdateExpression: `SET ${sets.join(", ")}`,
-        ConditionExpression: "attribute_exists(pk)",
-        ExpressionAttributeValues: values,
-        ReturnValues: "ALL_NEW",
-      }),
-    );
+    const { Attributes } = await this.table.update({
+      Key: keys.webhookConfig(tenantId),
+      UpdateExpression: `SET ${sets.join(", ")}`,
+      ConditionExpression: IF_PRESENT,
+      ExpressionAttributeValues: values,
+      ReturnValues: "ALL_NEW",
+    });
     const secret = await this.ensureSecret(tenantId, now);
     return { config: toConfig(Attributes ?? {}), secret, revealedSecret: undefined };
   }
@@ -89,42 +75,27 @@ export class WebhookConfigStore {
   /** Replaces the secret: the old one stops signing with the next delivery. Returns the new one. */
   async regenerateSecret(tenantId: string, now = new Date()): Promise<string> {
     const secret = newSigningSecret();
-    await this.client.send(
-      new PutCommand({
-        TableName: this.tableName,
-        Item: { ...keys.signingSecret(tenantId), secret, revealed: true, createdAt: now.toISOString() },
-      }),
-    );
+    await this.table.put({
+      Item: { ...keys.signingSecret(tenantId), secret, revealed: true, createdAt: now.toISOString() },
+    });
     return secret;
   }
 
   /** The tenant's secret, created on first need (a Portal subscription needs one to be signed). */
   async ensureSecret(tenantId: string, now = new Date()): Promise<SigningSecret> {
     const fresh: SigningSecret = { secret: newSigningSecret(), revealed: false, createdAt: now.toISOString() };
-    try {
-      await this.client.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: { ...keys.signingSecret(tenantId), ...fresh },
-          ConditionExpression: "attribute_not_exists(pk)",
-        }),
-      );
-      return fresh;
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      const existing = await this.getSecret(tenantId);
-      if (!existing) throw error;
-      return existing;
-    }
+    const creation = await conditionally(
+      this.table.put({ Item: { ...keys.signingSecret(tenantId), ...fresh }, ConditionExpression: IF_ABSENT }),
+    );
+    if (creation.written) return fresh;
+    const existing = await this.getSecret(tenantId);
+    if (!existing) throw new Error(`the signing secret of tenant ${tenantId} blocked its creation yet cannot be read`);
+    return existing;
   }
 
   async getSecret(tenantId: string): Promise<SigningSecret | undefined> {
-    const { Item } = await this.client.send(
-      new GetCommand({ TableName: this.tableName, Key: keys.signingSecret(tenantId), ConsistentRead: true }),
-    );
-    return Item
-      ? { secret: String(Item["secret"]), revealed: Item["revealed"] === true, createdAt: String(Item["createdAt"]) }
-      : undefined;
+    const item = await this.table.get(keys.signingSecret(tenantId));
+    return item ? { secret: String(item["secret"]), revealed: item["revealed"] === true, createdAt: String(item["createdAt"]) } : undefined;
   }
 
   /**
@@ -132,34 +103,26 @@ export class WebhookConfigStore {
    * change reaches deliveries within about a second); the API reads its own writes.
    */
   async getConfig(tenantId: string, consistent = true): Promise<WebhookConfig | undefined> {
-    const { Item } = await this.client.send(
-      new GetCommand({ TableName: this.tableName, Key: keys.webhookConfig(tenantId), ConsistentRead: consistent }),
-    );
-    return Item ? toConfig(Item) : undefined;
+    const item = await this.table.get(keys.webhookConfig(tenantId), consistent);
+    return item ? toConfig(item) : undefined;
   }
 
   /** Marks the secret as shown; only the call that flips the flag gets the full secret. */
   private async reveal(tenantId: string, secret: SigningSecret): Promise<string | undefined> {
     if (secret.revealed) return undefined;
-    try {
-      await this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: keys.signingSecret(tenantId),
-          UpdateExpression: "SET revealed = :yes",
-          ConditionExpression: "secret = :secret AND revealed = :no",
-          ExpressionAttributeValues: { ":yes": true, ":no": false, ":secret": secret.secret },
-        }),
-      );
-      return secret.secret;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return undefined;
-      throw error;
-    }
+    const flip = await conditionally(
+      this.table.update({
+        Key: keys.signingSecret(tenantId),
+        UpdateExpression: "SET revealed = :yes",
+        ConditionExpression: "secret = :secret AND revealed = :no",
+        ExpressionAttributeValues: { ":yes": true, ":no": false, ":secret": secret.secret },
+      }),
+    );
+    return flip.written ? secret.secret : undefined;
   }
 }
 
-function toConfig(item: Record<string, unknown>): WebhookConfig {
+function toConfig(item: Item): WebhookConfig {
   return {
     tenantId: String(item["tenantId"]),
     webhookUrl: String(item["webhookUrl"]),

@@ -1,17 +1,9 @@
-import {
-  ConditionalCheckFailedException,
-} from "@aws-sdk/client-dynamodb";
-import {
-  GetCommand,
-  PutCommand,
-  UpdateCommand,
-  type DynamoDBDocumentClient,
-} from "@aws-sdk/lib-dynamodb";
 import { apiTokenHash, newApiToken, newTenantId } from "../domain/tokens.ts";
-import { TABLE_KEYS } from "../contract/resources.ts";
 import { deleteAll } from "./batch.ts";
-import { keys } from "./keys.ts";
+import { conditionally } from "./conditional.ts";
+import { keys, queries } from "./keys.ts";
 import { queryAll } from "./query.ts";
+import { IF_ABSENT, IF_PRESENT, PK, SK, tableKey, TableStore, type Item } from "./table.ts";
 
 export type TenantStatus = "active" | "revoked";
 
@@ -31,12 +23,7 @@ export interface IssuedToken {
 const TENANT_NAME_MAX = 100;
 
 /** Tenants and their API tokens. Only hashes of tokens reach the table. */
-export class TenantStore {
-  constructor(
-    private readonly client: DynamoDBDocumentClient,
-    private readonly tableName: string,
-  ) {}
-
+export class TenantStore extends TableStore {
   async create(name: string, now = new Date()): Promise<IssuedToken> {
     const trimmed = name.trim();
     if (trimmed === "" || trimmed.length > TENANT_NAME_MAX) {
@@ -48,23 +35,18 @@ export class TenantStore {
       status: "active",
       createdAt: now.toISOString(),
     };
-    await this.client.send(
-      new PutCommand({
-        TableName: this.tableName,
-        Item: { ...keys.tenant(tenant.tenantId), ...keys.tenantListing(tenant.tenantId, tenant.createdAt), ...tenant },
-        ConditionExpression: "attribute_not_exists(pk)",
-      }),
-    );
+    await this.table.put({
+      Item: { ...keys.tenant(tenant.tenantId), ...keys.tenantListing(tenant.tenantId, tenant.createdAt), ...tenant },
+      ConditionExpression: IF_ABSENT,
+    });
     const token = await this.issueToken(tenant.tenantId, now);
     return { tenant, token };
   }
 
   /** `consistent: false` halves the read's price where a second of staleness is harmless (the fan-out). */
   async get(tenantId: string, consistent = true): Promise<Tenant | undefined> {
-    const result = await this.client.send(
-      new GetCommand({ TableName: this.tableName, Key: keys.tenant(tenantId), ConsistentRead: consistent }),
-    );
-    return result.Item ? toTenant(result.Item) : undefined;
+    const item = await this.table.get(keys.tenant(tenantId), consistent);
+    return item ? toTenant(item) : undefined;
   }
 
   /** Issues another token for an active tenant (rotation: old tokens keep working until revoked). */
@@ -73,18 +55,15 @@ export class TenantStore {
     if (tenant?.status !== "active") throw new TenantNotActiveError(tenantId);
     const token = newApiToken();
     const createdAt = now.toISOString();
-    await this.client.send(
-      new PutCommand({
-        TableName: this.tableName,
-        Item: {
-          ...keys.apiToken(apiTokenHash(token)),
-          ...keys.apiTokenListing(tenantId, createdAt),
-          tenantId,
-          createdAt,
-        },
-        ConditionExpression: "attribute_not_exists(pk)",
-      }),
-    );
+    await this.table.put({
+      Item: {
+        ...keys.apiToken(apiTokenHash(token)),
+        ...keys.apiTokenListing(tenantId, createdAt),
+        tenantId,
+        createdAt,
+      },
+      ConditionExpression: IF_ABSENT,
+    });
     return token;
   }
 
@@ -94,22 +73,13 @@ export class TenantStore {
    * missed by its clean-up) still stops working.
    */
   async tenantIdForToken(token: string): Promise<string | undefined> {
-    const result = await this.client.send(
-      new GetCommand({ TableName: this.tableName, Key: keys.apiToken(apiTokenHash(token)), ConsistentRead: true }),
-    );
-    const tenantId = result.Item?.["tenantId"];
+    const tenantId = (await this.table.get(keys.apiToken(apiTokenHash(token))))?.["tenantId"];
     if (typeof tenantId !== "string") return undefined;
     return (await this.get(tenantId))?.status === "active" ? tenantId : undefined;
   }
 
   async list(): Promise<Tenant[]> {
-    const items = await queryAll(this.client, {
-      TableName: this.tableName,
-      IndexName: TABLE_KEYS.gsi1.indexName,
-      KeyConditionExpression: "gsi1pk = :pk",
-      ExpressionAttributeValues: { ":pk": keys.tenantsIndex() },
-    });
-    return items.map(toTenant);
+    return (await queryAll(this.table, queries.tenants())).map(toTenant);
   }
 
   /**
@@ -117,29 +87,18 @@ export class TenantStore {
    * running it again after a crash finishes the job. Returns false for an unknown tenant.
    */
   async revoke(tenantId: string): Promise<boolean> {
-    try {
-      await this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: keys.tenant(tenantId),
-          UpdateExpression: "SET #status = :revoked",
-          ConditionExpression: "attribute_exists(pk)",
-          ExpressionAttributeNames: { "#status": "status" },
-          ExpressionAttributeValues: { ":revoked": "revoked" },
-        }),
-      );
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
-    const tokens = await queryAll(this.client, {
-      TableName: this.tableName,
-      IndexName: TABLE_KEYS.gsi1.indexName,
-      KeyConditionExpression: "gsi1pk = :pk",
-      ExpressionAttributeValues: { ":pk": keys.apiTokensIndex(tenantId) },
-      ProjectionExpression: "pk, sk",
-    });
-    await deleteAll(this.client, this.tableName, tokens.map((item) => ({ pk: item["pk"], sk: item["sk"] })));
+    const revocation = await conditionally(
+      this.table.update({
+        Key: keys.tenant(tenantId),
+        UpdateExpression: "SET #status = :revoked",
+        ConditionExpression: IF_PRESENT,
+        ExpressionAttributeNames: { "#status": "status" },
+        ExpressionAttributeValues: { ":revoked": "revoked" },
+      }),
+    );
+    if (!revocation.written) return false;
+    const tokens = await queryAll(this.table, { ...queries.apiTokens(tenantId), keysOnly: true });
+    await deleteAll(this.table, tokens.map((item) => tableKey(String(item[PK]), String(item[SK]))));
     return true;
   }
 }
@@ -151,7 +110,7 @@ export class TenantNotActiveError extends Error {
   }
 }
 
-function toTenant(item: Record<string, unknown>): Tenant {
+function toTenant(item: Item): Tenant {
   return {
     tenantId: String(item["tenantId"]),
     name: String(item["name"]),

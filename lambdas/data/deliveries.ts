@@ -1,0 +1,115 @@
+import { brazilDate, brazilMillisOfDay } from "../domain/brazil-date.ts";
+import type { DeliveryLogEntry, FailureRecord } from "../domain/delivery.ts";
+import { getAll, putAll } from "./batch.ts";
+import { conditionally } from "./conditional.ts";
+import { keys, queries } from "./keys.ts";
+import { queryPage } from "./query.ts";
+import { expiringAfter, IF_ABSENT, TableStore, type Item } from "./table.ts";
+
+/** How long logs, failure records and dispatched-event markers are kept (TTL). */
+export const RETENTION_DAYS = { logs: 30, failures: 90, dispatchedEvents: 7 } as const;
+
+export interface LogPage {
+  readonly entries: DeliveryLogEntry[];
+  readonly nextCursor: string | undefined;
+}
+
+/** Delivery logs: one line per delivery, rewritten by each outcome (idempotent, batched). */
+export class DeliveryLogStore extends TableStore {
+  async recordAll(entries: readonly DeliveryLogEntry[], now = new Date()): Promise<void> {
+    await putAll(
+      this.table,
+      entries.map((entry) => ({
+        ...keys.deliveryLog(entry.tenantId, entry.createdAt, entry.deliveryId),
+        ...entry,
+        ...expiringAfter(now, RETENTION_DAYS.logs),
+      })),
+    );
+  }
+
+  async get(tenantId: string, createdAt: string, deliveryId: string): Promise<DeliveryLogEntry | undefined> {
+    const item = await this.table.get(keys.deliveryLog(tenantId, createdAt, deliveryId));
+    return item ? toLogEntry(item) : undefined;
+  }
+
+  /** Newest first; `cursor` comes from the previous page. */
+  async list(tenantId: string, limit: number, cursor?: string): Promise<LogPage> {
+    const page = await queryPage(this.table, queries.deliveryLogs(tenantId), limit, cursor);
+    return { entries: page.items.map(toLogEntry), nextCursor: page.nextCursor };
+  }
+}
+
+function toLogEntry(item: Item): DeliveryLogEntry {
+  return {
+    deliveryId: String(item["deliveryId"]),
+    tenantId: String(item["tenantId"]),
+    eventId: String(item["eventId"]),
+    eventType: item["eventType"] as DeliveryLogEntry["eventType"],
+    url: String(item["url"]),
+    status: item["status"] as DeliveryLogEntry["status"],
+    attempts: Number(item["attempts"]),
+    createdAt: String(item["createdAt"]),
+    deliveredAt: item["deliveredAt"] === undefined ? undefined : String(item["deliveredAt"]),
+    lastError: item["lastError"] === undefined ? undefined : String(item["lastError"]),
+    lastStatusCode: item["lastStatusCode"] === undefined ? undefined : Number(item["lastStatusCode"]),
+  };
+}
+
+export interface StoredFailure extends FailureRecord {
+  /** Number(10): milliseconds since Brazilian midnight × 100 + a collision counter, so ids sort by time. */
+  readonly id: number;
+  /** ddMMyyyy, Brazilian civil date. */
+  readonly data: string;
+}
+
+/** Failure records, filed per tenant and Brazilian date. */
+export class FailureStore extends TableStore {
+  async record(failure: FailureRecord): Promise<StoredFailure> {
+    const at = new Date(failure.failedAt);
+    const data = brazilDate(at);
+    const base = brazilMillisOfDay(at) * 100;
+    for (let k = 0; k < 100; k++) {
+      const stored: StoredFailure = { ...failure, id: base + k, data };
+      const { written } = await conditionally(
+        this.table.put({
+          Item: { ...keys.failure(failure.tenantId, data, stored.id), ...stored, ...expiringAfter(at, RETENTION_DAYS.failures) },
+          ConditionExpression: IF_ABSENT,
+        }),
+      );
+      if (written) return stored;
+      // Another failure of this tenant in the same millisecond took the id: take the next.
+    }
+    throw new Error(`more than 100 failures of tenant ${failure.tenantId} in one millisecond`);
+  }
+
+  /**
+   * One page of a Brazilian date's failures, oldest first. A page is one DynamoDB query
+   * page (at most `limit` records and 1 MB), so an answer stays bounded however bad the day.
+   */
+  async listForDate(tenantId: string, date: string, limit: number, cursor?: string): Promise<{ failures: StoredFailure[]; nextCursor: string | undefined }> {
+    const page = await queryPage(this.table, queries.failures(tenantId, date), limit, cursor);
+    return { failures: page.items as unknown as StoredFailure[], nextCursor: page.nextCursor };
+  }
+}
+
+/** Events dispatched under a producer's id: a re-injected id is recognised and skipped. */
+export class DispatchedEventStore extends TableStore {
+  async alreadyDispatched(events: readonly { tenantId: string; eventId: string }[]): Promise<Set<string>> {
+    const unique = [...new Map(events.map((e) => [`${e.tenantId}\n${e.eventId}`, e])).values()];
+    const found = await getAll(this.table, unique.map((e) => keys.dispatchedEvent(e.tenantId, e.eventId)));
+    return new Set(found.map((item) => `${item["tenantId"]}\n${item["eventId"]}`));
+  }
+
+  async markDispatched(events: readonly { tenantId: string; eventId: string }[], now = new Date()): Promise<void> {
+    await putAll(
+      this.table,
+      events.map((e) => ({
+        ...keys.dispatchedEvent(e.tenantId, e.eventId),
+        tenantId: e.tenantId,
+        eventId: e.eventId,
+        dispatchedAt: now.toISOString(),
+        ...expiringAfter(now, RETENTION_DAYS.dispatchedEvents),
+      })),
+    );
+  }
+}

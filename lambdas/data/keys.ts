@@ -1,0 +1,95 @@
+import { createHash } from "node:crypto";
+import type { KeyQuery, Listing } from "./query.ts";
+import { GSI1_SK, indexKey, PK, SK, tableKey } from "./table.ts";
+
+/**
+ * Key layout of the single table. Every item's keys and every query's partition are built
+ * here, so the access patterns can be read in one place:
+ *
+ *   tenant              pk TENANT#<tenantId>        sk TENANT                       gsi1 TENANTS / <createdAt>#<tenantId>
+ *   api token           pk TOKEN#<sha256 of token>  sk TOKEN                        gsi1 TENANT#<tenantId>#TOKENS / <createdAt>
+ *   subscription        pk TENANT#<tenantId>        sk SUB#<id, 10 digits>          gsi1 TENANT#<tenantId>#EVENT#<type> / SUB#<id>
+ *   subscription guard  pk TENANT#<tenantId>        sk UNIQUE#SUB#<type>#<sha256 of normalized endpoint>
+ *   id counter          pk COUNTER#subscription     sk COUNTER
+ *   webhook config      pk TENANT#<tenantId>        sk WEBHOOK_CONFIG
+ *   signing secret      pk TENANT#<tenantId>        sk SIGNING_SECRET
+ *   delivery log        pk TENANT#<tenantId>        sk LOG#<createdAt>#<deliveryId>   (TTL)
+ *   failure record      pk TENANT#<tenantId>#FAIL#<ddMMyyyy>   sk <id, 10 digits>     (TTL)
+ *   dispatched event    pk TENANT#<tenantId>        sk EVENT#<producer event id>      (TTL)
+ *   dead letter         pk TENANT#<tenantId>        sk DEAD#<deliveryId>   gsi1 TENANT#<tenantId>#DEAD / <failedAt>#<deliveryId>
+ *
+ * Logs newest first: Query pk, begins_with(sk, "LOG#"), descending. Failures of a Brazilian
+ * date: Query their partition. Subscriptions of a tenant: Query pk, begins_with(sk, "SUB#"). Subscriptions of a tenant
+ * for one event type: Query gsi1. The guard item makes (type, endpoint) unique per tenant
+ * without transactions (see data/subscriptions.ts).
+ */
+const tenantPk = (tenantId: string) => `TENANT#${tenantId}`;
+const paddedId = (id: number) => String(id).padStart(10, "0");
+const SUBSCRIPTION_PREFIX = "SUB#";
+const LOG_PREFIX = "LOG#";
+const TENANTS_INDEX = "TENANTS";
+const apiTokensIndex = (tenantId: string) => `${tenantPk(tenantId)}#TOKENS`;
+const subscriptionsForEvent = (tenantId: string, eventType: string) => `${tenantPk(tenantId)}#EVENT#${eventType}`;
+const failures = (tenantId: string, brazilDate: string) => `${tenantPk(tenantId)}#FAIL#${brazilDate}`;
+const deadLettersIndex = (tenantId: string) => `${tenantPk(tenantId)}#DEAD`;
+
+export const keys = {
+  tenant: (tenantId: string) => tableKey(tenantPk(tenantId), "TENANT"),
+  tenantListing: (tenantId: string, createdAt: string) => indexKey(TENANTS_INDEX, `${createdAt}#${tenantId}`),
+  apiToken: (tokenHash: string) => tableKey(`TOKEN#${tokenHash}`, "TOKEN"),
+  apiTokenListing: (tenantId: string, createdAt: string) => indexKey(apiTokensIndex(tenantId), createdAt),
+
+  tenantPartition: tenantPk,
+  subscription: (tenantId: string, id: number) => tableKey(tenantPk(tenantId), `${SUBSCRIPTION_PREFIX}${paddedId(id)}`),
+  subscriptionByEvent: (tenantId: string, eventType: string, id: number) =>
+    indexKey(subscriptionsForEvent(tenantId, eventType), `${SUBSCRIPTION_PREFIX}${paddedId(id)}`),
+  subscriptionsForEvent,
+  subscriptionGuard: (tenantId: string, eventType: string, normalizedEndpoint: string) =>
+    tableKey(tenantPk(tenantId), `UNIQUE#SUB#${eventType}#${createHash("sha256").update(normalizedEndpoint).digest("hex")}`),
+  subscriptionIdCounter: () => tableKey("COUNTER#subscription", "COUNTER"),
+
+  webhookConfig: (tenantId: string) => tableKey(tenantPk(tenantId), "WEBHOOK_CONFIG"),
+  signingSecret: (tenantId: string) => tableKey(tenantPk(tenantId), "SIGNING_SECRET"),
+
+  logPrefix: LOG_PREFIX,
+  deliveryLog: (tenantId: string, createdAt: string, deliveryId: string) => tableKey(tenantPk(tenantId), `${LOG_PREFIX}${createdAt}#${deliveryId}`),
+  failure: (tenantId: string, brazilDate: string, id: number) => tableKey(failures(tenantId, brazilDate), paddedId(id)),
+  dispatchedEvent: (tenantId: string, eventId: string) => tableKey(tenantPk(tenantId), `EVENT#${eventId}`),
+  deadLetter: (tenantId: string, deliveryId: string) => tableKey(tenantPk(tenantId), `DEAD#${deliveryId}`),
+  deadLetterListing: (tenantId: string, failedAt: string, deliveryId: string) =>
+    indexKey(deadLettersIndex(tenantId), `${failedAt}#${deliveryId}`),
+};
+
+const ISO_INSTANT = String.raw`\d{4}-\d{2}-\d{2}T[0-9:.]+Z`;
+const UUID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}";
+
+/** The access patterns that read more than one item; the paged ones name the key positions their cursors carry. */
+export const queries = {
+  tenants: (): KeyQuery => ({ byIndex: true, partition: TENANTS_INDEX }),
+  apiTokens: (tenantId: string): KeyQuery => ({ byIndex: true, partition: apiTokensIndex(tenantId) }),
+  subscriptions: (tenantId: string): KeyQuery => ({ partition: tenantPk(tenantId), sortKeyPrefix: SUBSCRIPTION_PREFIX }),
+  subscriptionsForEvent: (tenantId: string, eventType: string): KeyQuery => ({
+    byIndex: true,
+    partition: subscriptionsForEvent(tenantId, eventType),
+  }),
+  deliveryLogs: (tenantId: string): Listing => ({
+    name: "logs",
+    partition: tenantPk(tenantId),
+    sortKeyPrefix: LOG_PREFIX,
+    newestFirst: true,
+    position: { [SK]: new RegExp(`^${LOG_PREFIX}${ISO_INSTANT}#[^#]{1,100}$`) },
+  }),
+  failures: (tenantId: string, brazilDate: string): Listing => ({
+    name: "falhas",
+    partition: failures(tenantId, brazilDate),
+    position: { [SK]: /^\d{10}$/ },
+  }),
+  deadLetters: (tenantId: string): Listing => ({
+    name: "dlq",
+    byIndex: true,
+    partition: deadLettersIndex(tenantId),
+    newestFirst: true,
+    implied: { [PK]: tenantPk(tenantId) },
+    position: { [GSI1_SK]: new RegExp(`^${ISO_INSTANT}#${UUID}$`), [SK]: new RegExp(`^DEAD#${UUID}$`) },
+  }),
+};

@@ -1,0 +1,197 @@
+import type { EventType } from "../domain/catalogue.ts";
+import {
+  DuplicateSubscriptionError,
+  SubscriptionLimitError,
+  SubscriptionNotFoundError,
+  type Subscription,
+  type SubscriptionDraft,
+} from "../domain/subscriptions.ts";
+import { conditionally } from "./conditional.ts";
+import { keys, queries } from "./keys.ts";
+import { queryAll, type KeyQuery } from "./query.ts";
+import { GSI1_PK, IF_ABSENT, IF_PRESENT, TableStore, type Item, type TableKey } from "./table.ts";
+
+/**
+ * A guard younger than this may belong to a create or change still in flight (its
+ * subscription not yet written); older guards whose subscription does not match are
+ * leftovers of an interrupted request and may be taken over.
+ */
+const GUARD_SETTLE_MS = 30_000;
+
+interface Guard {
+  readonly subscriptionId: number;
+  readonly createdAt: string;
+}
+
+/**
+ * Subscriptions with (event type, endpoint) unique per tenant and ids that are never
+ * reused. There are no transactions (DynamoDB Local's npm stand-in has none, and they cost
+ * double): uniqueness rests on a guard item written with a condition before the
+ * subscription, every step is idempotent, and a crash between steps leaves at worst a
+ * guard that a later request recognises as stale.
+ */
+export class SubscriptionStore extends TableStore {
+  async create(tenantId: string, draft: SubscriptionDraft, limit: number, now = new Date()): Promise<Subscription> {
+    if ((await this.count(tenantId)) >= limit) throw new SubscriptionLimitError(limit);
+    const guardKey = keys.subscriptionGuard(tenantId, draft.evento, draft.endpointKey);
+    const stale = await this.staleGuardOrThrow(tenantId, guardKey, draft, undefined, now);
+    const id = await this.nextId();
+    await this.claimGuard(guardKey, id, stale, now);
+    const subscription: Subscription = {
+      id,
+      tenantId,
+      ...draft,
+      createdAt: now.toISOString(),
+      updatedAt: now.toISOString(),
+    };
+    await this.table.put({
+      Item: { ...keys.subscription(tenantId, id), ...keys.subscriptionByEvent(tenantId, draft.evento, id), ...subscription },
+      ConditionExpression: IF_ABSENT,
+    });
+    return subscription;
+  }
+
+  async get(tenantId: string, id: number): Promise<Subscription | undefined> {
+    const item = await this.table.get(keys.subscription(tenantId, id));
+    return item ? toSubscription(item) : undefined;
+  }
+
+  async list(tenantId: string): Promise<Subscription[]> {
+    return this.queryAll({ ...queries.subscriptions(tenantId), consistent: true });
+  }
+
+  /** The tenant's subscriptions to one event type (the fan-out's read). */
+  async listForEvent(tenantId: string, eventType: EventType): Promise<Subscription[]> {
+    return this.queryAll(queries.subscriptionsForEvent(tenantId, eventType));
+  }
+
+  async change(tenantId: string, id: number, draft: SubscriptionDraft, now = new Date()): Promise<Subscription> {
+    const current = await this.get(tenantId, id);
+    if (!current) throw new SubscriptionNotFoundError(id);
+    const keyChanged = current.evento !== draft.evento || current.endpointKey !== draft.endpointKey;
+    const newGuard = keys.subscriptionGuard(tenantId, draft.evento, draft.endpointKey);
+    if (keyChanged) {
+      const stale = await this.staleGuardOrThrow(tenantId, newGuard, draft, id, now);
+      await this.claimGuard(newGuard, id, stale, now);
+    }
+    const update = await conditionally(
+      this.table.update({
+        Key: keys.subscription(tenantId, id),
+        UpdateExpression: `SET evento = :evento, endpoint = :endpoint, endpointKey = :key, ${GSI1_PK} = :eventIndex, updatedAt = :now`,
+        ConditionExpression: IF_PRESENT,
+        ExpressionAttributeValues: {
+          ":evento": draft.evento,
+          ":endpoint": draft.endpoint,
+          ":key": draft.endpointKey,
+          ":eventIndex": keys.subscriptionsForEvent(tenantId, draft.evento),
+          ":now": now.toISOString(),
+        },
+        ReturnValues: "ALL_NEW",
+      }),
+    );
+    if (!update.written) {
+      // Deleted meanwhile: release the guard this change claimed.
+      if (keyChanged) await this.releaseGuard(newGuard, id);
+      throw new SubscriptionNotFoundError(id);
+    }
+    if (keyChanged) await this.releaseGuard(keys.subscriptionGuard(tenantId, current.evento, current.endpointKey), id);
+    return toSubscription(update.attributes ?? {});
+  }
+
+  async delete(tenantId: string, id: number): Promise<void> {
+    const deletion = await conditionally(
+      this.table.delete({
+        Key: keys.subscription(tenantId, id),
+        ConditionExpression: IF_PRESENT,
+        ReturnValues: "ALL_OLD",
+      }),
+    );
+    if (!deletion.written) throw new SubscriptionNotFoundError(id);
+    const removed = toSubscription(deletion.attributes ?? {});
+    await this.releaseGuard(keys.subscriptionGuard(tenantId, removed.evento, removed.endpointKey), id);
+  }
+
+  /** The tenant's subscriptions, counted from their keys only (the cap keeps this small). */
+  private async count(tenantId: string): Promise<number> {
+    const items = await queryAll(this.table, { ...queries.subscriptions(tenantId), keysOnly: true });
+    return items.length;
+  }
+
+  /** Ids come from one atomic counter: unique across tenants and never handed out twice. */
+  private async nextId(): Promise<number> {
+    const { Attributes } = await this.table.update({
+      Key: keys.subscriptionIdCounter(),
+      UpdateExpression: "ADD #value :one",
+      ExpressionAttributeNames: { "#value": "value" },
+      ExpressionAttributeValues: { ":one": 1 },
+      ReturnValues: "UPDATED_NEW",
+    });
+    return Number(Attributes?.["value"]);
+  }
+
+  /**
+   * Reads the guard of (type, endpoint). Throws DuplicateSubscriptionError when it belongs
+   * to a live subscription other than `self` (or to a request still in flight); returns
+   * the id of a stale guard the caller may take over, or undefined when there is none.
+   */
+  private async staleGuardOrThrow(
+    tenantId: string,
+    guardKey: TableKey,
+    draft: SubscriptionDraft,
+    self: number | undefined,
+    now: Date,
+  ): Promise<number | undefined> {
+    const item = await this.table.get(guardKey);
+    if (!item) return undefined;
+    const guard: Guard = { subscriptionId: Number(item["subscriptionId"]), createdAt: String(item["createdAt"]) };
+    if (guard.subscriptionId === self) return guard.subscriptionId;
+    const owner = await this.get(tenantId, guard.subscriptionId);
+    const live = owner?.evento === draft.evento && owner.endpointKey === draft.endpointKey;
+    const settling = now.getTime() - Date.parse(guard.createdAt) < GUARD_SETTLE_MS;
+    // A young guard may belong to a change still between its guard and its update (its
+    // subscription still shows the old key): treat it as taken, whatever its owner says.
+    if (live || settling) throw new DuplicateSubscriptionError(guard.subscriptionId);
+    return guard.subscriptionId;
+  }
+
+  private async claimGuard(guardKey: TableKey, id: number, stale: number | undefined, now: Date) {
+    const claim = await conditionally(
+      this.table.put({
+        Item: { ...guardKey, subscriptionId: id, createdAt: now.toISOString() },
+        ConditionExpression: stale === undefined ? IF_ABSENT : `${IF_ABSENT} OR subscriptionId = :stale`,
+        ...(stale === undefined ? {} : { ExpressionAttributeValues: { ":stale": stale } }),
+      }),
+    );
+    if (claim.written) return;
+    // Another request claimed it between our read and our write.
+    const taken = await this.table.get(guardKey);
+    throw new DuplicateSubscriptionError(Number(taken?.["subscriptionId"]));
+  }
+
+  /** Already released, or taken over by another subscription: then there is nothing of ours to remove. */
+  private async releaseGuard(guardKey: TableKey, id: number): Promise<void> {
+    await conditionally(
+      this.table.delete({
+        Key: guardKey,
+        ConditionExpression: "subscriptionId = :id",
+        ExpressionAttributeValues: { ":id": id },
+      }),
+    );
+  }
+
+  private async queryAll(query: KeyQuery): Promise<Subscription[]> {
+    return (await queryAll(this.table, query)).map(toSubscription);
+  }
+}
+
+function toSubscription(item: Item): Subscription {
+  return {
+    id: Number(item["id"]),
+    tenantId: String(item["tenantId"]),
+    evento: item["evento"] as EventType,
+    endpoint: String(item["endpoint"]),
+    endpointKey: String(item["endpointKey"]),
+    createdAt: String(item["createdAt"]),
+    updatedAt: String(item["updatedAt"]),
+  };
+}
