@@ -35,9 +35,10 @@ export class FiscalWebhooksStack extends Stack {
     const retrySchedule = props.retrySchedule ?? DEFAULT_RETRY_SCHEDULE_SECONDS;
 
     const { table } = new DataTable(this, "Data");
+    const eventAttempts = 5;
     const queues = new PipelineQueues(this, "Queues", {
       deliveryAttempts: retrySchedule.length,
-      eventAttempts: 5,
+      eventAttempts,
       eventsVisibilityTimeout: Duration.minutes(3),
       deliveriesVisibilityTimeout: Duration.minutes(6),
       deadLetterIndexVisibilityTimeout: Duration.minutes(3),
@@ -123,9 +124,10 @@ export class FiscalWebhooksStack extends Stack {
         [ENV.tableName]: table.tableName,
         [ENV.deliveriesQueueUrl]: queues.deliveries.queueUrl,
         [ENV.eventsDeadLetterQueueUrl]: queues.eventsDeadLetter.queueUrl,
+        [ENV.eventMaxReceives]: String(eventAttempts),
       },
     }).function;
-    tableAccess(dispatch, ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:BatchWriteItem"], true);
+    tableAccess(dispatch, ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"], true);
     queues.deliveries.grantSendMessages(dispatch);
     queues.eventsDeadLetter.grantSendMessages(dispatch);
     consumes(dispatch, queues.events);
@@ -142,7 +144,8 @@ export class FiscalWebhooksStack extends Stack {
         ...deliveryTimeout,
       },
     }).function;
-    tableAccess(deliver, ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:BatchWriteItem"]);
+    // Retries read where events go now (tenant, config, subscriptions by type) to stop unwanted ones.
+    tableAccess(deliver, ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:BatchWriteItem"], true);
     queues.deliveriesDeadLetter.grantSendMessages(deliver);
     consumes(deliver, queues.deliveries);
 

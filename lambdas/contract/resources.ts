@@ -28,6 +28,7 @@ export const ENV = {
   deadLetterJobsQueueUrl: "DEAD_LETTER_JOBS_QUEUE_URL",
   deliveryTimeoutMs: "DELIVERY_TIMEOUT_MS",
   retrySchedule: "RETRY_SCHEDULE_SECONDS",
+  eventMaxReceives: "EVENT_MAX_RECEIVES",
   maxSubscriptionsPerTenant: "MAX_SUBSCRIPTIONS_PER_TENANT",
   /** Set only by the local runtime: lets deliveries reach loopback receivers. The stack never sets it. */
   allowLoopbackTargets: "DELIVERY_ALLOW_LOOPBACK",

@@ -1,4 +1,4 @@
-import { BatchGetCommand, BatchWriteCommand } from "@aws-sdk/lib-dynamodb";
+import { BatchWriteCommand } from "@aws-sdk/lib-dynamodb";
 import type { DataTable, Item, TableKey } from "./table.ts";
 
 type WriteRequest = { PutRequest: { Item: Item } } | { DeleteRequest: { Key: TableKey } };
@@ -23,20 +23,4 @@ export function putAll(table: DataTable, items: Item[]): Promise<void> {
 /** Idempotent batched deletes. */
 export function deleteAll(table: DataTable, itemKeys: TableKey[]): Promise<void> {
   return writeAll(table, itemKeys.map((Key) => ({ DeleteRequest: { Key } })));
-}
-
-/** The items of distinct keys that exist, read consistently 100 per BatchGetItem call, unprocessed keys asked again. */
-export async function getAll(table: DataTable, itemKeys: readonly TableKey[]): Promise<Item[]> {
-  const items: Item[] = [];
-  for (let start = 0; start < itemKeys.length; start += 100) {
-    let request = itemKeys.slice(start, start + 100);
-    while (request.length > 0) {
-      const { Responses, UnprocessedKeys } = await table.client.send(
-        new BatchGetCommand({ RequestItems: { [table.name]: { Keys: request, ConsistentRead: true } } }),
-      );
-      items.push(...(Responses?.[table.name] ?? []));
-      request = (UnprocessedKeys?.[table.name]?.Keys ?? []) as TableKey[];
-    }
-  }
-  return items;
 }

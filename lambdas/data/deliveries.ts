@@ -1,6 +1,6 @@
 import { brazilDate, brazilMillisOfDay } from "../domain/brazil-date.ts";
 import type { DeliveryLogEntry, FailureRecord } from "../domain/delivery.ts";
-import { getAll, putAll } from "./batch.ts";
+import { putAll } from "./batch.ts";
 import { conditionally } from "./conditional.ts";
 import { keys, queries } from "./keys.ts";
 import { queryPage } from "./query.ts";
@@ -8,6 +8,12 @@ import { expiringAfter, IF_ABSENT, TableStore, type Item } from "./table.ts";
 
 /** How long logs, failure records and dispatched-event markers are kept (TTL). */
 export const RETENTION_DAYS = { logs: 30, failures: 90, dispatchedEvents: 7 } as const;
+
+/** An event a producer named: its id is unique per tenant. */
+export interface ProducerEvent {
+  readonly tenantId: string;
+  readonly eventId: string;
+}
 
 export interface LogPage {
   readonly entries: DeliveryLogEntry[];
@@ -93,23 +99,43 @@ export class FailureStore extends TableStore {
 }
 
 /** Events dispatched under a producer's id: a re-injected id is recognised and skipped. */
+/**
+ * Producer event ids, claimed so that "the same id is delivered once" holds under concurrency.
+ * Write protocol: dispatch claims an id with one conditional put before it sends anything,
+ * naming the SQS message that claims it. The put succeeds when the id is new, or when that
+ * same message holds it already (an earlier receive of it claimed, then crashed or failed
+ * before everything was sent: it finishes the job, with the same delivery ids). Any other
+ * message finds the id taken and is a copy: nothing is sent for it. A message that gives up
+ * (set aside, or failed on its last receive) releases its claim, so the event, redriven from
+ * the dead-letter queue under another message id, can claim it again.
+ */
 export class DispatchedEventStore extends TableStore {
-  async alreadyDispatched(events: readonly { tenantId: string; eventId: string }[]): Promise<Set<string>> {
-    const unique = [...new Map(events.map((e) => [`${e.tenantId}\n${e.eventId}`, e])).values()];
-    const found = await getAll(this.table, unique.map((e) => keys.dispatchedEvent(e.tenantId, e.eventId)));
-    return new Set(found.map((item) => `${item["tenantId"]}\n${item["eventId"]}`));
+  async claim(event: ProducerEvent, messageId: string, now = new Date()): Promise<boolean> {
+    const { written } = await conditionally(
+      this.table.put({
+        Item: {
+          ...keys.dispatchedEvent(event.tenantId, event.eventId),
+          tenantId: event.tenantId,
+          eventId: event.eventId,
+          messageId,
+          claimedAt: now.toISOString(),
+          ...expiringAfter(now, RETENTION_DAYS.dispatchedEvents),
+        },
+        ConditionExpression: `${IF_ABSENT} OR messageId = :messageId`,
+        ExpressionAttributeValues: { ":messageId": messageId },
+      }),
+    );
+    return written;
   }
 
-  async markDispatched(events: readonly { tenantId: string; eventId: string }[], now = new Date()): Promise<void> {
-    await putAll(
-      this.table,
-      events.map((e) => ({
-        ...keys.dispatchedEvent(e.tenantId, e.eventId),
-        tenantId: e.tenantId,
-        eventId: e.eventId,
-        dispatchedAt: now.toISOString(),
-        ...expiringAfter(now, RETENTION_DAYS.dispatchedEvents),
-      })),
+  /** Gives the id up, if this message still holds it. */
+  async release(event: ProducerEvent, messageId: string): Promise<void> {
+    await conditionally(
+      this.table.delete({
+        Key: keys.dispatchedEvent(event.tenantId, event.eventId),
+        ConditionExpression: "messageId = :messageId",
+        ExpressionAttributeValues: { ":messageId": messageId },
+      }),
     );
   }
 }

@@ -10,7 +10,7 @@ import { requiredEnv } from "../shared/env.ts";
 import { logger } from "../shared/logger.ts";
 import { boundedText } from "../shared/json.ts";
 import { sqs } from "../shared/sqs.ts";
-import { DispatchedEventStore } from "../data/deliveries.ts";
+import { DispatchedEventStore, type ProducerEvent } from "../data/deliveries.ts";
 import { SubscriptionStore } from "../data/subscriptions.ts";
 import { TenantStore } from "../data/tenants.ts";
 import { WebhookConfigStore } from "../data/webhook-config.ts";
@@ -18,6 +18,8 @@ import { WebhookConfigStore } from "../data/webhook-config.ts";
 const tableName = requiredEnv(ENV.tableName);
 const deliveriesQueueUrl = requiredEnv(ENV.deliveriesQueueUrl);
 const eventsDeadLetterQueueUrl = requiredEnv(ENV.eventsDeadLetterQueueUrl);
+/** The events queue's maxReceiveCount: the receive after which SQS sets a failing event aside. */
+const eventMaxReceives = Number(requiredEnv(ENV.eventMaxReceives));
 const tenants = new TenantStore(dynamo, tableName);
 const subscriptions = new SubscriptionStore(dynamo, tableName);
 const configs = new WebhookConfigStore(dynamo, tableName);
@@ -34,11 +36,13 @@ interface Rejection {
 
 /**
  * Fan-out: each fiscal event becomes one `deliveries` message per target endpoint. Events
- * that break the contract are set aside with their reason; a failure while dispatching
- * one event makes SQS retry that event only.
+ * that break the contract or cannot travel are set aside with their reason; a failure while
+ * dispatching one event makes SQS retry that event only. An event with a producer id is
+ * claimed before anything is sent (see DispatchedEventStore), so copies of it, in this
+ * batch or in another running at once, send nothing.
  */
 export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
-  const failed = new Set<string>();
+  const failed = new Set<SQSRecord>();
   const rejections: Rejection[] = [];
   const accepted: { record: SQSRecord; event: FiscalEvent }[] = [];
   for (const record of event.Records) {
@@ -48,41 +52,33 @@ export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
   }
 
   const targets = batchTargets({ tenants, subscriptions, configs });
-
-  const seen = await dispatched.alreadyDispatched(
-    accepted.filter((a) => a.event.idFromProducer).map((a) => ({ tenantId: a.event.tenantId, eventId: a.event.id })),
-  );
+  const claimed = new Map<SQSRecord, ProducerEvent>();
+  const inBatch = new Set<string>();
   const deliveries: { record: SQSRecord; body: string }[] = [];
-  const toMark: { messageId: string; tenantId: string; eventId: string }[] = [];
   await Promise.all(
     accepted.map(async ({ record, event: fiscalEvent }) => {
-      // Checked (and noted) before any await: the same id twice in one batch is dispatched once.
-      const key = `${fiscalEvent.tenantId}\n${fiscalEvent.id}`;
-      if (fiscalEvent.idFromProducer && seen.has(key)) {
-        logger.info("event already dispatched", { tenantId: fiscalEvent.tenantId, eventId: fiscalEvent.id });
-        return;
-      }
-      if (fiscalEvent.idFromProducer) seen.add(key);
+      const producerEvent = fiscalEvent.idFromProducer ? { tenantId: fiscalEvent.tenantId, eventId: fiscalEvent.id } : undefined;
+      // Checked before any await: the same id twice in one batch costs no claim.
+      const batchKey = `${fiscalEvent.tenantId}\n${fiscalEvent.id}`;
+      if (producerEvent && inBatch.has(batchKey)) return alreadyDispatched(producerEvent);
+      inBatch.add(batchKey);
       try {
         const problem = await targets.tenantProblem(fiscalEvent.tenantId);
-        if (problem) {
-          rejections.push({ record, reason: problem });
-          return;
-        }
+        if (problem) return void rejections.push({ record, reason: problem });
         const messages = (await plan(fiscalEvent, targets)).map(deliveryMessage);
-        // Checked before anything is sent: an event whose webhook cannot travel is set aside, not retried.
+        // Checked before anything is claimed or sent: an event whose webhook cannot travel is set aside, not retried.
         const largest = Math.max(0, ...messages.map(messageSize));
         if (largest > MAX_MESSAGE_BYTES) {
-          rejections.push({ record, reason: `its webhook makes a deliveries message of ${largest} bytes; SQS carries at most ${MAX_MESSAGE_BYTES}` });
-          return;
+          return void rejections.push({ record, reason: `its webhook makes a deliveries message of ${largest} bytes; SQS carries at most ${MAX_MESSAGE_BYTES}` });
+        }
+        if (producerEvent) {
+          if (!(await dispatched.claim(producerEvent, record.messageId))) return alreadyDispatched(producerEvent);
+          claimed.set(record, producerEvent);
         }
         for (const message of messages) deliveries.push({ record, ...message });
-        if (fiscalEvent.idFromProducer) {
-          toMark.push({ messageId: record.messageId, tenantId: fiscalEvent.tenantId, eventId: fiscalEvent.id });
-        }
       } catch (error) {
         logger.error("dispatch failed", { messageId: record.messageId, error: error as Error });
-        failed.add(record.messageId);
+        failed.add(record);
       }
     }),
   );
@@ -90,13 +86,8 @@ export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
   for (const { entry, reason, senderFault } of await sendMessages(sqs, deliveriesQueueUrl, deliveries)) {
     // SQS blaming the message itself will not change its mind on a retry.
     if (senderFault) rejections.push({ record: entry.record, reason: `the deliveries queue refused its webhook: ${reason}` });
-    else failed.add(entry.record.messageId);
+    else failed.add(entry.record);
   }
-  // The deliveries are out: failing the batch now would send them all again. A missing
-  // marker only means a later re-injection of the same id is not recognised.
-  await dispatched.markDispatched(toMark.filter((m) => !failed.has(m.messageId))).catch((error: unknown) => {
-    logger.error("could not mark events dispatched", { count: toMark.length, error: error as Error });
-  });
 
   const setAside = rejections.map(({ record, reason }) => ({ record, reason: boundedText(reason, MAX_REASON_CHARACTERS) }));
   const notSetAside = await sendMessages(
@@ -109,8 +100,18 @@ export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
     })),
   );
   for (const { record, reason } of setAside) logger.warn("event set aside", { messageId: record.messageId, reason });
-  for (const { entry } of notSetAside) failed.add(entry.record.messageId);
-  return { batchItemFailures: [...failed].map((itemIdentifier) => ({ itemIdentifier })) };
+  for (const { entry } of notSetAside) failed.add(entry.record);
+
+  // A message that gives up lets its claim go, so the event can be dispatched when redriven.
+  const givingUp = [...claimed].filter(
+    ([record]) => rejections.some((r) => r.record === record) || (failed.has(record) && Number(record.attributes.ApproximateReceiveCount) >= eventMaxReceives),
+  );
+  await Promise.all(givingUp.map(([record, producerEvent]) => dispatched.release(producerEvent, record.messageId)));
+  return { batchItemFailures: [...failed].map((record) => ({ itemIdentifier: record.messageId })) };
+}
+
+function alreadyDispatched(event: ProducerEvent): void {
+  logger.info("event already dispatched", { tenantId: event.tenantId, eventId: event.eventId });
 }
 
 async function plan(fiscalEvent: FiscalEvent, targets: BatchTargets): Promise<Delivery[]> {

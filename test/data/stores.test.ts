@@ -190,14 +190,18 @@ describe(`the data layer on ${process.env["FW_DYNAMODB"] ?? "dynalite"}`, () => 
     expect(listed).toEqual([ids[6], ids[4], ids[3], ids[2], ids[0]]);
   });
 
-  it("dispatched events: marked ids are recognised, per tenant", async () => {
+  it("dispatched events: of any number of concurrent claims of one id, one message wins; it may claim again, others may after it lets go", async () => {
     const store = new DispatchedEventStore(dynamo.documents, TABLE);
-    await store.markDispatched([{ tenantId: "ten_i", eventId: "e1" }]);
-    const seen = await store.alreadyDispatched([
-      { tenantId: "ten_i", eventId: "e1" },
-      { tenantId: "ten_j", eventId: "e1" },
-      { tenantId: "ten_i", eventId: "e2" },
-    ]);
-    expect([...seen]).toEqual(["ten_i\ne1"]);
+    const event = { tenantId: "ten_i", eventId: "e1" };
+    const claims = await Promise.all(Array.from({ length: 8 }, (_, i) => store.claim(event, `m${i}`)));
+    expect(claims.filter(Boolean)).toHaveLength(1);
+    const winner = `m${claims.indexOf(true)}`;
+    expect(await store.claim(event, winner)).toBe(true);
+    expect(await store.claim(event, "another")).toBe(false);
+    expect(await store.claim({ tenantId: "ten_j", eventId: "e1" }, "another")).toBe(true);
+    await store.release(event, "another");
+    expect(await store.claim(event, "another")).toBe(false);
+    await store.release(event, winner);
+    expect(await store.claim(event, "another")).toBe(true);
   });
 });

@@ -140,6 +140,8 @@ describe("retry-all", () => {
     hook.behave(answer(200, "OK"));
     const tenant = await env.newTenant("bulk");
     await tenant.call("POST", "/webhooks/secret/regenerate");
+    // Letters of a live subscription: a retry checks that its endpoint still receives the type.
+    expect((await tenant.call("POST", "/portal/api/ext/webhook", { evento: "dfe.received", endpoint: hook.url })).status).toBe(201);
     const letters = new DeadLetterStore(env.documents, String(env.product.outputs[OUTPUTS.tableName]));
     const COUNT = 2000;
     const failedAt = new Date().toISOString();

@@ -76,6 +76,26 @@ async function reasonFor(messageId: string): Promise<string> {
   }, 10_000);
 }
 
+describe("one delivery per producer id", () => {
+  it("holds when copies of one id arrive at once in separate messages, consumed by concurrent pollers", async () => {
+    const hook = await receiver(answer(200));
+    const tenant = await tenantWith([{ evento: "invoice.authorized", endpoint: hook.url }]);
+    const ids = Array.from({ length: 6 }, (_, i) => `nfe-${i}-${Date.now()}`);
+    // Each copy is its own SendMessage, all in flight together, interleaved across ids.
+    const copies = 8;
+    await Promise.all(
+      Array.from({ length: copies }, () => ids).flat().map((id) =>
+        emitRaw(JSON.stringify({ tenantId: tenant.tenantId, type: "invoice.authorized", id, data: { id } })),
+      ),
+    );
+    await eventually(() => hook.received.length >= ids.length);
+    // Late duplicates would arrive within a batch or two.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const received = hook.received.map((webhook) => (JSON.parse(webhook.body) as { id: string }).id).sort();
+    expect(received).toEqual([...ids].sort());
+  });
+});
+
 describe("retries that are no longer wanted", () => {
   it.each([
     ["the subscription is deleted", async (tenant: Awaited<ReturnType<typeof tenantWith>>) => tenant.call("DELETE", `${PORTAL}/${tenant.ids[0]}`)],
