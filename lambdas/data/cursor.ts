@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { parseUntrustedJson } from "../shared/json.ts";
 import type { Item } from "./table.ts";
 
 /**
@@ -47,11 +48,9 @@ export function decodeCursor(binding: CursorBinding, cursor: string): Item {
 }
 
 function parsed(payload: string): unknown {
-  try {
-    return JSON.parse(Buffer.from(payload, "base64url").toString("utf8"));
-  } catch {
-    throw new InvalidCursorError();
-  }
+  const json = parseUntrustedJson(Buffer.from(payload, "base64url").toString("utf8"));
+  if (!json.ok) throw new InvalidCursorError();
+  return json.value;
 }
 
 function check(binding: CursorBinding, payload: string): string {

@@ -1,6 +1,7 @@
 import type { z } from "zod";
 import { describeReceived, problems, type FieldViolation } from "./problems.ts";
 import type { HttpRequest } from "./http.ts";
+import { MAX_JSON_DEPTH, parseUntrustedJson } from "./json.ts";
 
 /** Bodies of this API are small JSON documents; anything larger is refused before parsing. */
 export const MAX_BODY_BYTES = 16 * 1024;
@@ -30,11 +31,11 @@ export function readJsonBody(request: HttpRequest, options: { required: boolean 
   if (size > MAX_BODY_BYTES) {
     throw problems.bodyTooLarge(`The body has ${size} bytes; this API accepts at most ${MAX_BODY_BYTES}.`);
   }
-  try {
-    return JSON.parse(request.body) as unknown;
-  } catch (error) {
-    throw problems.malformedJson(`The body is not valid JSON: ${(error as Error).message}.`);
-  }
+  const parsed = parseUntrustedJson(request.body);
+  if (parsed.ok) return parsed.value;
+  throw parsed.tooDeep
+    ? problems.bodyTooDeep(`The body is ${parsed.reason}; this API accepts at most ${MAX_JSON_DEPTH}.`)
+    : problems.malformedJson(`The body is ${parsed.reason}.`);
 }
 
 /** Validates against a schema; every violation is reported, field by field. */

@@ -7,16 +7,18 @@
  */
 export const MAX_JSON_DEPTH = 64;
 
-export type JsonParse = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly reason: string };
+export type JsonParse =
+  | { readonly ok: true; readonly value: unknown }
+  | { readonly ok: false; readonly reason: string; readonly tooDeep: boolean };
 
 export function parseUntrustedJson(text: string, maxDepth = MAX_JSON_DEPTH): JsonParse {
   const depth = nestingDepth(text, maxDepth);
-  if (depth > maxDepth) return { ok: false, reason: `nested deeper than ${maxDepth} levels` };
+  if (depth > maxDepth) return { ok: false, reason: `nested deeper than ${maxDepth} levels`, tooDeep: true };
   try {
     return { ok: true, value: JSON.parse(text) as unknown };
   } catch (error) {
     const position = /at position (\d+)/.exec((error as Error).message)?.[1];
-    return { ok: false, reason: position === undefined ? "not valid JSON" : `not valid JSON (at character ${position})` };
+    return { ok: false, reason: position === undefined ? "not valid JSON" : `not valid JSON (at character ${position})`, tooDeep: false };
   }
 }
 

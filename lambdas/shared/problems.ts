@@ -37,6 +37,7 @@ const KINDS = {
   idMismatch: { type: urn("id-mismatch"), title: "Invalid Request", status: 400 },
   bodyRequired: { type: urn("body-required"), title: "Body Required", status: 400 },
   malformedJson: { type: urn("malformed-json"), title: "Malformed JSON", status: 400 },
+  bodyTooDeep: { type: urn("body-too-deep"), title: "Body Nested Too Deeply", status: 400 },
   unauthorized: { type: urn("unauthorized"), title: "Unauthorized", status: 401 },
   notFound: { type: urn("not-found"), title: "Not Found", status: 404 },
   configNotFound: { type: urn("config-not-found"), title: "Not Found", status: 404 },

@@ -2,6 +2,7 @@ import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { z } from "zod";
 import { jobsQueue, operations } from "../dead-letters/environment.ts";
 import { runOrContinue } from "../dead-letters/jobs.ts";
+import { parseUntrustedJson } from "../shared/json.ts";
 import { logger } from "../shared/logger.ts";
 
 const jobSchema = z.strictObject({ operation: z.enum(["retry-all", "purge"]), tenantId: z.string().min(1) });
@@ -12,13 +13,8 @@ const MARGIN_MS = 5_000;
 export async function handler(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
   const failures: string[] = [];
   for (const record of event.Records) {
-    const parsed = jobSchema.safeParse((() => {
-      try {
-        return JSON.parse(record.body) as unknown;
-      } catch {
-        return undefined;
-      }
-    })());
+    const json = parseUntrustedJson(record.body);
+    const parsed = jobSchema.safeParse(json.ok ? json.value : undefined);
     if (!parsed.success) {
       // Retried until the queue's redrive sets it aside in the jobs dead-letter queue.
       logger.error("malformed dead-letter job", { messageId: record.messageId });

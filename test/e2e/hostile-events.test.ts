@@ -9,6 +9,7 @@ import { DeliveryLogStore } from "../../lambdas/data/deliveries.ts";
 import { answer, receiverFactory, type HttpsReceiver, type ReceiverFactory } from "../../lib/dev/https-receiver.ts";
 import { startEphemeralProduct, type EphemeralProduct } from "../../lib/dev/ephemeral-product.ts";
 import { eventually } from "../support/eventually.ts";
+import { problemOf, requestWithBody } from "../support/product.ts";
 
 const PORTAL = "/portal/api/ext/webhook";
 const dir = mkdtempSync(path.join(tmpdir(), "fw-hostile-"));
@@ -150,6 +151,27 @@ describe("events that pass the contract but could not travel", () => {
     const messageId = await emitRaw(JSON.stringify({ tenantId: tenant.tenantId, type: "invoice.authorized", data: { q: '"'.repeat(quotes) } }));
     expect(await reasonFor(messageId)).toMatch(/deliveries message of \d+ bytes; SQS carries at most 262144/);
     expect(hook.received.length).toBe(0);
+  });
+});
+
+describe("request bodies nested past the bound", () => {
+  it("are a 400 problem naming the limit on every route that reads a body, never a 500", async () => {
+    const tenant = await tenantWith([{ evento: "invoice.authorized", endpoint: "https://erp.example/hooks" }]);
+    const deep = `${"[".repeat(4500)}${"]".repeat(4500)}`;
+    const requests: [string, string][] = [
+      ["POST", PORTAL],
+      ["PUT", `${PORTAL}/${tenant.ids[0]}`],
+      ["PATCH", "/webhooks/config"],
+      ["DELETE", `${PORTAL}/${tenant.ids[0]}`],
+    ];
+    for (const [method, route] of requests) {
+      const problem = await problemOf(await tenant.call(method, route, deep), 400);
+      expect(problem).toMatchObject({ type: "urn:fiscal-webhooks:problem:body-too-deep", status: 400 });
+      expect(problem["detail"]).toMatch(/nested deeper than 64 levels/);
+    }
+    // The Portal's falhas search sends its JSON body on a GET.
+    const falhas = await requestWithBody(`${env.product.apiUrl}${PORTAL}/falhas`, "GET", tenant.token, `{"data":${deep}}`);
+    expect(falhas).toMatchObject({ status: 400, json: { type: "urn:fiscal-webhooks:problem:body-too-deep" } });
   });
 });
 

@@ -1,8 +1,8 @@
 import { request as httpRequest } from "node:http";
 
-/** A request fetch cannot make: a GET with a body, as the Portal's falhas search sends it. */
+/** A request fetch cannot make: a GET with a body, as the Portal's falhas search sends it (a string is sent as it is). */
 export async function requestWithBody(url: string, method: string, token: string, body: unknown): Promise<{ status: number; json: unknown }> {
-  const payload = JSON.stringify(body);
+  const payload = typeof body === "string" ? body : JSON.stringify(body);
   return new Promise((resolve, reject) => {
     const request = httpRequest(
       url,
