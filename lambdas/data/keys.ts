@@ -10,6 +10,7 @@ import { GSI1_SK, indexKey, PK, SK, tableKey } from "./table.ts";
  *   api token           pk TOKEN#<sha256 of token>  sk TOKEN                        gsi1 TENANT#<tenantId>#TOKENS / <createdAt>
  *   subscription        pk TENANT#<tenantId>        sk SUB#<id, 10 digits>          gsi1 TENANT#<tenantId>#EVENT#<type> / SUB#<id>
  *   subscription guard  pk TENANT#<tenantId>        sk UNIQUE#SUB#<type>#<sha256 of normalized endpoint>
+ *   subscription slot   pk TENANT#<tenantId>        sk SLOT#SUB#<0 .. cap - 1, 5 digits>
  *   id counter          pk COUNTER#subscription     sk COUNTER
  *   webhook config      pk TENANT#<tenantId>        sk WEBHOOK_CONFIG
  *   signing secret      pk TENANT#<tenantId>        sk SIGNING_SECRET
@@ -21,11 +22,12 @@ import { GSI1_SK, indexKey, PK, SK, tableKey } from "./table.ts";
  * Logs newest first: Query pk, begins_with(sk, "LOG#"), descending. Failures of a Brazilian
  * date: Query their partition. Subscriptions of a tenant: Query pk, begins_with(sk, "SUB#"). Subscriptions of a tenant
  * for one event type: Query gsi1. The guard item makes (type, endpoint) unique per tenant
- * without transactions (see data/subscriptions.ts).
+ * and the slot items make the per-tenant cap exact, without transactions (see data/subscriptions.ts).
  */
 const tenantPk = (tenantId: string) => `TENANT#${tenantId}`;
 const paddedId = (id: number) => String(id).padStart(10, "0");
 const SUBSCRIPTION_PREFIX = "SUB#";
+const SLOT_PREFIX = "SLOT#SUB#";
 const LOG_PREFIX = "LOG#";
 const TENANTS_INDEX = "TENANTS";
 const apiTokensIndex = (tenantId: string) => `${tenantPk(tenantId)}#TOKENS`;
@@ -46,6 +48,7 @@ export const keys = {
   subscriptionsForEvent,
   subscriptionGuard: (tenantId: string, eventType: string, normalizedEndpoint: string) =>
     tableKey(tenantPk(tenantId), `UNIQUE#SUB#${eventType}#${createHash("sha256").update(normalizedEndpoint).digest("hex")}`),
+  subscriptionSlot: (tenantId: string, slot: number) => tableKey(tenantPk(tenantId), `${SLOT_PREFIX}${String(slot).padStart(5, "0")}`),
   subscriptionIdCounter: () => tableKey("COUNTER#subscription", "COUNTER"),
 
   webhookConfig: (tenantId: string) => tableKey(tenantPk(tenantId), "WEBHOOK_CONFIG"),
@@ -68,6 +71,7 @@ export const queries = {
   tenants: (): KeyQuery => ({ byIndex: true, partition: TENANTS_INDEX }),
   apiTokens: (tenantId: string): KeyQuery => ({ byIndex: true, partition: apiTokensIndex(tenantId) }),
   subscriptions: (tenantId: string): KeyQuery => ({ partition: tenantPk(tenantId), sortKeyPrefix: SUBSCRIPTION_PREFIX }),
+  subscriptionSlots: (tenantId: string): KeyQuery => ({ partition: tenantPk(tenantId), sortKeyPrefix: SLOT_PREFIX }),
   subscriptionsForEvent: (tenantId: string, eventType: string): KeyQuery => ({
     byIndex: true,
     partition: subscriptionsForEvent(tenantId, eventType),

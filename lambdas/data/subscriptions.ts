@@ -32,11 +32,10 @@ interface Guard {
  */
 export class SubscriptionStore extends TableStore {
   async create(tenantId: string, draft: SubscriptionDraft, limit: number, now = new Date()): Promise<Subscription> {
-    if ((await this.count(tenantId)) >= limit) throw new SubscriptionLimitError(limit);
     const guardKey = keys.subscriptionGuard(tenantId, draft.evento, draft.endpointKey);
     const stale = await this.staleGuardOrThrow(tenantId, guardKey, draft, undefined, now);
     const id = await this.nextId();
-    await this.claimGuard(guardKey, id, stale, now);
+    const slot = await this.claimSlot(tenantId, id, limit, now);
     const subscription: Subscription = {
       id,
       tenantId,
@@ -44,10 +43,16 @@ export class SubscriptionStore extends TableStore {
       createdAt: now.toISOString(),
       updatedAt: now.toISOString(),
     };
-    await this.table.put({
-      Item: { ...keys.subscription(tenantId, id), ...keys.subscriptionByEvent(tenantId, draft.evento, id), ...subscription },
-      ConditionExpression: IF_ABSENT,
-    });
+    try {
+      await this.claimGuard(guardKey, id, stale, now);
+      await this.table.put({
+        Item: { ...keys.subscription(tenantId, id), ...keys.subscriptionByEvent(tenantId, draft.evento, id), ...subscription, slot },
+        ConditionExpression: IF_ABSENT,
+      });
+    } catch (error) {
+      await this.releaseSlot(tenantId, slot, id);
+      throw error;
+    }
     return subscription;
   }
 
@@ -109,12 +114,55 @@ export class SubscriptionStore extends TableStore {
     if (!deletion.written) throw new SubscriptionNotFoundError(id);
     const removed = toSubscription(deletion.attributes ?? {});
     await this.releaseGuard(keys.subscriptionGuard(tenantId, removed.evento, removed.endpointKey), id);
+    const slot = deletion.attributes?.["slot"];
+    if (typeof slot === "number") await this.releaseSlot(tenantId, slot, id);
   }
 
-  /** The tenant's subscriptions, counted from their keys only (the cap keeps this small). */
-  private async count(tenantId: string): Promise<number> {
-    const items = await queryAll(this.table, { ...queries.subscriptions(tenantId), keysOnly: true });
-    return items.length;
+  /**
+   * Slots make the cap exact under any concurrency: a subscription holds one of the
+   * tenant's `limit` slot items, claimed with a conditional put before the subscription is
+   * written and freed after it is deleted; no two subscriptions can hold one slot. A slot
+   * whose subscription never appeared (its request died) is taken over once it is older
+   * than GUARD_SETTLE_MS. Subscriptions made before slots existed hold none and use up
+   * slots all the same.
+   */
+  private async claimSlot(tenantId: string, id: number, limit: number, now: Date): Promise<number> {
+    const [slots, subscriptions] = await Promise.all([
+      queryAll(this.table, { ...queries.subscriptionSlots(tenantId), consistent: true }),
+      queryAll(this.table, { ...queries.subscriptions(tenantId), consistent: true }),
+    ]);
+    const usable = limit - subscriptions.filter((item) => item["slot"] === undefined).length;
+    const held = new Map(slots.map((item) => [Number(item["slot"]), item]));
+    for (let slot = 0; slot < usable; slot++) {
+      if (!held.has(slot) && (await this.putSlot(tenantId, slot, id, now))) return slot;
+    }
+    const live = new Set(subscriptions.map((item) => Number(item["id"])));
+    for (const [slot, item] of held) {
+      const abandoned = !live.has(Number(item["subscriptionId"])) && now.getTime() - Date.parse(String(item["createdAt"])) >= GUARD_SETTLE_MS;
+      if (slot < usable && abandoned && (await this.putSlot(tenantId, slot, id, now, Number(item["subscriptionId"])))) return slot;
+    }
+    throw new SubscriptionLimitError(limit);
+  }
+
+  private async putSlot(tenantId: string, slot: number, id: number, now: Date, abandonedBy?: number): Promise<boolean> {
+    const { written } = await conditionally(
+      this.table.put({
+        Item: { ...keys.subscriptionSlot(tenantId, slot), slot, subscriptionId: id, createdAt: now.toISOString() },
+        ConditionExpression: abandonedBy === undefined ? IF_ABSENT : "subscriptionId = :abandoned",
+        ...(abandonedBy === undefined ? {} : { ExpressionAttributeValues: { ":abandoned": abandonedBy } }),
+      }),
+    );
+    return written;
+  }
+
+  private async releaseSlot(tenantId: string, slot: number, id: number): Promise<void> {
+    await conditionally(
+      this.table.delete({
+        Key: keys.subscriptionSlot(tenantId, slot),
+        ConditionExpression: "subscriptionId = :id",
+        ExpressionAttributeValues: { ":id": id },
+      }),
+    );
   }
 
   /** Ids come from one atomic counter: unique across tenants and never handed out twice. */

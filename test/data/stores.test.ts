@@ -86,6 +86,28 @@ describe(`the data layer on ${process.env["FW_DYNAMODB"] ?? "dynalite"}`, () => 
     await store.create("ten_e", draft("boleto.paid", "https://d.example.com/3"), 2);
   });
 
+  it("subscriptions: the cap holds exactly under concurrent creates; deletes free their place; an abandoned place is taken back", async () => {
+    const store = new SubscriptionStore(dynamo.documents, TABLE);
+    const results = await Promise.allSettled(
+      Array.from({ length: 30 }, (_, i) => store.create("ten_cap", draft("boleto.paid", `https://cap.example.com/${i}`), 5)),
+    );
+    const made = results.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
+    expect(made).toHaveLength(5);
+    expect(results.filter((r) => r.status === "rejected").every((r) => (r as PromiseRejectedResult).reason instanceof SubscriptionLimitError)).toBe(true);
+    expect(await store.list("ten_cap")).toHaveLength(5);
+    await store.delete("ten_cap", made[0]!.id);
+    await store.create("ten_cap", draft("boleto.paid", "https://cap.example.com/again"), 5);
+    await expect(store.create("ten_cap", draft("boleto.paid", "https://cap.example.com/over"), 5)).rejects.toBeInstanceOf(SubscriptionLimitError);
+    // A request that died after taking a place: young, the place counts; stale, it is taken back.
+    const slotOf = (i: number) => keys.subscriptionSlot("ten_slot", i);
+    const abandoned = (createdAt: string) =>
+      dynamo.documents.send(new PutCommand({ TableName: TABLE, Item: { ...slotOf(0), slot: 0, subscriptionId: 888_888, createdAt } }));
+    await abandoned(new Date().toISOString());
+    await expect(store.create("ten_slot", draft("boleto.paid", "https://slot.example.com/1"), 1)).rejects.toBeInstanceOf(SubscriptionLimitError);
+    await abandoned("2020-01-01T00:00:00Z");
+    await store.create("ten_slot", draft("boleto.paid", "https://slot.example.com/1"), 1);
+  });
+
   it("config: concurrent first PATCHes create one configuration and reveal the secret once", async () => {
     const store = new WebhookConfigStore(dynamo.documents, TABLE);
     const results = await Promise.all(

@@ -89,6 +89,16 @@ describe("Portal Único subscriptions", () => {
     const problem = await problemOf(await capped("POST", PORTAL, { evento: "dfe.received", endpoint: "https://cap.example.com/x" }), 409);
     expect(problem).toMatchObject({ limit: CAP, type: "urn:fiscal-webhooks:problem:subscription-limit" });
   });
+
+  it("never goes above the cap, however many creates run at once", async () => {
+    const { call: racing } = await env.newTenant("racing");
+    const statuses = await Promise.all(
+      Array.from({ length: 30 }, async (_, i) => (await racing("POST", PORTAL, { evento: "dfe.received", endpoint: `https://race.example.com/${i}` })).status),
+    );
+    expect(statuses.filter((status) => status === 201)).toHaveLength(CAP);
+    expect(statuses.filter((status) => status !== 201).every((status) => status === 409)).toBe(true);
+    expect((await (await racing("GET", PORTAL)).json()) as unknown[]).toHaveLength(CAP);
+  });
 });
 
 describe("Portal Único request rules", () => {
