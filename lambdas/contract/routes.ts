@@ -150,3 +150,19 @@ export function routeKey(route: RouteDefinition): string {
 export function isPublicRoute(key: string): boolean {
   return ROUTES.some((route) => routeKey(route) === key && "public" in route && route.public === true);
 }
+
+/**
+ * The API's catch-all: API Gateway sends every request that matches no route to it, so that
+ * an unknown path or method gets a problem like every other error, not the gateway's own body.
+ */
+export const DEFAULT_ROUTE_KEY = "$default";
+
+/** The methods the route table has for a concrete path (`{name}` matches one segment). */
+export function methodsOf(path: string): HttpMethod[] {
+  const segments = path.split("/");
+  const matches = (template: string) => {
+    const parts = template.split("/");
+    return parts.length === segments.length && parts.every((part, i) => (/^\{[^}]+\}$/.test(part) ? segments[i] !== "" : part === segments[i]));
+  };
+  return ROUTES.filter((route) => matches(route.path)).map((route) => route.method);
+}

@@ -4,7 +4,7 @@ import type {
   APIGatewayProxyEventV2WithLambdaAuthorizer,
   APIGatewayProxyStructuredResultV2,
 } from "aws-lambda";
-import { isPublicRoute, type RouteFamily, type RouteKeyOf } from "../contract/routes.ts";
+import { DEFAULT_ROUTE_KEY, isPublicRoute, methodsOf, type RouteFamily, type RouteKeyOf } from "../contract/routes.ts";
 import { HttpProblem, internalError, PROBLEM_CONTENT_TYPE, problems, type ProblemDetails } from "./problems.ts";
 import { logger } from "./logger.ts";
 
@@ -57,6 +57,8 @@ export function httpRoutes<F extends RouteFamily>(
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .handler(async (event) => {
       try {
+        // The API's `$default` route: whatever matched no route gets a problem, as every error does.
+        if (event.routeKey === DEFAULT_ROUTE_KEY) throw unmatched(event.requestContext.http.method, event.rawPath);
         const route = table[event.routeKey];
         if (!route) {
           throw problems.notFound(`No route ${event.routeKey}.`);
@@ -70,11 +72,19 @@ export function httpRoutes<F extends RouteFamily>(
         const response = await route(toRequest(event, tenantId));
         return toResult(response);
       } catch (error) {
-        if (error instanceof HttpProblem) return problemResult(error.problem);
+        if (error instanceof HttpProblem) return problemResult(error.problem, error.headers);
         logger.error("unhandled error", { error: error as Error });
         return problemResult(internalError().problem);
       }
     });
+}
+
+/** 405 with the methods the path has, or 404 when no route has the path at all. */
+function unmatched(method: string, path: string): HttpProblem {
+  const allowed = methodsOf(path);
+  if (allowed.length === 0) return problems.notFound(`There is no route ${method} ${path}; GET /openapi.json lists them all.`);
+  const { problem } = problems.methodNotAllowed(`${path} does not answer ${method}; it answers ${allowed.join(", ")}.`);
+  return new HttpProblem(problem, { allow: allowed.join(", ") });
 }
 
 function toRequest(event: HttpEvent, tenantId: string): HttpRequest {
@@ -104,10 +114,10 @@ function toResult(response: HttpResponse): HttpResult {
   };
 }
 
-export function problemResult(problem: ProblemDetails): HttpResult {
+export function problemResult(problem: ProblemDetails, headers: Readonly<Record<string, string>> = {}): HttpResult {
   return {
     statusCode: problem.status,
-    headers: { "content-type": PROBLEM_CONTENT_TYPE },
+    headers: { ...headers, "content-type": PROBLEM_CONTENT_TYPE },
     body: JSON.stringify(problem),
   };
 }

@@ -41,6 +41,7 @@ const KINDS = {
   unauthorized: { type: urn("unauthorized"), title: "Unauthorized", status: 401 },
   notFound: { type: urn("not-found"), title: "Not Found", status: 404 },
   configNotFound: { type: urn("config-not-found"), title: "Not Found", status: 404 },
+  methodNotAllowed: { type: urn("method-not-allowed"), title: "Method Not Allowed", status: 405 },
   duplicateSubscription: { type: urn("duplicate-subscription"), title: "Conflict", status: 409 },
   subscriptionLimit: { type: urn("subscription-limit"), title: "Conflict", status: 409 },
   configMissing: { type: urn("config-missing"), title: "Conflict", status: 409 },
@@ -55,7 +56,11 @@ export type ProblemKind = keyof typeof KINDS;
 
 /** A problem on its way to the client: route code throws it, the route wrapper answers with it. */
 export class HttpProblem extends Error {
-  constructor(readonly problem: ProblemDetails) {
+  constructor(
+    readonly problem: ProblemDetails,
+    /** Response headers the problem's kind calls for (`Allow` on a 405). */
+    readonly headers: Readonly<Record<string, string>> = {},
+  ) {
     super(problem.detail);
     this.name = "HttpProblem";
   }

@@ -1,6 +1,14 @@
 import { RemovalPolicy, Validations } from "aws-cdk-lib";
 import { AccessLogFormat } from "aws-cdk-lib/aws-apigateway";
-import { HttpApi, HttpMethod, HttpNoneAuthorizer, HttpStage, LogGroupLogDestination } from "aws-cdk-lib/aws-apigatewayv2";
+import {
+  HttpApi,
+  HttpMethod,
+  HttpNoneAuthorizer,
+  HttpRoute,
+  HttpRouteKey,
+  HttpStage,
+  LogGroupLogDestination,
+} from "aws-cdk-lib/aws-apigatewayv2";
 import { HttpLambdaAuthorizer, HttpLambdaResponseType } from "aws-cdk-lib/aws-apigatewayv2-authorizers";
 import { HttpLambdaIntegration } from "aws-cdk-lib/aws-apigatewayv2-integrations";
 import type { IFunction } from "aws-cdk-lib/aws-lambda";
@@ -51,12 +59,16 @@ export class PublicApi extends Construct {
       },
     });
     const integrations = new Map<RouteFamily, HttpLambdaIntegration>();
-    for (const route of ROUTES) {
-      let integration = integrations.get(route.family);
+    const integrationOf = (family: RouteFamily) => {
+      let integration = integrations.get(family);
       if (!integration) {
-        integration = new HttpLambdaIntegration(`${route.family}Integration`, props.families[route.family]);
-        integrations.set(route.family, integration);
+        integration = new HttpLambdaIntegration(`${family}Integration`, props.families[family]);
+        integrations.set(family, integration);
       }
+      return integration;
+    };
+    for (const route of ROUTES) {
+      const integration = integrationOf(route.family);
       const isPublic = "public" in route && route.public;
       const [added] = this.api.addRoutes({
         path: route.path,
@@ -71,5 +83,17 @@ export class PublicApi extends Construct {
         });
       }
     }
+    // What matches no route reaches the reference function, which answers a 404 or 405
+    // problem: the gateway's own {"message": …} body never reaches a client for these.
+    const fallback = new HttpRoute(this, "DefaultRoute", {
+      httpApi: this.api,
+      routeKey: HttpRouteKey.DEFAULT,
+      integration: integrationOf("reference"),
+      authorizer: new HttpNoneAuthorizer(),
+    });
+    Validations.of(fallback).acknowledge({
+      id: "AwsSolutions::AwsSolutions-APIG4",
+      reason: "the $default route only answers 404/405 problems for requests that match no route: no tenant data, no side effects",
+    });
   }
 }

@@ -48,11 +48,19 @@ describe("GET /webhooks/events on the local runtime", () => {
     await expectProblem(await events(`Bearer fwt_${"A".repeat(43)}`), 401, /unknown or has been revoked/);
   });
 
-  it("answers 404 problem-free JSON for a path that is not a route, as API Gateway does", async () => {
-    const response = await fetch(`${env.product.apiUrl}/webhooks/nothing-here`, {
-      headers: { authorization: `Bearer ${env.product.local.token}` },
-    });
-    expect(response.status).toBe(404);
+  it("answers a path that is not a route with a 404 problem, with or without a token (the API's $default route)", async () => {
+    for (const headers of [{ authorization: `Bearer ${env.product.local.token}` }, {}]) {
+      const response = await fetch(`${env.product.apiUrl}/webhooks/nothing-here`, { headers });
+      await expectProblem(response, 404, /no route GET \/webhooks\/nothing-here/);
+    }
+  });
+
+  it("answers a method a path does not have with a 405 problem and Allow", async () => {
+    const response = await fetch(`${env.product.apiUrl}/webhooks/config`, { method: "DELETE" });
+    expect(response.headers.get("allow")).toBe("GET, PATCH");
+    await expectProblem(response, 405, /does not answer DELETE; it answers GET, PATCH/);
+    const withId = await fetch(`${env.product.apiUrl}/portal/api/ext/webhook/42`, { method: "POST" });
+    expect(withId.headers.get("allow")).toBe("PUT, DELETE");
   });
 });
 

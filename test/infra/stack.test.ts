@@ -119,11 +119,12 @@ describe("the stack", () => {
       AuthorizerResultTtlInSeconds: 0,
     });
     const routes = Object.values(template.findResources("AWS::ApiGatewayV2::Route"));
+    // Every route of the table, plus $default, which answers what matches none with a problem.
     expect(routes.map((route) => route.Properties.RouteKey).sort()).toEqual(
-      ROUTES.map((route) => `${route.method} ${route.path}`).sort(),
+      [...ROUTES.map((route) => `${route.method} ${route.path}`), "$default"].sort(),
     );
     for (const route of routes) {
-      const isPublic = route.Properties.RouteKey === "GET /openapi.json";
+      const isPublic = ["GET /openapi.json", "$default"].includes(route.Properties.RouteKey);
       expect(route.Properties.AuthorizationType).toBe(isPublic ? "NONE" : "CUSTOM");
     }
     template.hasResourceProperties("AWS::ApiGatewayV2::Stage", {
