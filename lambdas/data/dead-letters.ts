@@ -1,9 +1,8 @@
 import { CLAIM_EXPIRY_MS, type DeadLetter } from "../domain/dead-letter.ts";
-import type { Delivery } from "../domain/delivery.ts";
 import { conditionally } from "./conditional.ts";
 import { keys, queries } from "./keys.ts";
 import { queryPage } from "./query.ts";
-import { IF_ABSENT, TableStore, type Item } from "./table.ts";
+import { entityOf, IF_ABSENT, TableStore, type Item } from "./table.ts";
 
 /** A letter this caller holds: removing it later is conditional on still holding it. */
 export interface ClaimedLetter extends DeadLetter {
@@ -94,11 +93,4 @@ export class DeadLetterStore extends TableStore {
 /** Claims taken before this instant have expired. */
 const expiredBefore = (now: Date) => new Date(now.getTime() - CLAIM_EXPIRY_MS).toISOString();
 
-function toDeadLetter(item: Item): DeadLetter {
-  return {
-    delivery: item["delivery"] as Delivery,
-    attempts: Number(item["attempts"]),
-    lastError: String(item["lastError"]),
-    failedAt: String(item["failedAt"]),
-  };
-}
+const toDeadLetter = (item: Item) => entityOf<DeadLetter>(item, { delivery: true, attempts: true, lastError: true, failedAt: true });

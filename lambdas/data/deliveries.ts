@@ -4,7 +4,7 @@ import { putAll } from "./batch.ts";
 import { conditionally } from "./conditional.ts";
 import { keys, queries } from "./keys.ts";
 import { queryPage } from "./query.ts";
-import { expiringAfter, IF_ABSENT, TableStore, type Item } from "./table.ts";
+import { entityOf, expiringAfter, IF_ABSENT, TableStore, type Item } from "./table.ts";
 
 /** How long logs, failure records and dispatched-event markers are kept (TTL). */
 export const RETENTION_DAYS = { logs: 30, failures: 90, dispatchedEvents: 7 } as const;
@@ -45,21 +45,9 @@ export class DeliveryLogStore extends TableStore {
   }
 }
 
-function toLogEntry(item: Item): DeliveryLogEntry {
-  return {
-    deliveryId: String(item["deliveryId"]),
-    tenantId: String(item["tenantId"]),
-    eventId: String(item["eventId"]),
-    eventType: item["eventType"] as DeliveryLogEntry["eventType"],
-    url: String(item["url"]),
-    status: item["status"] as DeliveryLogEntry["status"],
-    attempts: Number(item["attempts"]),
-    createdAt: String(item["createdAt"]),
-    deliveredAt: item["deliveredAt"] === undefined ? undefined : String(item["deliveredAt"]),
-    lastError: item["lastError"] === undefined ? undefined : String(item["lastError"]),
-    lastStatusCode: item["lastStatusCode"] === undefined ? undefined : Number(item["lastStatusCode"]),
-  };
-}
+const toLogEntry = (item: Item) =>
+  entityOf<DeliveryLogEntry>(item, LOG_FIELDS);
+const LOG_FIELDS = { deliveryId: true, tenantId: true, eventId: true, eventType: true, url: true, status: true, attempts: true, createdAt: true, deliveredAt: true, lastError: true, lastStatusCode: true } as const;
 
 export interface StoredFailure extends FailureRecord {
   /** Number(10): milliseconds since Brazilian midnight × 100 + a collision counter, so ids sort by time. */

@@ -9,7 +9,7 @@ import {
 import { conditionally } from "./conditional.ts";
 import { keys, queries } from "./keys.ts";
 import { queryAll, type KeyQuery } from "./query.ts";
-import { GSI1_PK, IF_ABSENT, IF_PRESENT, TableStore, type Item, type TableKey } from "./table.ts";
+import { entityOf, GSI1_PK, IF_ABSENT, IF_PRESENT, TableStore, type Item, type TableKey } from "./table.ts";
 
 /**
  * A guard younger than this may belong to a create or change still in flight (its
@@ -232,14 +232,5 @@ export class SubscriptionStore extends TableStore {
   }
 }
 
-function toSubscription(item: Item): Subscription {
-  return {
-    id: Number(item["id"]),
-    tenantId: String(item["tenantId"]),
-    evento: item["evento"] as EventType,
-    endpoint: String(item["endpoint"]),
-    endpointKey: String(item["endpointKey"]),
-    createdAt: String(item["createdAt"]),
-    updatedAt: String(item["updatedAt"]),
-  };
-}
+const toSubscription = (item: Item) =>
+  entityOf<Subscription>(item, { id: true, tenantId: true, evento: true, endpoint: true, endpointKey: true, createdAt: true, updatedAt: true });

@@ -27,6 +27,15 @@ export type IndexKey = { readonly [GSI1_PK]: string; readonly [GSI1_SK]: string 
 export const tableKey = (partition: string, sort: string): TableKey => ({ [PK]: partition, [SK]: sort });
 export const indexKey = (partition: string, sort: string): IndexKey => ({ [GSI1_PK]: partition, [GSI1_SK]: sort });
 
+/**
+ * The domain object an item holds. Items are written as their keys plus the object, so
+ * reading one back is taking its fields; naming every field of T (the compiler checks the
+ * list is whole) keeps keys and bookkeeping attributes out of it.
+ */
+export function entityOf<T>(item: Item, fields: { readonly [K in keyof Required<T>]: true }): T {
+  return Object.fromEntries(Object.keys(fields).flatMap((field) => (item[field] === undefined ? [] : [[field, item[field]]]))) as T;
+}
+
 /** Conditions on whether the item a write addresses exists. */
 export const IF_ABSENT = `attribute_not_exists(${PK})`;
 export const IF_PRESENT = `attribute_exists(${PK})`;

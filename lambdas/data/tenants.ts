@@ -3,7 +3,7 @@ import { deleteAll } from "./batch.ts";
 import { conditionally } from "./conditional.ts";
 import { keys, queries } from "./keys.ts";
 import { queryAll } from "./query.ts";
-import { IF_ABSENT, IF_PRESENT, PK, SK, tableKey, TableStore, type Item } from "./table.ts";
+import { entityOf, IF_ABSENT, IF_PRESENT, PK, SK, tableKey, TableStore, type Item } from "./table.ts";
 
 export type TenantStatus = "active" | "revoked";
 
@@ -110,11 +110,4 @@ export class TenantNotActiveError extends Error {
   }
 }
 
-function toTenant(item: Item): Tenant {
-  return {
-    tenantId: String(item["tenantId"]),
-    name: String(item["name"]),
-    status: item["status"] === "revoked" ? "revoked" : "active",
-    createdAt: String(item["createdAt"]),
-  };
-}
+const toTenant = (item: Item) => entityOf<Tenant>(item, { tenantId: true, name: true, status: true, createdAt: true });

@@ -1,4 +1,3 @@
-import type { EventType } from "../domain/catalogue.ts";
 import { newSigningSecret } from "../domain/signing.ts";
 import {
   WebhookUrlRequiredError,
@@ -8,7 +7,7 @@ import {
 } from "../domain/webhook-config.ts";
 import { conditionally } from "./conditional.ts";
 import { keys } from "./keys.ts";
-import { IF_ABSENT, IF_PRESENT, TableStore, type Item } from "./table.ts";
+import { entityOf, IF_ABSENT, IF_PRESENT, TableStore, type Item } from "./table.ts";
 
 export interface ConfigWithSecret {
   readonly config: WebhookConfig;
@@ -122,13 +121,5 @@ export class WebhookConfigStore extends TableStore {
   }
 }
 
-function toConfig(item: Item): WebhookConfig {
-  return {
-    tenantId: String(item["tenantId"]),
-    webhookUrl: String(item["webhookUrl"]),
-    events: (item["events"] as EventType[] | undefined) ?? [],
-    createdAt: String(item["createdAt"]),
-    updatedAt: String(item["updatedAt"]),
-  };
-}
+const toConfig = (item: Item) => entityOf<WebhookConfig>(item, { tenantId: true, webhookUrl: true, events: true, createdAt: true, updatedAt: true });
 

@@ -2,17 +2,21 @@ import { z } from "zod";
 import { parseUntrustedJson } from "../shared/json.ts";
 import { EVENT_TYPES, type EventType } from "./catalogue.ts";
 
-/** One webhook to one endpoint, as it travels through the deliveries queue. */
-export interface Delivery {
+/** Which delivery: one event of one tenant to one endpoint. */
+export interface DeliveryIdentity {
   readonly deliveryId: string;
   readonly tenantId: string;
   readonly eventId: string;
   readonly eventType: EventType;
   readonly url: string;
-  /** The exact bytes POSTed (and signed). */
-  readonly body: string;
   /** When the delivery was created: orders the logs. */
   readonly createdAt: string;
+}
+
+/** One webhook to one endpoint, as it travels through the deliveries queue. */
+export interface Delivery extends DeliveryIdentity {
+  /** The exact bytes POSTed (and signed). */
+  readonly body: string;
   /** Attempts made before this message was queued (non-zero after a retry from the DLQ). */
   readonly attemptsBefore: number;
 }
@@ -20,15 +24,9 @@ export interface Delivery {
 export type DeliveryStatus = "pending" | "retrying" | "success" | "failed" | "canceled";
 
 /** The log line of a delivery, overwritten by each outcome. */
-export interface DeliveryLogEntry {
-  readonly deliveryId: string;
-  readonly tenantId: string;
-  readonly eventId: string;
-  readonly eventType: EventType;
-  readonly url: string;
+export interface DeliveryLogEntry extends DeliveryIdentity {
   readonly status: DeliveryStatus;
   readonly attempts: number;
-  readonly createdAt: string;
   readonly deliveredAt?: string | undefined;
   readonly lastError?: string | undefined;
   readonly lastStatusCode?: number | undefined;

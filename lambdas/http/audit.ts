@@ -1,17 +1,11 @@
-import { ENV } from "../contract/resources.ts";
 import { failuresBodySchema, failuresQuerySchema, logsQuerySchema } from "../contract/schemas.ts";
 import { brazilDate, parseBrazilDate } from "../domain/brazil-date.ts";
 import { readJsonBody, validate } from "../shared/body.ts";
-import { dynamo } from "../shared/dynamo.ts";
-import { requiredEnv } from "../shared/env.ts";
 import { httpRoutes } from "../shared/http.ts";
 import { paged } from "../shared/paging.ts";
 import { problems } from "../shared/problems.ts";
-import { DeliveryLogStore, FailureStore } from "../data/deliveries.ts";
+import { deliveryLogs as logs, failures } from "../shared/stores.ts";
 
-const tableName = requiredEnv(ENV.tableName);
-const logs = new DeliveryLogStore(dynamo, tableName);
-const failures = new FailureStore(dynamo, tableName);
 
 const DEFAULT_LOG_LIMIT = 50;
 /** The Portal document has no paging; a page of 500 covers a normal day, X-Next-Cursor the rest. */

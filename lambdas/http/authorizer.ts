@@ -1,13 +1,9 @@
 import type { APIGatewayRequestAuthorizerEventV2, APIGatewaySimpleAuthorizerWithContextResult } from "aws-lambda";
-import { ENV } from "../contract/resources.ts";
 import { parseBearer } from "../domain/tokens.ts";
-import { dynamo } from "../shared/dynamo.ts";
-import { requiredEnv } from "../shared/env.ts";
 import type { AuthorizerContext } from "../shared/http.ts";
 import { logger } from "../shared/logger.ts";
-import { TenantStore } from "../data/tenants.ts";
+import { tenants } from "../shared/stores.ts";
 
-const tenants = new TenantStore(dynamo, requiredEnv(ENV.tableName));
 
 /**
  * Bearer-token authorizer (simple responses). It always authorizes and puts its verdict in

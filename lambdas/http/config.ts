@@ -7,14 +7,12 @@ import { maskSigningSecret } from "../domain/signing.ts";
 import { webhookEnvelope } from "../domain/webhook-message.ts";
 import { WebhookUrlRequiredError } from "../domain/webhook-config.ts";
 import { readJsonBody, validate } from "../shared/body.ts";
-import { dynamo } from "../shared/dynamo.ts";
 import { requiredEnv } from "../shared/env.ts";
 import { httpRoutes } from "../shared/http.ts";
 import { addressPolicy } from "../shared/policy.ts";
 import { problems } from "../shared/problems.ts";
-import { WebhookConfigStore } from "../data/webhook-config.ts";
+import { configs as store } from "../shared/stores.ts";
 
-const store = new WebhookConfigStore(dynamo, requiredEnv(ENV.tableName));
 const schemas = requestSchemas(addressPolicy);
 const timeoutMs = Number(requiredEnv(ENV.deliveryTimeoutMs));
 const sender = createWebhookSender({

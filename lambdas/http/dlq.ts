@@ -1,5 +1,6 @@
 import { dlqQuerySchema } from "../contract/schemas.ts";
-import { deadLetters, jobsQueue, operations } from "../dead-letters/environment.ts";
+import { jobsQueue, operations } from "../dead-letters/environment.ts";
+import { deadLetters } from "../shared/stores.ts";
 import { runOrContinue } from "../dead-letters/jobs.ts";
 import { deadLetterView } from "../domain/dead-letter.ts";
 import { validate } from "../shared/body.ts";

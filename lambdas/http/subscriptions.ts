@@ -9,17 +9,12 @@ import {
   type SubscriptionDraft,
 } from "../domain/subscriptions.ts";
 import { readJsonBody, validate } from "../shared/body.ts";
-import { dynamo } from "../shared/dynamo.ts";
 import { requiredEnv } from "../shared/env.ts";
 import { httpRoutes, type HttpRequest } from "../shared/http.ts";
 import { addressPolicy } from "../shared/policy.ts";
 import { problems, type HttpProblem } from "../shared/problems.ts";
-import { SubscriptionStore } from "../data/subscriptions.ts";
-import { WebhookConfigStore } from "../data/webhook-config.ts";
+import { configs as secrets, subscriptions as store } from "../shared/stores.ts";
 
-const tableName = requiredEnv(ENV.tableName);
-const store = new SubscriptionStore(dynamo, tableName);
-const secrets = new WebhookConfigStore(dynamo, tableName);
 const limit = Number(requiredEnv(ENV.maxSubscriptionsPerTenant));
 const schemas = requestSchemas(addressPolicy);
 

@@ -6,25 +6,15 @@ import { batchTargets } from "../delivery/targets.ts";
 import { createWebhookSender } from "../delivery/sender.ts";
 import { deliveryLogEntry, failureRecord, parseDeliveryMessage, type Delivery, type DeliveryAttempt } from "../domain/delivery.ts";
 import { MAX_RETRY_DELAY_SECONDS, parseRetrySchedule } from "../domain/retry-schedule.ts";
-import { dynamo } from "../shared/dynamo.ts";
 import { requiredEnv } from "../shared/env.ts";
 import { logger } from "../shared/logger.ts";
 import { onceEach } from "../shared/once-each.ts";
 import { addressPolicy } from "../shared/policy.ts";
 import { sqs } from "../shared/sqs.ts";
-import { DeliveryLogStore, FailureStore } from "../data/deliveries.ts";
-import { SubscriptionStore } from "../data/subscriptions.ts";
-import { TenantStore } from "../data/tenants.ts";
-import { WebhookConfigStore } from "../data/webhook-config.ts";
+import { configs, deliveryLogs as logs, failures, subscriptions, tenants } from "../shared/stores.ts";
 
-const tableName = requiredEnv(ENV.tableName);
 const deliveriesQueueUrl = requiredEnv(ENV.deliveriesQueueUrl);
 const deadLetterQueueUrl = requiredEnv(ENV.deliveriesDeadLetterQueueUrl);
-const logs = new DeliveryLogStore(dynamo, tableName);
-const failures = new FailureStore(dynamo, tableName);
-const configs = new WebhookConfigStore(dynamo, tableName);
-const tenants = new TenantStore(dynamo, tableName);
-const subscriptions = new SubscriptionStore(dynamo, tableName);
 const setup: AttemptSetup = {
   schedule: parseRetrySchedule(requiredEnv(ENV.retrySchedule)),
   timeoutMs: Number(requiredEnv(ENV.deliveryTimeoutMs)),

@@ -5,25 +5,17 @@ import { batchTargets, type BatchTargets } from "../delivery/targets.ts";
 import { deliveryMessage, type Delivery } from "../domain/delivery.ts";
 import { deliveryIdFor, parseFiscalEvent, type FiscalEvent } from "../domain/fiscal-event.ts";
 import { webhookEnvelope } from "../domain/webhook-message.ts";
-import { dynamo } from "../shared/dynamo.ts";
 import { requiredEnv } from "../shared/env.ts";
 import { logger } from "../shared/logger.ts";
 import { boundedText } from "../shared/json.ts";
 import { sqs } from "../shared/sqs.ts";
-import { DispatchedEventStore, type ProducerEvent } from "../data/deliveries.ts";
-import { SubscriptionStore } from "../data/subscriptions.ts";
-import { TenantStore } from "../data/tenants.ts";
-import { WebhookConfigStore } from "../data/webhook-config.ts";
+import type { ProducerEvent } from "../data/deliveries.ts";
+import { configs, dispatchedEvents as dispatched, subscriptions, tenants } from "../shared/stores.ts";
 
-const tableName = requiredEnv(ENV.tableName);
 const deliveriesQueueUrl = requiredEnv(ENV.deliveriesQueueUrl);
 const eventsDeadLetterQueueUrl = requiredEnv(ENV.eventsDeadLetterQueueUrl);
 /** The events queue's maxReceiveCount: the receive after which SQS sets a failing event aside. */
 const eventMaxReceives = Number(requiredEnv(ENV.eventMaxReceives));
-const tenants = new TenantStore(dynamo, tableName);
-const subscriptions = new SubscriptionStore(dynamo, tableName);
-const configs = new WebhookConfigStore(dynamo, tableName);
-const dispatched = new DispatchedEventStore(dynamo, tableName);
 
 /** Longest rejection reason kept, in logs and in the dead letter's attribute. */
 const MAX_REASON_CHARACTERS = 1000;

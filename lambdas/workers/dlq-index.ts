@@ -1,15 +1,8 @@
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
-import { ENV } from "../contract/resources.ts";
 import { parseDeliveryMessage } from "../domain/delivery.ts";
-import { dynamo } from "../shared/dynamo.ts";
-import { requiredEnv } from "../shared/env.ts";
 import { logger } from "../shared/logger.ts";
-import { DeadLetterStore } from "../data/dead-letters.ts";
-import { DeliveryLogStore } from "../data/deliveries.ts";
+import { deadLetters as letters, deliveryLogs as logs } from "../shared/stores.ts";
 
-const tableName = requiredEnv(ENV.tableName);
-const letters = new DeadLetterStore(dynamo, tableName);
-const logs = new DeliveryLogStore(dynamo, tableName);
 
 /**
  * Indexes the deliveries dead-letter queue per tenant. A message leaves SQS only when this

@@ -1,53 +1,33 @@
-import { SendMessageBatchCommand } from "@aws-sdk/client-sqs";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { OUTPUTS } from "../../lambdas/contract/resources.ts";
 import { deliveryIdFor } from "../../lambdas/domain/fiscal-event.ts";
 import { DeadLetterStore } from "../../lambdas/data/dead-letters.ts";
 import { eventually } from "../support/eventually.ts";
-import { startEphemeralProduct, type ApiCall, type EphemeralProduct } from "../../lib/dev/ephemeral-product.ts";
+import { pipelineFixture } from "../support/pipeline.ts";
+import type { ApiCall } from "../../lib/dev/ephemeral-product.ts";
 import { problemOf } from "../support/product.ts";
-import { answer, receiverFactory, verifyBoth, type HttpsReceiver } from "../../lib/dev/https-receiver.ts";
+import { answer, verifyBoth, type HttpsReceiver } from "../../lib/dev/https-receiver.ts";
 
-const PORTAL = "/portal/api/ext/webhook";
-const dir = mkdtempSync(path.join(tmpdir(), "fw-dlq-"));
-let env: EphemeralProduct;
+// Two attempts, one second apart: deliveries reach the DLQ quickly.
+const fixture = pipelineFixture({ retrySchedule: [0, 1] });
 let hook: HttpsReceiver;
 
 type Letter = { id: string; eventType: string; endpoint: string; attempts: number; lastError: string; failedAt: string; createdAt: string };
 
 beforeAll(async () => {
-  const receivers = await receiverFactory(dir);
-  // Two attempts, one second apart: deliveries reach the DLQ quickly.
-  env = await startEphemeralProduct({ retrySchedule: [0, 1], extraCaFile: receivers.caFile });
-  hook = await receivers.start(answer(500, "down"));
-});
-afterAll(async () => {
-  await hook?.close();
-  await env?.stop();
-  rmSync(dir, { recursive: true, force: true });
+  hook = await fixture.receiver(answer(500, "down"));
 });
 
 async function tenantWithDeadLetters(count: number, evento = "invoice.authorized") {
-  const tenant = await env.newTenant("dlq");
-  await tenant.call("POST", PORTAL, { evento, endpoint: hook.url });
-  const { webhookSecret } = (await (await tenant.call("POST", "/webhooks/secret/regenerate")).json()) as { webhookSecret: string };
-  await env.product.runtime.sqs.send(
-    new SendMessageBatchCommand({
-      QueueUrl: String(env.product.outputs[OUTPUTS.eventsQueueUrl]),
-      Entries: Array.from({ length: count }, (_, i) => ({
-        Id: String(i),
-        MessageBody: JSON.stringify({ tenantId: tenant.tenantId, type: evento, id: `${tenant.tenantId}-e${i}`, data: { i } }),
-      })),
-    }),
+  const tenant = await fixture.tenantWith([{ evento, endpoint: hook.url }]);
+  await fixture.emitBatch(
+    Array.from({ length: count }, (_, i) => JSON.stringify({ tenantId: tenant.tenantId, type: evento, id: `${tenant.tenantId}-e${i}`, data: { i } })),
   );
   const letters = await eventually(async () => {
     const listed = await listDlq(tenant.call);
     return listed.length === count ? listed : undefined;
   }, 30_000);
-  return { ...tenant, secret: webhookSecret, letters };
+  return { ...tenant, letters };
 }
 
 const listDlq = async (call: ApiCall, query = "") => (await (await call("GET", `/webhooks/dlq${query}`)).json()) as Letter[];
@@ -138,11 +118,11 @@ describe("the dead-letter queue, per tenant", () => {
 describe("retry-all", () => {
   it("re-queues a few thousand dead letters in batches and every one is delivered once", async () => {
     hook.behave(answer(200, "OK"));
-    const tenant = await env.newTenant("bulk");
+    const tenant = await fixture.env.newTenant("bulk");
     await tenant.call("POST", "/webhooks/secret/regenerate");
     // Letters of a live subscription: a retry checks that its endpoint still receives the type.
     expect((await tenant.call("POST", "/portal/api/ext/webhook", { evento: "dfe.received", endpoint: hook.url })).status).toBe(201);
-    const letters = new DeadLetterStore(env.documents, String(env.product.outputs[OUTPUTS.tableName]));
+    const letters = new DeadLetterStore(fixture.env.documents, String(fixture.env.product.outputs[OUTPUTS.tableName]));
     const COUNT = 2000;
     const failedAt = new Date().toISOString();
     const ids: string[] = [];

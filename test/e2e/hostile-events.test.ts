@@ -1,72 +1,28 @@
-import { ReceiveMessageCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ReceiveMessageCommand } from "@aws-sdk/client-sqs";
+import { describe, expect, it } from "vitest";
 import { OUTPUTS } from "../../lambdas/contract/resources.ts";
 import { DeadLetterStore } from "../../lambdas/data/dead-letters.ts";
 import { DeliveryLogStore } from "../../lambdas/data/deliveries.ts";
-import { answer, receiverFactory, type HttpsReceiver, type ReceiverFactory } from "../../lib/dev/https-receiver.ts";
-import { startEphemeralProduct, type EphemeralProduct } from "../../lib/dev/ephemeral-product.ts";
+import { answer } from "../../lib/dev/https-receiver.ts";
 import { eventually } from "../support/eventually.ts";
+import { PORTAL, pipelineFixture } from "../support/pipeline.ts";
 import { problemOf, requestWithBody } from "../support/product.ts";
 
-const PORTAL = "/portal/api/ext/webhook";
-const dir = mkdtempSync(path.join(tmpdir(), "fw-hostile-"));
-let env: EphemeralProduct;
-let receivers: ReceiverFactory;
-const open: HttpsReceiver[] = [];
 /** Every line the functions logged, to check what never reaches the logs. */
 const logLines: string[] = [];
+const fixture = pipelineFixture({ retrySchedule: [0, 1, 1, 1], functionOutput: (_fn, line) => logLines.push(line) });
+const { receiver, tenantWith, emit: emitRaw } = fixture;
 
-beforeAll(async () => {
-  receivers = await receiverFactory(dir);
-  env = await startEphemeralProduct({
-    retrySchedule: [0, 1, 1, 1],
-    extraCaFile: receivers.caFile,
-    functionOutput: (_fn, line) => logLines.push(line),
-  });
-});
-afterAll(async () => {
-  await Promise.all(open.map((r) => r.close()));
-  await env?.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-async function receiver(...args: Parameters<ReceiverFactory["start"]>) {
-  const started = await receivers.start(...args);
-  open.push(started);
-  return started;
-}
-
-async function tenantWith(subscriptions: { evento: string; endpoint: string }[]) {
-  const tenant = await env.newTenant("hostile");
-  const ids: number[] = [];
-  for (const s of subscriptions) {
-    const created = await tenant.call("POST", PORTAL, s);
-    expect(created.status).toBe(201);
-    ids.push(((await created.json()) as { id: number }).id);
-  }
-  await tenant.call("POST", "/webhooks/secret/regenerate");
-  return { ...tenant, ids };
-}
-
-const eventsQueue = () => String(env.product.outputs[OUTPUTS.eventsQueueUrl]);
-async function emitRaw(body: string): Promise<string> {
-  const { MessageId } = await env.product.runtime.sqs.send(new SendMessageCommand({ QueueUrl: eventsQueue(), MessageBody: body }));
-  return String(MessageId);
-}
-
-const tableName = () => String(env.product.outputs[OUTPUTS.tableName]);
-const logStore = () => new DeliveryLogStore(env.documents, tableName());
-const deadLetters = () => new DeadLetterStore(env.documents, tableName());
+const tableName = () => String(fixture.env.product.outputs[OUTPUTS.tableName]);
+const logStore = () => new DeliveryLogStore(fixture.env.documents, tableName());
+const deadLetters = () => new DeadLetterStore(fixture.env.documents, tableName());
 
 /** Reasons of the events set aside, by original message id. */
 const setAside = new Map<string, string>();
 async function reasonFor(messageId: string): Promise<string> {
-  const queue = env.product.queue("eventsDeadLetterQueue");
+  const queue = fixture.env.product.queue("eventsDeadLetterQueue");
   return eventually(async () => {
-    const { Messages = [] } = await env.product.runtime.sqs.send(
+    const { Messages = [] } = await fixture.env.product.runtime.sqs.send(
       new ReceiveMessageCommand({ QueueUrl: queue.url, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, MessageAttributeNames: ["All"] }),
     );
     for (const m of Messages) {
@@ -105,7 +61,7 @@ describe("retries that are no longer wanted", () => {
       async (tenant: Awaited<ReturnType<typeof tenantWith>>) =>
         tenant.call("PUT", `${PORTAL}/${tenant.ids[0]}`, { id: tenant.ids[0], evento: "invoice.authorized", endpoint: "https://127.0.0.1:9/elsewhere" }),
     ],
-    ["the tenant is revoked", async (tenant: Awaited<ReturnType<typeof tenantWith>>) => env.tenants.revoke(tenant.tenantId)],
+    ["the tenant is revoked", async (tenant: Awaited<ReturnType<typeof tenantWith>>) => fixture.env.tenants.revoke(tenant.tenantId)],
   ])("stop at the next attempt when %s: logged canceled with the reason, nothing in the DLQ", async (_case, change) => {
     const hook = await receiver(answer(503));
     const tenant = await tenantWith([{ evento: "invoice.authorized", endpoint: hook.url }]);
@@ -170,7 +126,7 @@ describe("request bodies nested past the bound", () => {
       expect(problem["detail"]).toMatch(/nested deeper than 64 levels/);
     }
     // The Portal's falhas search sends its JSON body on a GET.
-    const falhas = await requestWithBody(`${env.product.apiUrl}${PORTAL}/falhas`, "GET", tenant.token, `{"data":${deep}}`);
+    const falhas = await requestWithBody(`${fixture.env.product.apiUrl}${PORTAL}/falhas`, "GET", tenant.token, `{"data":${deep}}`);
     expect(falhas).toMatchObject({ status: 400, json: { type: "urn:fiscal-webhooks:problem:body-too-deep" } });
   });
 });

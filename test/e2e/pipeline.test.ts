@@ -1,50 +1,15 @@
-import { ReceiveMessageCommand, SendMessageBatchCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { OUTPUTS } from "../../lambdas/contract/resources.ts";
+import { ReceiveMessageCommand } from "@aws-sdk/client-sqs";
+import { describe, expect, it } from "vitest";
 import { brazilDate } from "../../lambdas/domain/brazil-date.ts";
-import { answer, receiverFactory, verifyBoth, type ReceiverFactory, type HttpsReceiver } from "../../lib/dev/https-receiver.ts";
-import { startEphemeralProduct, type ApiCall, type EphemeralProduct } from "../../lib/dev/ephemeral-product.ts";
+import { answer, verifyBoth } from "../../lib/dev/https-receiver.ts";
+import type { ApiCall } from "../../lib/dev/ephemeral-product.ts";
 import { requestWithBody } from "../support/product.ts";
 import { eventually } from "../support/eventually.ts";
+import { PORTAL, pipelineFixture } from "../support/pipeline.ts";
 
-const PORTAL = "/portal/api/ext/webhook";
-const dir = mkdtempSync(path.join(tmpdir(), "fw-pipeline-"));
-let env: EphemeralProduct;
-let receivers: ReceiverFactory;
-const open: HttpsReceiver[] = [];
-
-beforeAll(async () => {
-  receivers = await receiverFactory(dir);
-  env = await startEphemeralProduct({ retrySchedule: [0, 1, 1], extraCaFile: receivers.caFile, deliveryTimeoutSeconds: 1 });
-});
-afterAll(async () => {
-  await Promise.all(open.map((r) => r.close()));
-  await env?.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-async function receiver(...args: Parameters<ReceiverFactory["start"]>) {
-  const started = await receivers.start(...args);
-  open.push(started);
-  return started;
-}
-
-async function tenantWith(subscriptions: { evento: string; endpoint: string }[]) {
-  const tenant = await env.newTenant("pipeline");
-  for (const s of subscriptions) expect((await tenant.call("POST", PORTAL, s)).status).toBe(201);
-  const { webhookSecret } = (await (await tenant.call("POST", "/webhooks/secret/regenerate")).json()) as { webhookSecret: string };
-  return { ...tenant, secret: webhookSecret };
-}
-
-const eventsQueue = () => String(env.product.outputs[OUTPUTS.eventsQueueUrl]);
-
-async function emit(event: Record<string, unknown>): Promise<void> {
-  await env.product.runtime.sqs.send(new SendMessageCommand({ QueueUrl: eventsQueue(), MessageBody: JSON.stringify(event) }));
-}
-
+const fixture = pipelineFixture({ retrySchedule: [0, 1, 1], deliveryTimeoutSeconds: 1 });
+const { receiver, tenantWith } = fixture;
+const emit = async (event: Record<string, unknown>) => void (await fixture.emit(event));
 
 type LogLine = { id: string; eventType: string; status: string; attempts: number; createdAt: string; deliveredAt: string | null };
 const logsOf = async (call: ApiCall) => (await (await call("GET", "/webhooks/logs?limit=100")).json()) as LogLine[];
@@ -91,15 +56,7 @@ describe("the delivery pipeline", () => {
     await emit(event);
     // The same id twice within one batch, too.
     const twin = { ...event, id: "boleto-43" };
-    await env.product.runtime.sqs.send(
-      new SendMessageBatchCommand({
-        QueueUrl: eventsQueue(),
-        Entries: [
-          { Id: "a", MessageBody: JSON.stringify(twin) },
-          { Id: "b", MessageBody: JSON.stringify(twin) },
-        ],
-      }),
-    );
+    await fixture.emitBatch([JSON.stringify(twin), JSON.stringify(twin)]);
     await eventually(() => hook.received.length === 2);
     await new Promise((resolve) => setTimeout(resolve, 2000));
     expect(hook.received.map((w) => (JSON.parse(w.body) as { id: string }).id).sort()).toEqual(["boleto-42", "boleto-43"]);
@@ -167,7 +124,7 @@ describe("the delivery pipeline", () => {
       expect(failure.id).toBeLessThan(10_000_000_000);
     }
     // The document's form: a JSON body with the date as a number; and no date means today.
-    const viaBody = await requestWithBody(`${env.product.apiUrl}${PORTAL}/falhas`, "GET", tenant.token, { data: Number(today) });
+    const viaBody = await requestWithBody(`${fixture.env.product.apiUrl}${PORTAL}/falhas`, "GET", tenant.token, { data: Number(today) });
     expect(viaBody).toEqual({ status: 200, json: failures });
     expect(await (await tenant.call("GET", `${PORTAL}/falhas`)).json()).toEqual(failures);
     const impossible = await tenant.call("GET", `${PORTAL}/falhas?data=31022024`);
@@ -225,18 +182,13 @@ describe("the delivery pipeline", () => {
       JSON.stringify({ tenantId: "ten_00000000000000000000", type: "invoice.canceled", data: {} }),
       JSON.stringify({ tenantId: tenant.tenantId, type: "invoice.canceled", data: { big: "x".repeat(140_000) } }),
     ];
-    await env.product.runtime.sqs.send(
-      new SendMessageBatchCommand({
-        QueueUrl: eventsQueue(),
-        Entries: bodies.map((MessageBody, i) => ({ Id: String(i), MessageBody })),
-      }),
-    );
+    await fixture.emitBatch(bodies);
     await eventually(() => hook.received.length === 1);
     const reasons = new Map<string, string>();
     await eventually(async () => {
-      const { Messages = [] } = await env.product.runtime.sqs.send(
+      const { Messages = [] } = await fixture.env.product.runtime.sqs.send(
         new ReceiveMessageCommand({
-          QueueUrl: env.product.queue("eventsDeadLetterQueue").url,
+          QueueUrl: fixture.env.product.queue("eventsDeadLetterQueue").url,
           MaxNumberOfMessages: 10,
           WaitTimeSeconds: 1,
           MessageAttributeNames: ["All"],
@@ -260,7 +212,7 @@ describe("the delivery pipeline", () => {
 describe("POST /webhooks/test", () => {
   it("sends a signed test event to the configured URL and reports the answer", async () => {
     const hook = await receiver(answer(200, "OK"));
-    const tenant = await env.newTenant("tester");
+    const tenant = await fixture.env.newTenant("tester");
     const missing = await tenant.call("POST", "/webhooks/test");
     expect(missing.status).toBe(409);
     const created = (await (await tenant.call("PATCH", "/webhooks/config", { webhookUrl: hook.url })).json()) as { webhookSecret: string };
