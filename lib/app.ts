@@ -14,13 +14,15 @@ export interface BuildAppOptions {
  * The CDK app: the stack plus the cdk-nag AwsSolutions checks. Any finding fails
  * synthesis; the stack needs no acknowledgement today, and one added later must say why. The retry schedule comes from context `retrySchedule`
  * (`cdk deploy -c retrySchedule=0,5,300`, or a list when set in code or cdk.json), the subscription cap from
- * `maxSubscriptionsPerTenant` and the receivers' time to answer from `deliveryTimeoutSeconds`, when set.
+ * `maxSubscriptionsPerTenant`, the receivers' time to answer from `deliveryTimeoutSeconds` and the test webhooks a
+ * tenant may send a minute from `testWebhooksPerMinute`, when set.
  */
 export function buildApp(options: BuildAppOptions = {}): { app: App; stack: FiscalWebhooksStack } {
   const app = new App({ outdir: options.outdir, context: { ...options.context } });
   const scheduleContext = app.node.tryGetContext("retrySchedule") as unknown;
   const maxSubscriptionsContext = app.node.tryGetContext("maxSubscriptionsPerTenant") as unknown;
   const deliveryTimeoutContext = app.node.tryGetContext("deliveryTimeoutSeconds") as unknown;
+  const testWebhooksContext = app.node.tryGetContext("testWebhooksPerMinute") as unknown;
   const stack = new FiscalWebhooksStack(app, STACK_NAME, {
     description: "Fiscal Webhooks: signed, retried, auditable webhooks for Brazilian fiscal events",
     retrySchedule: scheduleContext === undefined ? undefined : parseRetrySchedule(Array.isArray(scheduleContext) ? scheduleContext : String(scheduleContext)),
@@ -28,6 +30,7 @@ export function buildApp(options: BuildAppOptions = {}): { app: App; stack: Fisc
       maxSubscriptionsContext === undefined ? undefined : positiveInteger("maxSubscriptionsPerTenant", maxSubscriptionsContext),
     deliveryTimeoutSeconds:
       deliveryTimeoutContext === undefined ? undefined : positiveInteger("deliveryTimeoutSeconds", deliveryTimeoutContext),
+    testWebhooksPerMinute: testWebhooksContext === undefined ? undefined : positiveInteger("testWebhooksPerMinute", testWebhooksContext),
   });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
   return { app, stack };

@@ -21,7 +21,11 @@ export interface FiscalWebhooksStackProps extends StackProps {
   readonly maxSubscriptionsPerTenant?: number;
   /** Seconds a receiver has to answer a delivery (default 10, at most 20 so a batch fits the function's 30 s). */
   readonly deliveryTimeoutSeconds?: number;
+  /** Test webhooks (`POST /webhooks/test`) a tenant may send a minute (default 5). */
+  readonly testWebhooksPerMinute?: number;
 }
+
+const DEFAULT_TEST_WEBHOOKS_PER_MINUTE = 5;
 
 const DEFAULT_DELIVERY_TIMEOUT_SECONDS = 10;
 const MAX_DELIVERY_TIMEOUT_SECONDS = 20;
@@ -88,7 +92,7 @@ export class FiscalWebhooksStack extends Stack {
     const deliveryTimeout = { [ENV.deliveryTimeoutMs]: String(timeoutSeconds * 1000) };
     const familyEnvironment: Partial<Record<RouteFamily, Record<string, string>>> = {
       subscriptions: { [ENV.maxSubscriptionsPerTenant]: String(maxSubscriptions) },
-      config: deliveryTimeout,
+      config: { ...deliveryTimeout, [ENV.testWebhooksPerMinute]: String(props.testWebhooksPerMinute ?? DEFAULT_TEST_WEBHOOKS_PER_MINUTE) },
       dlq: deadLetterEnvironment,
     };
     // API Gateway waits 30 s: the test webhook outlives the receiver's timeout, bulk DLQ work

@@ -67,7 +67,7 @@ const OPERATIONS: Record<RouteKey, Operation> = {
   },
   "POST /webhooks/test": {
     success: { status: 200, description: "What the endpoint answered to a signed test event", schema: testWebhookViewSchema },
-    problems: [409],
+    problems: [409, 429],
   },
   "GET /webhooks/logs": {
     query: ["limit", "cursor"],
@@ -125,12 +125,13 @@ const problemResponse = (description: string) => ({
 });
 
 const PROBLEM_DESCRIPTIONS: Record<number, string> = {
-  400: "Invalid request: malformed JSON or a broken field rule (listed in `errors`)",
+  400: "Invalid request: malformed JSON, JSON nested deeper than 64 levels, or a broken field rule (listed in `errors`)",
   401: "Missing, malformed, unknown or revoked token",
   404: "Not found for this tenant",
   409: "Conflict: a duplicate subscription, the subscription limit, no webhook configuration to test, or a dead letter already being retried",
   413: "Body too large",
   415: "Body not application/json",
+  429: "Too many requests of this kind for the tenant: wait the `Retry-After` seconds",
 };
 
 /** The OpenAPI 3.1 document of the whole HTTP API, generated from the route table and the schemas. */

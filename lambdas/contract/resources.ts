@@ -30,6 +30,7 @@ export const ENV = {
   retrySchedule: "RETRY_SCHEDULE_SECONDS",
   eventMaxReceives: "EVENT_MAX_RECEIVES",
   maxSubscriptionsPerTenant: "MAX_SUBSCRIPTIONS_PER_TENANT",
+  testWebhooksPerMinute: "TEST_WEBHOOKS_PER_MINUTE",
   /** Set only by the local runtime: lets deliveries reach loopback receivers. The stack never sets it. */
   allowLoopbackTargets: "DELIVERY_ALLOW_LOOPBACK",
 } as const;

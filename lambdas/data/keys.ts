@@ -18,6 +18,7 @@ import { GSI1_SK, indexKey, PK, SK, tableKey } from "./table.ts";
  *   failure record      pk TENANT#<tenantId>#FAIL#<ddMMyyyy>   sk <id, 10 digits>     (TTL)
  *   dispatched event    pk TENANT#<tenantId>        sk EVENT#<producer event id>      (TTL)
  *   dead letter         pk TENANT#<tenantId>        sk DEAD#<deliveryId>   gsi1 TENANT#<tenantId>#DEAD / <failedAt>#<deliveryId>
+ *   rate window         pk TENANT#<tenantId>        sk RATE#<action>#<window start, epoch seconds>   (TTL)
  *
  * Logs newest first: Query pk, begins_with(sk, "LOG#"), descending. Failures of a Brazilian
  * date: Query their partition. Subscriptions of a tenant: Query pk, begins_with(sk, "SUB#"). Subscriptions of a tenant
@@ -58,6 +59,7 @@ export const keys = {
   deliveryLog: (tenantId: string, createdAt: string, deliveryId: string) => tableKey(tenantPk(tenantId), `${LOG_PREFIX}${createdAt}#${deliveryId}`),
   failure: (tenantId: string, brazilDate: string, id: number) => tableKey(failures(tenantId, brazilDate), paddedId(id)),
   dispatchedEvent: (tenantId: string, eventId: string) => tableKey(tenantPk(tenantId), `EVENT#${eventId}`),
+  rateWindow: (tenantId: string, action: string, windowStart: number) => tableKey(tenantPk(tenantId), `RATE#${action}#${windowStart}`),
   deadLetter: (tenantId: string, deliveryId: string) => tableKey(tenantPk(tenantId), `DEAD#${deliveryId}`),
   deadLetterListing: (tenantId: string, failedAt: string, deliveryId: string) =>
     indexKey(deadLettersIndex(tenantId), `${failedAt}#${deliveryId}`),

@@ -19,6 +19,7 @@ export const SK = TABLE_KEYS.sortKey;
 export const GSI1 = TABLE_KEYS.gsi1.indexName;
 export const GSI1_PK = TABLE_KEYS.gsi1.partitionKey;
 export const GSI1_SK = TABLE_KEYS.gsi1.sortKey;
+export const TTL = TABLE_KEYS.timeToLive;
 
 export type Item = Record<string, unknown>;
 export type TableKey = { readonly [PK]: string; readonly [SK]: string };

@@ -11,10 +11,11 @@ import { requiredEnv } from "../shared/env.ts";
 import { httpRoutes } from "../shared/http.ts";
 import { addressPolicy } from "../shared/policy.ts";
 import { problems } from "../shared/problems.ts";
-import { configs as store } from "../shared/stores.ts";
+import { configs as store, rateLimits } from "../shared/stores.ts";
 
 const schemas = requestSchemas(addressPolicy);
 const timeoutMs = Number(requiredEnv(ENV.deliveryTimeoutMs));
+const testsPerMinute = Number(requiredEnv(ENV.testWebhooksPerMinute));
 const sender = createWebhookSender({
   allowLoopback: addressPolicy.allowLoopback,
   ...(process.env["NODE_EXTRA_CA_CERTS"] ? { extraCaFile: process.env["NODE_EXTRA_CA_CERTS"] } : {}),
@@ -72,6 +73,15 @@ export const handler = httpRoutes("config", {
     const found = await store.get(request.tenantId);
     if (!found?.secret) {
       throw problems.configMissing("There is no webhookUrl to test yet; set it with PATCH /webhooks/config.");
+    }
+    // Each test is an outbound request the caller chooses the target of: bounded per tenant.
+    const rate = await rateLimits.take(request.tenantId, "test-webhook", testsPerMinute, 60);
+    if (!rate.allowed) {
+      throw problems.tooManyRequests(
+        `At most ${testsPerMinute} test webhooks a minute; try again in ${rate.retryAfterSeconds} s.`,
+        {},
+        { "retry-after": String(rate.retryAfterSeconds) },
+      );
     }
     const now = new Date();
     const webhookId = randomUUID();

@@ -83,8 +83,7 @@ export function httpRoutes<F extends RouteFamily>(
 function unmatched(method: string, path: string): HttpProblem {
   const allowed = methodsOf(path);
   if (allowed.length === 0) return problems.notFound(`There is no route ${method} ${path}; GET /openapi.json lists them all.`);
-  const { problem } = problems.methodNotAllowed(`${path} does not answer ${method}; it answers ${allowed.join(", ")}.`);
-  return new HttpProblem(problem, { allow: allowed.join(", ") });
+  return problems.methodNotAllowed(`${path} does not answer ${method}; it answers ${allowed.join(", ")}.`, {}, { allow: allowed.join(", ") });
 }
 
 function toRequest(event: HttpEvent, tenantId: string): HttpRequest {

@@ -47,6 +47,7 @@ const KINDS = {
   configMissing: { type: urn("config-missing"), title: "Conflict", status: 409 },
   deadLetterBusy: { type: urn("dead-letter-busy"), title: "Conflict", status: 409 },
   bodyTooLarge: { type: urn("body-too-large"), title: "Content Too Large", status: 413 },
+  tooManyRequests: { type: urn("too-many-requests"), title: "Too Many Requests", status: 429 },
   unsupportedMediaType: { type: urn("unsupported-media-type"), title: "Unsupported Media Type", status: 415 },
   // Nothing to tell a client about our own failures but that they happened.
   internal: { type: "about:blank", title: "Internal Server Error", status: 500 },
@@ -70,9 +71,12 @@ export class HttpProblem extends Error {
 export const problems = Object.fromEntries(
   Object.entries(KINDS).map(([kind, declared]) => [
     kind,
-    (detail: string, extensions: ProblemExtensions = {}) => new HttpProblem({ ...declared, detail, ...extensions }),
+    (detail: string, extensions: ProblemExtensions = {}, headers: Readonly<Record<string, string>> = {}) =>
+      new HttpProblem({ ...declared, detail, ...extensions }, headers),
   ]),
-) as { readonly [K in ProblemKind]: (detail: string, extensions?: ProblemExtensions) => HttpProblem };
+) as {
+  readonly [K in ProblemKind]: (detail: string, extensions?: ProblemExtensions, headers?: Readonly<Record<string, string>>) => HttpProblem;
+};
 
 /** The answer to a paging cursor this API did not issue (or issued for another listing). */
 export const invalidCursor = () =>

@@ -21,6 +21,8 @@ export interface ProductRuntimeOptions {
   readonly maxSubscriptionsPerTenant?: number;
   /** Seconds a receiver has to answer (the stack's default, 10, when absent). */
   readonly deliveryTimeoutSeconds?: number;
+  /** Test webhooks a tenant may send a minute (the stack's default, 5, when absent). */
+  readonly testWebhooksPerMinute?: number;
   /**
    * PEM file of extra CAs the delivery functions trust (receivers behind a private CA);
    * defaults to the NODE_EXTRA_CA_CERTS `npm start` itself was given.
@@ -82,6 +84,7 @@ export async function startProductRuntime(options: ProductRuntimeOptions): Promi
     ...(options.retrySchedule ? { retrySchedule: options.retrySchedule } : {}),
     ...(options.maxSubscriptionsPerTenant ? { maxSubscriptionsPerTenant: options.maxSubscriptionsPerTenant } : {}),
     ...(options.deliveryTimeoutSeconds ? { deliveryTimeoutSeconds: options.deliveryTimeoutSeconds } : {}),
+    ...(options.testWebhooksPerMinute ? { testWebhooksPerMinute: options.testWebhooksPerMinute } : {}),
   }, { verbose: options.verbose === true });
   // The functions trust the inspector's CA plus any CA the user passed (NODE_EXTRA_CA_CERTS).
   const authority = await createLocalCertificateAuthority();

@@ -8,6 +8,7 @@ import { InvalidCursorError } from "../../lambdas/data/cursor.ts";
 import { DeliveryLogStore, DispatchedEventStore, FailureStore } from "../../lambdas/data/deliveries.ts";
 import { keys } from "../../lambdas/data/keys.ts";
 import { DeadLetterStore } from "../../lambdas/data/dead-letters.ts";
+import { RateLimitStore } from "../../lambdas/data/rate-limits.ts";
 import { SubscriptionStore } from "../../lambdas/data/subscriptions.ts";
 import { TenantNotActiveError, TenantStore } from "../../lambdas/data/tenants.ts";
 import { WebhookConfigStore } from "../../lambdas/data/webhook-config.ts";
@@ -106,6 +107,16 @@ describe(`the data layer on ${process.env["FW_DYNAMODB"] ?? "dynalite"}`, () => 
     await expect(store.create("ten_slot", draft("boleto.paid", "https://slot.example.com/1"), 1)).rejects.toBeInstanceOf(SubscriptionLimitError);
     await abandoned("2020-01-01T00:00:00Z");
     await store.create("ten_slot", draft("boleto.paid", "https://slot.example.com/1"), 1);
+  });
+
+  it("rate limits: a window lets exactly its limit through, concurrently too, then the next window opens", async () => {
+    const store = new RateLimitStore(dynamo.documents, TABLE);
+    const at = new Date("2026-11-27T10:00:10Z");
+    const decisions = await Promise.all(Array.from({ length: 7 }, () => store.take("ten_rate", "test-webhook", 3, 60, at)));
+    expect(decisions.filter((d) => d.allowed)).toHaveLength(3);
+    expect(decisions.filter((d) => !d.allowed)).toEqual(Array.from({ length: 4 }, () => ({ allowed: false, retryAfterSeconds: 50 })));
+    expect(await store.take("ten_rate", "test-webhook", 3, 60, new Date("2026-11-27T10:01:00Z"))).toEqual({ allowed: true });
+    expect(await store.take("ten_other", "test-webhook", 3, 60, at)).toEqual({ allowed: true });
   });
 
   it("config: concurrent first PATCHes create one configuration and reveal the secret once", async () => {

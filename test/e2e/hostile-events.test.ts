@@ -131,6 +131,29 @@ describe("request bodies nested past the bound", () => {
   });
 });
 
+describe("POST /webhooks/test", () => {
+  it("is limited per tenant (5 a minute by default), exactly under concurrency, with 429 and Retry-After", async () => {
+    const hook = await receiver(answer(200, "OK"));
+    const [busy, other] = [await fixture.env.newTenant("tester"), await fixture.env.newTenant("other")];
+    for (const tenant of [busy, other]) await tenant.call("PATCH", "/webhooks/config", { webhookUrl: hook.url });
+    // One minute's window: start clear of its end, so all eight fall in it.
+    const intoMinute = Date.now() % 60_000;
+    if (intoMinute > 55_000) await new Promise((resolve) => setTimeout(resolve, 60_500 - intoMinute));
+    const answers = await Promise.all(Array.from({ length: 8 }, () => busy.call("POST", "/webhooks/test")));
+    expect(answers.filter((response) => response.status === 200)).toHaveLength(5);
+    const refused = answers.filter((response) => response.status !== 200);
+    expect(refused).toHaveLength(3);
+    for (const response of refused) {
+      const retryAfter = Number(response.headers.get("retry-after"));
+      expect(retryAfter).toBeGreaterThanOrEqual(1);
+      expect(retryAfter).toBeLessThanOrEqual(60);
+      expect(await problemOf(response, 429)).toMatchObject({ type: "urn:fiscal-webhooks:problem:too-many-requests" });
+    }
+    expect(hook.received.length).toBe(5);
+    expect((await other.call("POST", "/webhooks/test")).status).toBe(200);
+  });
+});
+
 describe("what never reaches the logs", () => {
   it("keeps payload fragments out of rejection reasons and bounds them", async () => {
     const tenant = await tenantWith([]);
