@@ -48,7 +48,7 @@ export interface PayloadSizes {
 export interface CostScenario {
   /** Deliveries per event: subscriptions (plus the account webhook) matching its type. */
   readonly fanOut: number;
-  /** The producer sends `id`: dispatch reads and writes a dispatched-event marker per event. */
+  /** The producer sends `id`: dispatch claims it with one conditional write per event. */
   readonly producerIds: boolean;
   /** Distinct tenants in one events batch (1..10): dispatch reads each tenant once per batch. */
   readonly tenantsPerEventsBatch: number;
@@ -94,7 +94,7 @@ const write = (bytes: number) => Math.max(1, Math.ceil(bytes / UNITS.writeUnitBy
  * invocation, and per distinct tenant (one event type each): GetItem of the tenant, Query of
  * the subscriptions index (eventually consistent, the only kind a GSI serves) and GetItem of
  * the config (both eventually consistent). Per event: with a
- * producer id a strongly consistent BatchGet of its marker plus a BatchWrite of it.
+ * producer id one conditional PutItem that claims it (no read).
  * Per deliveries batch (10, assumed full): one SendMessageBatch from dispatch, the event
  * source's ReceiveMessage and DeleteMessageBatch, one deliver invocation, one secret
  * GetItem per distinct tenant. Per delivery: one log item put (BatchWriteItem); a
@@ -151,13 +151,7 @@ export function estimateCostPerMillionDeliveries(scenario: CostScenario): CostEs
     },
     {
       service: "DynamoDB",
-      component: "dispatch: BatchGet event marker (strong)",
-      unit: "RRU",
-      units: scenario.producerIds ? events * strongRead(sizes.dispatchedMarkerItem) : 0,
-    },
-    {
-      service: "DynamoDB",
-      component: "dispatch: BatchWrite event marker",
+      component: "dispatch: conditional PutItem producer-id claim",
       unit: "WRU",
       units: scenario.producerIds ? events * write(sizes.dispatchedMarkerItem) : 0,
     },
