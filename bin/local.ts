@@ -74,6 +74,7 @@ try {
     verbose: values.verbose,
     ...(values.quiet ? {} : { functionOutput: (fn: string, line: string) => console.log(`[${fn}] ${line}`) }),
     onError: (source, error) => console.error(`[${source}]`, error instanceof Error ? error.message : error),
+    onNotice: (source, message) => console.log(`[${source}] ${message}`),
   });
   const { local, apiUrl, outputs } = product;
   console.log(`

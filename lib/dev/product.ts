@@ -34,6 +34,8 @@ export interface ProductRuntimeOptions {
   /** Each webhook the HTTPS inspector receives, with its signatures checked. */
   readonly onInspectedWebhook?: (webhook: InspectedWebhook) => void;
   readonly onError?: (source: string, error: unknown) => void;
+  /** What AWS would show in its metrics: an SQS mapping at its maximum concurrency. */
+  readonly onNotice?: (source: string, message: string) => void;
 }
 
 /** The `local` section of outputs.json: what tools need to reach the local stack. */
@@ -104,6 +106,7 @@ export async function startProductRuntime(options: ProductRuntimeOptions): Promi
     },
     ...(options.functionOutput ? { functionOutput: options.functionOutput } : {}),
     ...(options.onError ? { onError: options.onError } : {}),
+    ...(options.onNotice ? { onNotice: options.onNotice } : {}),
   });
   let inspector: Inspector | undefined;
   const stop = async () => {

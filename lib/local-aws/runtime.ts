@@ -35,6 +35,8 @@ export interface LocalRuntimeOptions {
    * a function behind a 500 of the gateway, an SQS poller's unexpected error.
    */
   readonly onError?: (source: string, error: unknown) => void;
+  /** What AWS would show in its metrics rather than as an error: an SQS mapping at its maximum concurrency. */
+  readonly onNotice?: (source: string, message: string) => void;
 }
 
 export interface LocalRuntime {
@@ -159,6 +161,11 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         invoker,
         region,
         onError: (error) => options.onError?.(`poller ${source.functionId}`, error),
+        onSaturated: (maximum) =>
+          options.onNotice?.(
+            `poller ${source.functionId}`,
+            `saturated: ${maximum} batches in flight, the mapping's maximum concurrency; messages wait in the queue`,
+          ),
       }),
     );
     // Pollers stop first (pushed last): in-flight batches finish while their functions still run.

@@ -312,6 +312,30 @@ describe("the SQS event source poller", () => {
     expect(await messagesLeft(queue.url)).toBe(0);
   });
 
+  it("runs at most the mapping's maximum concurrency at once, and says when it is saturated", async () => {
+    const queue = await createQueues(30);
+    let running = 0;
+    let peak = 0;
+    const fn = fakeFunction(async () => {
+      peak = Math.max(peak, ++running);
+      await sleep(150);
+      running -= 1;
+    });
+    const saturated: number[] = [];
+    const poller = startSqsPoller({
+      source: { functionId: "Worker", queueUrl: queue.url, queueArn: queue.arn, batchSize: 1, maximumBatchingWindowSeconds: 0, reportBatchItemFailures: false, maximumConcurrency: 3 },
+      sqs,
+      invoker: fn.invoker,
+      region: REGION,
+      onSaturated: (maximum) => saturated.push(maximum),
+    });
+    pollers.push(poller);
+    await sendBatch(queue, Array.from({ length: 12 }, (_, i) => `m${i}`));
+    await eventually(() => fn.records().length === 12);
+    expect(peak).toBe(3);
+    expect(saturated).toEqual([3]);
+  });
+
   it("rejects settings the Lambda API rejects", () => {
     const queue = { url: "http://127.0.0.1:1/000000000000/q", arn: "arn:aws:sqs:us-east-1:000000000000:q", dlqUrl: "" };
     const { invoker } = fakeFunction();

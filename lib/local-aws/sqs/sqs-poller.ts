@@ -39,7 +39,15 @@ export interface SqsPollerOptions {
   readonly region: string;
   /** Unexpected poller errors; the loop reports them here and keeps going. */
   readonly onError?: (error: unknown) => void;
+  /**
+   * Every allowed invocation is in flight and the poller waits for one to end before it
+   * receives more: the mapping is saturated (reported at most every SATURATION_REPORT_MS).
+   */
+  readonly onSaturated?: (maximumConcurrency: number) => void;
 }
+
+/** Quiet time between two saturation reports of one mapping. */
+export const SATURATION_REPORT_MS = 30_000;
 
 export interface SqsPoller {
   /** Stops receiving, waits for in-flight invocations and their deletes, then resolves. */
@@ -204,8 +212,13 @@ export function startSqsPoller(options: SqsPollerOptions): SqsPoller {
 async function pollLoop(options: SqsPollerOptions, signal: AbortSignal): Promise<void> {
   const maximumConcurrency = options.source.maximumConcurrency ?? DEFAULT_MAXIMUM_CONCURRENCY;
   const inFlight = new Set<Promise<void>>();
+  let reportedAt = -Infinity;
   while (!signal.aborted) {
     if (inFlight.size >= maximumConcurrency) {
+      if (Date.now() - reportedAt >= SATURATION_REPORT_MS) {
+        reportedAt = Date.now();
+        options.onSaturated?.(maximumConcurrency);
+      }
       await Promise.race(inFlight);
       continue;
     }
