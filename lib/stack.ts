@@ -27,6 +27,15 @@ export interface FiscalWebhooksStackProps extends StackProps {
 
 const DEFAULT_TEST_WEBHOOKS_PER_MINUTE = 5;
 
+/**
+ * A full schedule takes one receive per attempt, plus one more for each wait longer than SQS
+ * can delay a message (it comes back early and is hidden until due); the rest is headroom
+ * for throttles, crashes and timeouts, which use up receives but no attempt.
+ */
+export function deliveryMaxReceives(schedule: RetrySchedule): number {
+  return 2 * schedule.length + 10;
+}
+
 const DEFAULT_DELIVERY_TIMEOUT_SECONDS = 10;
 const MAX_DELIVERY_TIMEOUT_SECONDS = 20;
 
@@ -41,7 +50,7 @@ export class FiscalWebhooksStack extends Stack {
     const { table } = new DataTable(this, "Data");
     const eventAttempts = 5;
     const queues = new PipelineQueues(this, "Queues", {
-      deliveryAttempts: retrySchedule.length,
+      deliveryMaxReceives: deliveryMaxReceives(retrySchedule),
       eventAttempts,
       eventsVisibilityTimeout: Duration.minutes(3),
       deliveriesVisibilityTimeout: Duration.minutes(6),
@@ -150,6 +159,8 @@ export class FiscalWebhooksStack extends Stack {
     }).function;
     // Retries read where events go now (tenant, config, subscriptions by type) to stop unwanted ones.
     tableAccess(deliver, ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:BatchWriteItem"], true);
+    // Each retry is queued as a new message for its step; an exhausted delivery goes to the DLQ.
+    queues.deliveries.grantSendMessages(deliver);
     queues.deliveriesDeadLetter.grantSendMessages(deliver);
     consumes(deliver, queues.deliveries);
 

@@ -12,7 +12,7 @@ export type DeliveryOutcome = (typeof DELIVERY_OUTCOMES)[number];
 export const METRIC = {
   /** Count per attempt outcome; dimension sets [Outcome] and [Outcome, EventType]. */
   deliveries: "Deliveries",
-  /** The attempt number of each attempt made (1 = first); dimension set [Outcome]. */
+  /** The attempt number of each attempt made (1 = first); no dimension. */
   deliveryAttempt: "DeliveryAttempt",
   /** Milliseconds from the event's acceptance on the events queue to its 2xx; no dimension. */
   endToEndLatency: "EndToEndLatency",

@@ -1,7 +1,7 @@
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import { sendMessages } from "../../lib/aws/sqs-batch.ts";
 import type { DeadLetter } from "../domain/dead-letter.ts";
-import { deliveryLogEntry, deliveryMessage } from "../domain/delivery.ts";
+import { deliveryLogEntry, deliveryMessage, requeuedDelivery } from "../domain/delivery.ts";
 import type { ClaimedLetter, DeadLetterStore } from "../data/dead-letters.ts";
 import type { DeliveryLogStore } from "../data/deliveries.ts";
 
@@ -88,7 +88,7 @@ export class DeadLetterOperations {
     const refused = await sendMessages(
       this.deps.sqs,
       this.deps.deliveriesQueueUrl,
-      claimed.map((letter) => ({ letter, ...deliveryMessage({ ...letter.delivery, attemptsBefore: letter.attempts }) })),
+      claimed.map((letter) => ({ letter, ...deliveryMessage(requeuedDelivery(letter.delivery, letter.attempts)) })),
     );
     // A refused letter keeps its claim, which expires: the next retry picks it up again.
     const notSent = new Set(refused.map(({ entry }) => entry.letter));

@@ -42,8 +42,12 @@ export async function attemptDelivery(
 ): Promise<DeliveryAttempt> {
   const now = setup.now ?? (() => new Date());
   const attempt = delivery.attemptsBefore + step;
-  if (unwanted !== undefined) return { kind: "canceled", attempt: attempt - 1, reason: unwanted };
   const startedAt = now();
+  // A second's slack: SQS may hand a message back a moment before its visibility ends.
+  if (delivery.notBefore !== undefined && Date.parse(delivery.notBefore) - startedAt.getTime() > 1000) {
+    return { kind: "deferred", until: delivery.notBefore };
+  }
+  if (unwanted !== undefined) return { kind: "canceled", attempt: attempt - 1, reason: unwanted };
   const response = secret
     ? await postWebhook(
         setup.sender,
@@ -52,12 +56,13 @@ export async function attemptDelivery(
       )
     : undefined;
   if (response?.ok) {
-    return { kind: "delivered", attempt, statusCode: response.statusCode, deliveredAt: now().toISOString() };
+    return { kind: "delivered", attempt, statusCode: response.statusCode, deliveredAt: now().toISOString(), responseMs: response.durationMs };
   }
   const failure = {
     reason: response ? (response.failure ?? "delivery failed") : "the tenant has no signing secret",
     statusCode: response?.statusCode,
     failedAt: startedAt.toISOString(),
+    responseMs: response?.durationMs,
   };
   const delaySeconds = nextRetryDelay(setup.schedule, step, response?.retryAfterSeconds, setup.random);
   return delaySeconds === undefined ? { kind: "exhausted", attempt, failure } : { kind: "retry-at", attempt, failure, delaySeconds };

@@ -17,8 +17,19 @@ export interface DeliveryIdentity {
 export interface Delivery extends DeliveryIdentity {
   /** The exact bytes POSTed (and signed). */
   readonly body: string;
-  /** Attempts made before this message was queued (non-zero after a retry from the DLQ). */
+  /** Attempts made before this schedule began (non-zero after a retry from the DLQ). */
   readonly attemptsBefore: number;
+  /**
+   * The attempt of the retry schedule this message carries (1-based). The product counts
+   * attempts itself, not SQS receives: a receive that ends without an attempt (a throttle, a
+   * crash, a timeout) leaves it unchanged. Absent on messages queued before it existed, whose
+   * receive count stands in for it.
+   */
+  readonly step?: number | undefined;
+  /** Not to be attempted before this instant (a retry's scheduled time). */
+  readonly notBefore?: string | undefined;
+  /** When the event was accepted on the events queue: end-to-end latency runs from here. */
+  readonly acceptedAt?: string | undefined;
 }
 
 export type DeliveryStatus = "pending" | "retrying" | "success" | "failed" | "canceled";
@@ -55,6 +66,9 @@ export const deliveryMessageSchema = z.strictObject({
   body: z.string(),
   createdAt: z.iso.datetime(),
   attemptsBefore: z.number().int().min(0),
+  step: z.number().int().min(1).optional(),
+  notBefore: z.iso.datetime().optional(),
+  acceptedAt: z.iso.datetime().optional(),
 });
 
 /**
@@ -81,6 +95,8 @@ export interface AttemptFailure {
   readonly reason: string;
   readonly statusCode?: number | undefined;
   readonly failedAt: string;
+  /** How long the receiver took to answer or fail; absent when nothing was sent. */
+  readonly responseMs?: number | undefined;
 }
 
 /** The endpoint answered 2xx in time. */
@@ -89,6 +105,8 @@ export interface Delivered {
   readonly attempt: number;
   readonly statusCode: number | undefined;
   readonly deliveredAt: string;
+  /** How long the receiver took to answer. */
+  readonly responseMs: number;
 }
 
 /** The attempt failed and the schedule has another: the next one is due in `delaySeconds`. */
@@ -117,8 +135,17 @@ export interface Canceled {
   readonly reason: string;
 }
 
+/** Not due yet: the message came back before its scheduled time, and nothing was sent. */
+export interface Deferred {
+  readonly kind: "deferred";
+  readonly until: string;
+}
+
 /** What one attempt to deliver a webhook came to. */
-export type DeliveryAttempt = Delivered | RetryAt | Exhausted | Canceled;
+export type DeliveryAttempt = Delivered | RetryAt | Exhausted | Canceled | Deferred;
+
+/** The outcomes a log line records: a deferral changes nothing a tenant sees. */
+export type LoggedOutcome = Exclude<DeliveryAttempt, Deferred> | Requeued;
 
 /** A dead letter sent back to the deliveries queue for a fresh attempt budget. */
 export interface Requeued {
@@ -128,7 +155,7 @@ export interface Requeued {
 }
 
 /** The log line of a delivery after an attempt or a requeue: the one place a log line is derived. */
-export function deliveryLogEntry(delivery: Delivery, outcome: DeliveryAttempt | Requeued): DeliveryLogEntry {
+export function deliveryLogEntry(delivery: DeliveryIdentity, outcome: LoggedOutcome): DeliveryLogEntry {
   const base = {
     deliveryId: delivery.deliveryId,
     tenantId: delivery.tenantId,
@@ -168,4 +195,19 @@ export function failureRecord(delivery: Delivery, outcome: RetryAt | Exhausted):
     conteudo: delivery.body,
     failedAt: outcome.failure.failedAt,
   };
+}
+
+/** The next scheduled attempt of a delivery, due `delaySeconds` from `now`. */
+export function nextStep(delivery: Delivery, step: number, delaySeconds: number, now: Date): Delivery {
+  return { ...delivery, step: step + 1, notBefore: new Date(now.getTime() + delaySeconds * 1000).toISOString() };
+}
+
+/** A delivery as it goes to the dead-letter queue after its attempt number `attempt`. */
+export function deadDelivery(delivery: Delivery, attempt: number): Delivery {
+  return { ...delivery, attemptsBefore: attempt, step: undefined, notBefore: undefined };
+}
+
+/** A dead letter sent back for a fresh schedule: its attempts carried on, the schedule from its start. */
+export function requeuedDelivery(delivery: Delivery, attempts: number): Delivery {
+  return { ...delivery, attemptsBefore: attempts, step: 1, notBefore: undefined };
 }

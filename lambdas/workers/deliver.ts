@@ -1,13 +1,24 @@
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
-import { changeVisibilities, sendMessages } from "../../lib/aws/sqs-batch.ts";
+import { changeVisibilities, MAX_DELAY_SECONDS, sendMessages } from "../../lib/aws/sqs-batch.ts";
 import { ENV } from "../contract/resources.ts";
 import { attemptDelivery, type AttemptSetup } from "../delivery/attempt.ts";
 import { batchTargets } from "../delivery/targets.ts";
 import { createWebhookSender } from "../delivery/sender.ts";
-import { deliveryLogEntry, failureRecord, parseDeliveryMessage, type Delivery, type DeliveryAttempt } from "../domain/delivery.ts";
+import {
+  deadDelivery,
+  deliveryLogEntry,
+  deliveryMessage,
+  failureRecord,
+  nextStep,
+  parseDeliveryMessage,
+  type Deferred,
+  type Delivery,
+  type DeliveryAttempt,
+} from "../domain/delivery.ts";
 import { MAX_RETRY_DELAY_SECONDS, parseRetrySchedule } from "../domain/retry-schedule.ts";
 import { requiredEnv } from "../shared/env.ts";
 import { logger } from "../shared/logger.ts";
+import { publishAttempts, type AttemptMeasure } from "../shared/metrics.ts";
 import { onceEach } from "../shared/once-each.ts";
 import { addressPolicy } from "../shared/policy.ts";
 import { sqs } from "../shared/sqs.ts";
@@ -29,15 +40,26 @@ const setup: AttemptSetup = {
 interface Attempted {
   readonly record: SQSRecord;
   readonly delivery: Delivery;
+  /** The schedule step this receive was on. */
+  readonly step: number;
   readonly outcome: DeliveryAttempt;
+}
+
+/** A message that stays in the queue, hidden for `visibilityTimeout` seconds. */
+interface Stay {
+  readonly record: SQSRecord;
+  readonly receiptHandle: string;
+  readonly visibilityTimeout: number;
 }
 
 /**
  * Signs and POSTs each delivery of the batch concurrently, then records every outcome in
- * one batched log write (plus a failure record per failed attempt). Failed deliveries stay
- * in the queue with their visibility set to the retry schedule's next delay; after the
- * last attempt they are released at once and SQS moves them to the dead-letter queue.
- * Delivered and canceled ones are deleted as the batch succeeds.
+ * one batched log write (plus a failure record per failed attempt). The product counts the
+ * attempts, not SQS: a failed attempt queues the next step of the schedule as a new message
+ * due at its time; the last failed attempt queues the delivery on the dead-letter queue; the
+ * received message is then deleted. A receive that attempts nothing (a throttled or crashed
+ * invocation, a message back before its time) uses up no attempt. The queue's
+ * maxReceiveCount is only a safety net above the schedule.
  */
 export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
   const startedAt = Date.now();
@@ -61,44 +83,83 @@ export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
 
   const attempted: Attempted[] = await Promise.all(
     valid.map(async ({ record, delivery }) => {
-      // The receive count is the step of the schedule this message is on.
-      const step = Number(record.attributes.ApproximateReceiveCount);
+      // Messages queued before the product counted steps fall back on the receive count.
+      const step = delivery.step ?? Number(record.attributes.ApproximateReceiveCount);
       const retry = step > 1 || delivery.attemptsBefore > 0;
       const [secret, stop] = await Promise.all([secretOf(delivery.tenantId), retry ? unwanted(delivery) : undefined]);
       const outcome = await attemptDelivery(setup, delivery, step, { secret, unwanted: stop });
       if (outcome.kind === "canceled") logger.info("delivery canceled", { deliveryId: delivery.deliveryId, reason: outcome.reason });
-      else if (outcome.kind !== "delivered") {
+      else if (outcome.kind === "retry-at" || outcome.kind === "exhausted") {
         const retryIn = outcome.kind === "retry-at" ? outcome.delaySeconds : undefined;
         logger.info("delivery attempt failed", { deliveryId: delivery.deliveryId, attempts: outcome.attempt, reason: outcome.failure.reason, retryIn });
       }
-      return { record, delivery, outcome };
+      return { record, delivery, step, outcome };
     }),
   );
-  await logs.recordAll(attempted.map(({ delivery, outcome }) => deliveryLogEntry(delivery, outcome)));
+  const now = new Date();
+  const logged = attempted.flatMap(({ delivery, outcome }) => (outcome.kind === "deferred" ? [] : [{ delivery, outcome }]));
+  await logs.recordAll(logged.map(({ delivery, outcome }) => deliveryLogEntry(delivery, outcome)));
   await Promise.all(
     attempted.flatMap(({ delivery, outcome }) =>
       outcome.kind === "retry-at" || outcome.kind === "exhausted" ? [failures.record(failureRecord(delivery, outcome))] : [],
     ),
   );
 
-  // Both stay in the queue: a retry becomes visible at its scheduled time; an exhausted
-  // delivery is released at once, and SQS's redrive moves it to the dead-letter queue.
+  // What comes next: the next step of the schedule, or the dead-letter queue.
+  const retries = attempted.flatMap(({ record, delivery, step, outcome }) =>
+    outcome.kind === "retry-at"
+      ? [{ record, delay: outcome.delaySeconds, ...deliveryMessage(nextStep(delivery, step, outcome.delaySeconds, now)), delaySeconds: Math.min(outcome.delaySeconds, MAX_DELAY_SECONDS) }]
+      : [],
+  );
+  const dead = attempted.flatMap(({ record, delivery, outcome }) =>
+    outcome.kind === "exhausted" ? [{ record, ...deliveryMessage(deadDelivery(delivery, outcome.attempt)) }] : [],
+  );
+  const [retriesRefused, deadRefused] = await Promise.all([
+    sendMessages(sqs, deliveriesQueueUrl, retries),
+    sendMessages(sqs, deadLetterQueueUrl, dead),
+  ]);
+
   // SQS refuses a visibility reaching past 12 h from the receive; this batch was received
   // about when the invocation began.
   const latest = MAX_RETRY_DELAY_SECONDS - Math.ceil((Date.now() - startedAt) / 1000) - 60;
-  const undelivered = attempted.flatMap(({ record, outcome }) =>
-    outcome.kind === "retry-at" || outcome.kind === "exhausted"
-      ? [{ record, receiptHandle: record.receiptHandle, visibilityTimeout: outcome.kind === "retry-at" ? Math.min(outcome.delaySeconds, latest) : 0 }]
-      : [],
-  );
-  // Such a delivery comes back after the queue's own visibility timeout instead: retried sooner, never lost.
-  for (const { reason } of await changeVisibilities(sqs, deliveriesQueueUrl, undelivered)) logger.warn("retry delay not applied", { reason });
+  const stay = (record: SQSRecord, seconds: number): Stay => ({ record, receiptHandle: record.receiptHandle, visibilityTimeout: Math.max(0, Math.min(seconds, latest)) });
+  const stays: Stay[] = [
+    // Back before its time: hidden until it is due, no attempt used.
+    ...attempted.flatMap(({ record, outcome }) =>
+      outcome.kind === "deferred" ? [stay(record, Math.ceil((Date.parse(outcome.until) - now.getTime()) / 1000))] : [],
+    ),
+    // Its successor could not be queued: the message itself comes back when the retry is due (repeating its step).
+    ...retriesRefused.map(({ entry, reason }) => {
+      logger.warn("next attempt not queued; this message stands in for it", { messageId: entry.record.messageId, reason });
+      return stay(entry.record, entry.delay);
+    }),
+    ...deadRefused.map(({ entry, reason }) => {
+      logger.warn("dead letter not queued; trying again in a minute", { messageId: entry.record.messageId, reason });
+      return stay(entry.record, 60);
+    }),
+  ];
+  // Such a message comes back after the queue's own visibility timeout instead: sooner, never lost.
+  for (const { reason } of await changeVisibilities(sqs, deliveriesQueueUrl, stays)) logger.warn("visibility not changed", { reason });
 
   const notSetAside = await sendMessages(sqs, deadLetterQueueUrl, malformed);
   for (const { record, reason } of malformed) logger.warn("delivery message set aside", { messageId: record.messageId, reason });
+  publishAttempts(logged.map(({ delivery, outcome }) => measureOf(delivery, outcome, now)));
   return {
-    batchItemFailures: [...undelivered.map((u) => u.record), ...notSetAside.map((failed) => failed.entry.record)].map((record) => ({
+    batchItemFailures: [...stays.map((s) => s.record), ...notSetAside.map((failed) => failed.entry.record)].map((record) => ({
       itemIdentifier: record.messageId,
     })),
+  };
+}
+
+const OUTCOME_NAMES = { delivered: "delivered", "retry-at": "retrying", exhausted: "exhausted", canceled: "canceled" } as const;
+
+function measureOf(delivery: Delivery, outcome: Exclude<DeliveryAttempt, Deferred>, now: Date): AttemptMeasure {
+  const responseMs = outcome.kind === "delivered" ? outcome.responseMs : outcome.kind === "canceled" ? undefined : outcome.failure.responseMs;
+  return {
+    outcome: OUTCOME_NAMES[outcome.kind],
+    eventType: delivery.eventType,
+    attempt: outcome.attempt,
+    responseMs,
+    endToEndMs: outcome.kind === "delivered" ? now.getTime() - Date.parse(delivery.acceptedAt ?? delivery.createdAt) : undefined,
   };
 }

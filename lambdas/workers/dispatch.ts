@@ -7,6 +7,7 @@ import { deliveryIdFor, parseFiscalEvent, type FiscalEvent } from "../domain/fis
 import { webhookEnvelope } from "../domain/webhook-message.ts";
 import { requiredEnv } from "../shared/env.ts";
 import { logger } from "../shared/logger.ts";
+import { publishEvents } from "../shared/metrics.ts";
 import { boundedText } from "../shared/json.ts";
 import { sqs } from "../shared/sqs.ts";
 import type { ProducerEvent } from "../data/deliveries.ts";
@@ -57,7 +58,8 @@ export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
       try {
         const problem = await targets.tenantProblem(fiscalEvent.tenantId);
         if (problem) return void rejections.push({ record, reason: problem });
-        const messages = (await plan(fiscalEvent, targets)).map(deliveryMessage);
+        const acceptedAt = new Date(Number(record.attributes.SentTimestamp)).toISOString();
+        const messages = (await plan(fiscalEvent, targets, acceptedAt)).map(deliveryMessage);
         // Checked before anything is claimed or sent: an event whose webhook cannot travel is set aside, not retried.
         const largest = Math.max(0, ...messages.map(messageSize));
         if (largest > MAX_MESSAGE_BYTES) {
@@ -94,11 +96,13 @@ export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
   for (const { record, reason } of setAside) logger.warn("event set aside", { messageId: record.messageId, reason });
   for (const { entry } of notSetAside) failed.add(entry.record);
 
+  const rejected = new Set(rejections.map(({ record }) => record));
   // A message that gives up lets its claim go, so the event can be dispatched when redriven.
   const givingUp = [...claimed].filter(
-    ([record]) => rejections.some((r) => r.record === record) || (failed.has(record) && Number(record.attributes.ApproximateReceiveCount) >= eventMaxReceives),
+    ([record]) => rejected.has(record) || (failed.has(record) && Number(record.attributes.ApproximateReceiveCount) >= eventMaxReceives),
   );
   await Promise.all(givingUp.map(([record, producerEvent]) => dispatched.release(producerEvent, record.messageId)));
+  publishEvents(accepted.filter(({ record }) => !failed.has(record) && !rejected.has(record)).length, setAside.length);
   return { batchItemFailures: [...failed].map((record) => ({ itemIdentifier: record.messageId })) };
 }
 
@@ -106,7 +110,7 @@ function alreadyDispatched(event: ProducerEvent): void {
   logger.info("event already dispatched", { tenantId: event.tenantId, eventId: event.eventId });
 }
 
-async function plan(fiscalEvent: FiscalEvent, targets: BatchTargets): Promise<Delivery[]> {
+async function plan(fiscalEvent: FiscalEvent, targets: BatchTargets, acceptedAt: string): Promise<Delivery[]> {
   const urls = await targets.urlsFor(fiscalEvent.tenantId, fiscalEvent.type);
   const body = webhookEnvelope(fiscalEvent);
   const createdAt = new Date().toISOString();
@@ -119,5 +123,7 @@ async function plan(fiscalEvent: FiscalEvent, targets: BatchTargets): Promise<De
     body,
     createdAt,
     attemptsBefore: 0,
+    step: 1,
+    acceptedAt,
   }));
 }

@@ -25,6 +25,8 @@ export interface FailedEntry<E> {
 export interface OutgoingMessage {
   readonly body: string;
   readonly attributes?: Readonly<Record<string, string>>;
+  /** Seconds before the message can be received (SQS allows 0..900). */
+  readonly delaySeconds?: number;
 }
 
 export interface VisibilityChange {
@@ -39,6 +41,8 @@ export interface ReceivedMessageHandle {
 
 /** The message size every SQS queue accepts (a queue may be set higher; ours are not). */
 export const MAX_MESSAGE_BYTES = 256 * 1024;
+/** The longest delay SQS puts on a message it is sent. */
+export const MAX_DELAY_SECONDS = 900;
 const MAX_ENTRIES = 10;
 const MAX_BATCH_BYTES = 1024 * 1024;
 
@@ -111,6 +115,7 @@ export function sendMessages<E extends OutgoingMessage>(client: SQSClient, queue
         Entries: entries.map(({ Id, entry }) => ({
           Id,
           MessageBody: entry.body,
+          ...(entry.delaySeconds ? { DelaySeconds: entry.delaySeconds } : {}),
           ...(entry.attributes
             ? {
                 MessageAttributes: Object.fromEntries(

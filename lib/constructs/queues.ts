@@ -4,8 +4,12 @@ import { Construct } from "constructs";
 import { RESOURCE_IDS } from "../../lambdas/contract/resources.ts";
 
 export interface QueuesProps {
-  /** Attempts a delivery gets before it lands in the dead-letter queue (the retry schedule's length). */
-  readonly deliveryAttempts: number;
+  /**
+   * Receives after which SQS itself moves a delivery to the dead-letter queue: a safety net
+   * for a message no invocation can finish. The deliver function moves exhausted deliveries
+   * there itself; this stays above what a full schedule takes.
+   */
+  readonly deliveryMaxReceives: number;
   /** Receives an event gets before it is parked in the events dead-letter queue. */
   readonly eventAttempts: number;
   readonly eventsVisibilityTimeout: Duration;
@@ -60,7 +64,7 @@ export class PipelineQueues extends Construct {
       ...secure,
       retentionPeriod: retention,
       visibilityTimeout: props.deliveriesVisibilityTimeout,
-      deadLetterQueue: { queue: this.deliveriesDeadLetter, maxReceiveCount: props.deliveryAttempts },
+      deadLetterQueue: { queue: this.deliveriesDeadLetter, maxReceiveCount: props.deliveryMaxReceives },
     });
   }
 }

@@ -4,10 +4,16 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { attemptDelivery, type AttemptSetup } from "../../lambdas/delivery/attempt.ts";
 import { createWebhookSender, type WebhookSender } from "../../lambdas/delivery/sender.ts";
-import { deliveryLogEntry, failureRecord, type Delivery } from "../../lambdas/domain/delivery.ts";
+import { deliveryLogEntry, failureRecord, type Delivery, type DeliveryAttempt } from "../../lambdas/domain/delivery.ts";
 import { parseRetrySchedule } from "../../lambdas/domain/retry-schedule.ts";
 import { newSigningSecret } from "../../lambdas/domain/signing.ts";
 import { answer, receiverFactory, verifyBoth, type HttpsReceiver } from "../../lib/dev/https-receiver.ts";
+
+/** The log line of an outcome that has one. */
+function logLine(delivery: Delivery, outcome: DeliveryAttempt) {
+  if (outcome.kind === "deferred") throw new Error("a deferral writes no log line");
+  return deliveryLogEntry(delivery, outcome);
+}
 
 describe("one delivery attempt", () => {
   const dir = mkdtempSync(path.join(tmpdir(), "fw-attempt-"));
@@ -43,13 +49,13 @@ describe("one delivery attempt", () => {
   it("is Delivered on a 2xx, signed both ways with every delivery header, and logs a success", async () => {
     receiver.behave(answer(204));
     const outcome = await attemptDelivery(setup, delivery(), 1, { secret });
-    expect(outcome).toEqual({ kind: "delivered", attempt: 1, statusCode: 204, deliveredAt: clock.toISOString() });
+    expect(outcome).toEqual({ kind: "delivered", attempt: 1, statusCode: 204, deliveredAt: clock.toISOString(), responseMs: expect.any(Number) });
     const got = receiver.received.at(-1)!;
     expect(verifyBoth(got, secret)).toEqual({ snippet: true, standard: true });
     expect(got.headers["webhook-id"]).toBe(delivery().deliveryId);
     expect(got.headers["x-webhook-event"]).toBe("invoice.authorized");
     expect(got.headers["x-webhook-attempt"]).toBe("1");
-    expect(deliveryLogEntry(delivery(), outcome)).toMatchObject({ status: "success", attempts: 1, lastStatusCode: 204 });
+    expect(logLine(delivery(), outcome)).toMatchObject({ status: "success", attempts: 1, lastStatusCode: 204 });
   });
 
   it("is RetryAt the schedule's next delay, lengthened by Retry-After, with the attempt number carried on", async () => {
@@ -59,10 +65,10 @@ describe("one delivery attempt", () => {
       kind: "retry-at",
       attempt: 3,
       delaySeconds: 60,
-      failure: { reason: "HTTP 503 Service Unavailable", statusCode: 503, failedAt: clock.toISOString() },
+      failure: { reason: "HTTP 503 Service Unavailable", statusCode: 503, failedAt: clock.toISOString(), responseMs: expect.any(Number) },
     });
     expect(receiver.received.at(-1)?.headers["x-webhook-attempt"]).toBe("3");
-    expect(deliveryLogEntry(delivery(2), outcome)).toMatchObject({ status: "retrying", attempts: 3, lastError: "HTTP 503 Service Unavailable" });
+    expect(logLine(delivery(2), outcome)).toMatchObject({ status: "retrying", attempts: 3, lastError: "HTTP 503 Service Unavailable" });
     if (outcome.kind !== "retry-at") throw new Error("expected a retry");
     expect(failureRecord(delivery(2), outcome)).toMatchObject({ attempt: 3, descricao: "HTTP 503 Service Unavailable", conteudo: delivery().body });
   });
@@ -71,7 +77,7 @@ describe("one delivery attempt", () => {
     receiver.behave(answer(500));
     const outcome = await attemptDelivery(setup, delivery(), 3, { secret });
     expect(outcome).toMatchObject({ kind: "exhausted", attempt: 3, failure: { reason: "HTTP 500 Internal Server Error" } });
-    expect(deliveryLogEntry(delivery(), outcome)).toMatchObject({ status: "failed", attempts: 3 });
+    expect(logLine(delivery(), outcome)).toMatchObject({ status: "failed", attempts: 3 });
   });
 
   it("sends nothing without a signing secret and says so", async () => {
@@ -81,8 +87,15 @@ describe("one delivery attempt", () => {
       kind: "retry-at",
       attempt: 1,
       delaySeconds: 5,
-      failure: { reason: "the tenant has no signing secret", statusCode: undefined, failedAt: clock.toISOString() },
+      failure: { reason: "the tenant has no signing secret", statusCode: undefined, failedAt: clock.toISOString(), responseMs: undefined },
     });
+    expect(receiver.received.length).toBe(before);
+  });
+
+  it("is Deferred, sending nothing and using no attempt, when the message is back before its time", async () => {
+    const before = receiver.received.length;
+    const due = new Date(clock.getTime() + 60_000).toISOString();
+    expect(await attemptDelivery(setup, { ...delivery(), step: 2, notBefore: due }, 2, { secret })).toEqual({ kind: "deferred", until: due });
     expect(receiver.received.length).toBe(before);
   });
 
@@ -90,7 +103,7 @@ describe("one delivery attempt", () => {
     const before = receiver.received.length;
     const outcome = await attemptDelivery(setup, delivery(), 2, { secret, unwanted: "the subscription was removed" });
     expect(outcome).toEqual({ kind: "canceled", attempt: 1, reason: "the subscription was removed" });
-    expect(deliveryLogEntry(delivery(), outcome)).toMatchObject({ status: "canceled", attempts: 1, lastError: "the subscription was removed" });
+    expect(logLine(delivery(), outcome)).toMatchObject({ status: "canceled", attempts: 1, lastError: "the subscription was removed" });
     expect(receiver.received.length).toBe(before);
   });
 });

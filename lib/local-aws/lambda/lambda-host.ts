@@ -26,6 +26,18 @@ export interface LambdaHostOptions {
   readonly maxInstancesPerFunction?: number;
   /** Receives each line a function logs; undefined discards them. */
   readonly output?: (functionId: string, line: string) => void;
+  /** Failures to inject, by function logical id: what AWS does to invocations now and then. */
+  readonly faults?: Readonly<Record<string, InjectedFaults>>;
+}
+
+/**
+ * The first `crashes` invocations of the function fail as an environment that dies in its
+ * init phase would; the `timeouts` after them are cut off at the function's timeout. The
+ * handler runs in neither: the batch comes back to its queue untouched, as after a throttle.
+ */
+export interface InjectedFaults {
+  readonly crashes?: number;
+  readonly timeouts?: number;
 }
 
 /** How an invocation ended: the handler's JSON result, or why it failed. */
@@ -149,13 +161,25 @@ class FunctionPool {
   private readonly waiting: ((instance: Instance) => void)[] = [];
   private closed = false;
 
+  private invocations = 0;
+
   constructor(
     readonly fn: LocalFunction,
     private readonly maxInstances: number,
     private readonly output: LambdaHostOptions["output"],
+    private readonly faults: InjectedFaults = {},
   ) {}
 
   async invoke(event: unknown): Promise<unknown> {
+    const invocation = ++this.invocations;
+    const crashes = this.faults.crashes ?? 0;
+    if (invocation <= crashes) {
+      throw new LambdaInvocationError(this.fn.logicalId, "Runtime.ExitError", `injected crash ${invocation} of ${crashes}: the environment died during init`);
+    }
+    if (invocation <= crashes + (this.faults.timeouts ?? 0)) {
+      await new Promise((resolve) => setTimeout(resolve, this.fn.timeoutSeconds * 1000));
+      throw new LambdaInvocationError(this.fn.logicalId, "Sandbox.Timedout", `injected timeout: task timed out after ${this.fn.timeoutSeconds}.00 seconds`);
+    }
     const instance = await this.acquire();
     const outcome = await instance.run(this.fn, event);
     this.release(instance);
@@ -217,7 +241,7 @@ export class LambdaHost implements LambdaInvoker {
 
   constructor(functions: readonly LocalFunction[], options: LambdaHostOptions = {}) {
     for (const fn of functions) {
-      this.pools.set(fn.logicalId, new FunctionPool(fn, options.maxInstancesPerFunction ?? 4, options.output));
+      this.pools.set(fn.logicalId, new FunctionPool(fn, options.maxInstancesPerFunction ?? 4, options.output, options.faults?.[fn.logicalId]));
     }
   }
 
