@@ -47,13 +47,22 @@ export class FiscalWebhooksStack extends Stack {
     super(scope, id, props);
     const retrySchedule = props.retrySchedule ?? DEFAULT_RETRY_SCHEDULE_SECONDS;
 
+    const timeoutSeconds = props.deliveryTimeoutSeconds ?? DEFAULT_DELIVERY_TIMEOUT_SECONDS;
+    if (!Number.isInteger(timeoutSeconds) || timeoutSeconds < 1 || timeoutSeconds > MAX_DELIVERY_TIMEOUT_SECONDS) {
+      throw new RangeError(`deliveryTimeoutSeconds must be a whole number from 1 to ${MAX_DELIVERY_TIMEOUT_SECONDS}`);
+    }
+    // A deliver batch waits on its receivers at once: their time to answer plus a margin for
+    // the reads and writes around them. AWS asks for a visibility timeout of six times the
+    // function's, so a batch whose invocation failed comes back that soon.
+    const deliverTimeout = Duration.seconds(timeoutSeconds + 5);
+
     const { table } = new DataTable(this, "Data");
     const eventAttempts = 5;
     const queues = new PipelineQueues(this, "Queues", {
       deliveryMaxReceives: deliveryMaxReceives(retrySchedule),
       eventAttempts,
       eventsVisibilityTimeout: Duration.minutes(3),
-      deliveriesVisibilityTimeout: Duration.minutes(6),
+      deliveriesVisibilityTimeout: Duration.seconds(6 * deliverTimeout.toSeconds()),
       deadLetterIndexVisibilityTimeout: Duration.minutes(3),
       deadLetterJobsVisibilityTimeout: Duration.minutes(6),
     });
@@ -94,10 +103,6 @@ export class FiscalWebhooksStack extends Stack {
       [ENV.deliveriesQueueUrl]: queues.deliveries.queueUrl,
       [ENV.deadLetterJobsQueueUrl]: queues.deadLetterJobs.queueUrl,
     };
-    const timeoutSeconds = props.deliveryTimeoutSeconds ?? DEFAULT_DELIVERY_TIMEOUT_SECONDS;
-    if (!Number.isInteger(timeoutSeconds) || timeoutSeconds < 1 || timeoutSeconds > MAX_DELIVERY_TIMEOUT_SECONDS) {
-      throw new RangeError(`deliveryTimeoutSeconds must be a whole number from 1 to ${MAX_DELIVERY_TIMEOUT_SECONDS}`);
-    }
     const deliveryTimeout = { [ENV.deliveryTimeoutMs]: String(timeoutSeconds * 1000) };
     const familyEnvironment: Partial<Record<RouteFamily, Record<string, string>>> = {
       subscriptions: { [ENV.maxSubscriptionsPerTenant]: String(maxSubscriptions) },
@@ -148,7 +153,7 @@ export class FiscalWebhooksStack extends Stack {
     const deliver = new WebhookFunction(this, "Deliver", {
       entry: "workers/deliver.ts",
       description: "Signs and POSTs deliveries, schedules retries",
-      timeout: Duration.seconds(30),
+      timeout: deliverTimeout,
       environment: {
         [ENV.tableName]: table.tableName,
         [ENV.deliveriesQueueUrl]: queues.deliveries.queueUrl,

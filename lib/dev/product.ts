@@ -5,6 +5,7 @@ import { ENV, OUTPUTS, STACK_NAME } from "../../lambdas/contract/resources.ts";
 import { TenantStore } from "../../lambdas/data/tenants.ts";
 import { createLocalCertificateAuthority } from "./certificates.ts";
 import { localSecrets, startInspector, type InspectedWebhook, type Inspector } from "./inspector.ts";
+import type { InjectedFaults } from "../local-aws/lambda/lambda-host.ts";
 import type { LocalQueue } from "../local-aws/provision/queues.ts";
 import { startLocalRuntime, type LocalRuntime } from "../local-aws/runtime.ts";
 import { synthesizeProduct, type ProductQueue } from "./synth.ts";
@@ -29,6 +30,11 @@ export interface ProductRuntimeOptions {
    */
   readonly extraCaFile?: string;
   readonly functionOutput?: (functionId: string, line: string) => void;
+  /**
+   * Failures to inject into the product's functions, by the id of the construct that declares
+   * them (`Deliver`, `Dispatch`, …): to see the pipeline survive crashes and timeouts.
+   */
+  readonly faults?: Readonly<Record<string, InjectedFaults>>;
   /** Shows the CDK's bundling progress while synthesizing. */
   readonly verbose?: boolean;
   /** Each webhook the HTTPS inspector receives, with its signatures checked. */
@@ -107,6 +113,7 @@ export async function startProductRuntime(options: ProductRuntimeOptions): Promi
     ...(options.functionOutput ? { functionOutput: options.functionOutput } : {}),
     ...(options.onError ? { onError: options.onError } : {}),
     ...(options.onNotice ? { onNotice: options.onNotice } : {}),
+    ...(options.faults ? { faults: faultsByLogicalId(options.faults, stack.logicalIds.functions) } : {}),
   });
   let inspector: Inspector | undefined;
   const stop = async () => {
@@ -169,4 +176,17 @@ function required(outputs: Readonly<Record<string, string>>, name: string): stri
   const value = outputs[name];
   if (!value) throw new Error(`The stack has no output ${name}`);
   return value;
+}
+
+function faultsByLogicalId(
+  faults: Readonly<Record<string, InjectedFaults>>,
+  functions: Readonly<Record<string, string>>,
+): Record<string, InjectedFaults> {
+  return Object.fromEntries(
+    Object.entries(faults).map(([name, fault]) => {
+      const logicalId = functions[name];
+      if (!logicalId) throw new Error(`No function ${name} to inject faults into (there are ${Object.keys(functions).join(", ")})`);
+      return [logicalId, fault];
+    }),
+  );
 }

@@ -1,5 +1,6 @@
 import { AssetStaging, type CfnElement, type Stack } from "aws-cdk-lib";
 import { Table } from "aws-cdk-lib/aws-dynamodb";
+import { Function as LambdaFunction } from "aws-cdk-lib/aws-lambda";
 import { Queue } from "aws-cdk-lib/aws-sqs";
 import { buildApp } from "../app.ts";
 import { RESOURCE_IDS, STACK_NAME } from "../../lambdas/contract/resources.ts";
@@ -10,7 +11,12 @@ export type ProductQueue = Exclude<keyof typeof RESOURCE_IDS, "table" | "api">;
 
 export interface SynthesizedProduct extends SynthesizedStack {
   /** Logical ids of the stateful resources, as the CDK assigned them, to find them in the runtime. */
-  readonly logicalIds: { readonly table: string; readonly queues: Readonly<Record<ProductQueue, string>> };
+  readonly logicalIds: {
+    readonly table: string;
+    readonly queues: Readonly<Record<ProductQueue, string>>;
+    /** Each function by the id of the construct that declares it (`Deliver`, `Dispatch`, `configRoutes`, …). */
+    readonly functions: Readonly<Record<string, string>>;
+  };
 }
 
 /**
@@ -47,7 +53,9 @@ function logicalIdsOf(stack: Stack): SynthesizedProduct["logicalIds"] {
   };
   const queues = constructs.filter((construct) => construct instanceof Queue);
   const queueKeys = Object.keys(RESOURCE_IDS).filter((key) => key !== "table" && key !== "api") as ProductQueue[];
+  const functions = constructs.filter((construct) => construct instanceof LambdaFunction && construct.node.scope !== undefined);
   return {
+    functions: Object.fromEntries(functions.map((fn) => [fn.node.scope!.node.id, logicalId(fn, `function ${fn.node.path}`)])),
     table: logicalId(constructs.find((construct) => construct instanceof Table), "table"),
     queues: Object.fromEntries(
       queueKeys.map((key) => [key, logicalId(queues.find((queue) => queue.node.id === RESOURCE_IDS[key]), `queue ${key}`)]),

@@ -5,7 +5,7 @@ import { hasHttpApi, routesOf } from "./http-api/template-routes.ts";
 import { compileRoutes } from "./http-api/routes.ts";
 import { openHttpGateway, type OpenHttpGateway } from "./http-api/server.ts";
 import { functionsOf } from "./lambda/functions.ts";
-import { LambdaHost, type InvocationObserver, type LocalFunction } from "./lambda/lambda-host.ts";
+import { LambdaHost, type InjectedFaults, type InvocationObserver, type LocalFunction } from "./lambda/lambda-host.ts";
 import { startDynamoDb, startSqs } from "./provision/emulators.ts";
 import { provisionQueues, type LocalQueue } from "./provision/queues.ts";
 import { provisionTables, type ProvisionedTable } from "./provision/tables.ts";
@@ -30,6 +30,8 @@ export interface LocalRuntimeOptions {
   readonly extraEnvironment?: Readonly<Record<string, string>>;
   readonly functionOutput?: (functionId: string, line: string) => void;
   readonly maxInstancesPerFunction?: number;
+  /** Failures to inject into functions' invocations, by logical id (see InjectedFaults). */
+  readonly faults?: Readonly<Record<string, InjectedFaults>>;
   /**
    * Failures the runtime absorbs as AWS would, reported here so they are not silent:
    * a function behind a 500 of the gateway, an SQS poller's unexpected error.
@@ -145,6 +147,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const lambdaHost = new LambdaHost(functions, {
       ...(options.maxInstancesPerFunction ? { maxInstancesPerFunction: options.maxInstancesPerFunction } : {}),
       ...(options.functionOutput ? { output: options.functionOutput } : {}),
+      ...(options.faults ? { faults: options.faults } : {}),
     });
     lambdas = lambdaHost;
     ready();
