@@ -8,6 +8,7 @@ import { deliveryLogEntry, failureRecord, parseDeliveryMessage, type Delivery, t
 import { MAX_RETRY_DELAY_SECONDS, parseRetrySchedule } from "../domain/retry-schedule.ts";
 import { requiredEnv } from "../shared/env.ts";
 import { logger } from "../shared/logger.ts";
+import { sqsWorker } from "../shared/worker.ts";
 import { onceEach } from "../shared/once-each.ts";
 import { addressPolicy } from "../shared/policy.ts";
 import { sqs } from "../shared/sqs.ts";
@@ -39,7 +40,7 @@ interface Attempted {
  * last attempt they are released at once and SQS moves them to the dead-letter queue.
  * Delivered and canceled ones are deleted as the batch succeeds.
  */
-export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
+async function handle(event: SQSEvent): Promise<SQSBatchResponse> {
   const startedAt = Date.now();
   const valid: { record: SQSRecord; delivery: Delivery }[] = [];
   const malformed: { record: SQSRecord; reason: string; body: string; attributes: Record<string, string> }[] = [];
@@ -102,3 +103,5 @@ export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
     })),
   };
 }
+
+export const handler = sqsWorker(handle);

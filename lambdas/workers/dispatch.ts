@@ -7,6 +7,7 @@ import { deliveryIdFor, parseFiscalEvent, type FiscalEvent } from "../domain/fis
 import { webhookEnvelope } from "../domain/webhook-message.ts";
 import { requiredEnv } from "../shared/env.ts";
 import { logger } from "../shared/logger.ts";
+import { sqsWorker } from "../shared/worker.ts";
 import { boundedText } from "../shared/json.ts";
 import { sqs } from "../shared/sqs.ts";
 import type { ProducerEvent } from "../data/deliveries.ts";
@@ -33,7 +34,7 @@ interface Rejection {
  * claimed before anything is sent (see DispatchedEventStore), so copies of it, in this
  * batch or in another running at once, send nothing.
  */
-export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
+async function handle(event: SQSEvent): Promise<SQSBatchResponse> {
   const failed = new Set<SQSRecord>();
   const rejections: Rejection[] = [];
   const accepted: { record: SQSRecord; event: FiscalEvent }[] = [];
@@ -121,3 +122,5 @@ async function plan(fiscalEvent: FiscalEvent, targets: BatchTargets): Promise<De
     attemptsBefore: 0,
   }));
 }
+
+export const handler = sqsWorker(handle);
