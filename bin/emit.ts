@@ -4,9 +4,10 @@ import { parseArgs } from "node:util";
 import { OUTPUTS } from "../lambdas/contract/resources.ts";
 import { fiscalEventSchema, MAX_EVENT_BYTES } from "../lambdas/domain/fiscal-event.ts";
 import { outputsFilePath } from "../lib/dev/product.ts";
-import { connectToStack } from "../lib/dev/stack-connection.ts";
+import { connectToStack, STACK_OPTIONS, STACK_OPTIONS_USAGE, stackSource } from "../lib/dev/stack-connection.ts";
 
-const usage = `Usage: npm run emit -- <type> --tenant <tenantId> [--data <json>|@<file>] [--id <eventId>] [--occurred-at <ISO>] [--outputs <file>]
+const usage = `Usage: npm run emit -- <type> --tenant <tenantId> [--data <json>|@<file>] [--id <eventId>] [--occurred-at <ISO>]
+       [--stack <name> [--region <r>] [--profile <p>] | --outputs <file>]
 
 Injects a fiscal event into the stack's events queue, as a producer does.
   <type>        an event type of GET /webhooks/events, e.g. invoice.authorized
@@ -14,7 +15,7 @@ Injects a fiscal event into the stack's events queue, as a producer does.
   --data        the event's data: a JSON object, or @path to a JSON file (default {})
   --id          the producer's event id: the same id emitted twice is delivered once
   --occurred-at when the event happened (ISO-8601); becomes the webhook's createdAt
-  --outputs     outputs file (default .local/outputs.json; or cdk deploy's --outputs-file)`;
+${STACK_OPTIONS_USAGE}`;
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -23,7 +24,7 @@ const { values, positionals } = parseArgs({
     data: { type: "string", default: "{}" },
     id: { type: "string" },
     "occurred-at": { type: "string" },
-    outputs: { type: "string", default: outputsFilePath(".local") },
+    ...STACK_OPTIONS,
     help: { type: "boolean", default: false },
   },
 });
@@ -39,9 +40,8 @@ if (values.help || !type) {
   process.exit(values.help ? 0 : 2);
 }
 
-const stack = await connectToStack(values.outputs).catch((error: unknown) => fail((error as Error).message));
-const localFile = await readFile(values.outputs, "utf8").then((text) => JSON.parse(text) as { local?: { tenantId?: string } });
-const tenantId = values.tenant ?? localFile.local?.tenantId ?? fail("--tenant is required for a deployed stack");
+const stack = await connectToStack(stackSource(values, outputsFilePath(".local"))).catch((error: unknown) => fail((error as Error).message));
+const tenantId = values.tenant ?? stack.local?.tenantId ?? fail("--tenant is required for a deployed stack");
 const dataText = values.data.startsWith("@") ? await readFile(values.data.slice(1), "utf8") : values.data;
 let data: unknown;
 try {

@@ -3,9 +3,9 @@ import { parseArgs } from "node:util";
 import { OUTPUTS } from "../lambdas/contract/resources.ts";
 import { TenantStore } from "../lambdas/data/tenants.ts";
 import { outputsFilePath } from "../lib/dev/product.ts";
-import { connectToStack } from "../lib/dev/stack-connection.ts";
+import { connectToStack, STACK_OPTIONS, STACK_OPTIONS_USAGE, stackSource } from "../lib/dev/stack-connection.ts";
 
-const usage = `Usage: npm run tenant -- <command> [--outputs <file>]
+const usage = `Usage: npm run tenant -- <command> [--stack <name> [--region <r>] [--profile <p>] | --outputs <file>]
 
 Commands:
   create <name>        create a tenant and print its API token (shown once)
@@ -13,13 +13,11 @@ Commands:
   list                 list tenants
   revoke <tenantId>    revoke a tenant: every token of it stops working at once
 
---outputs  outputs file of the stack: .local/outputs.json (the default, the local runtime)
-           or the file written by \`cdk deploy --outputs-file\` for a deployed stack, which
-           uses your usual AWS credentials.`;
+${STACK_OPTIONS_USAGE}`;
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { outputs: { type: "string", default: outputsFilePath(".local") }, help: { type: "boolean", default: false } },
+  options: { ...STACK_OPTIONS, help: { type: "boolean", default: false } },
 });
 
 const [command, argument] = positionals;
@@ -33,7 +31,7 @@ function fail(message: string): never {
   process.exit(2);
 }
 
-const stack = await connectToStack(values.outputs).catch((error: unknown) => fail((error as Error).message));
+const stack = await connectToStack(stackSource(values, outputsFilePath(".local"))).catch((error: unknown) => fail((error as Error).message));
 const client = stack.dynamodb();
 const tenants = new TenantStore(DynamoDBDocumentClient.from(client), stack.output(OUTPUTS.tableName));
 

@@ -8,6 +8,9 @@ import { DataTable } from "./constructs/data-table.ts";
 import { PublicApi } from "./constructs/http-api.ts";
 import { PipelineQueues } from "./constructs/queues.ts";
 import { OperationsAlarms } from "./constructs/alarms.ts";
+import { OperationsDashboard } from "./constructs/dashboard.ts";
+import { PipelineMetrics } from "./constructs/pipeline-metrics.ts";
+import { ProducerAccess } from "./constructs/producer-access.ts";
 import { WebhookFunction } from "./constructs/webhook-function.ts";
 import type { IFunction } from "aws-cdk-lib/aws-lambda";
 import { PolicyStatement } from "aws-cdk-lib/aws-iam";
@@ -23,7 +26,39 @@ export interface FiscalWebhooksStackProps extends StackProps {
   readonly deliveryTimeoutSeconds?: number;
   /** Test webhooks (`POST /webhooks/test`) a tenant may send a minute (default 5). */
   readonly testWebhooksPerMinute?: number;
+  /**
+   * Most concurrent invocations each queue's event source mapping may start (SQS `MaximumConcurrency`, 2–1000).
+   * @default dispatch 5, deliver 20, deadLetters 2 (`DEFAULT_MAX_CONCURRENCY`)
+   */
+  readonly maxConcurrency?: Partial<Record<QueueConsumer, number>>;
+  /**
+   * Reserved concurrency per function group, each function of the group getting this many.
+   * @default none: new accounts (quota 10) cannot reserve any
+   */
+  readonly reservedConcurrency?: Partial<Record<FunctionGroup, number>>;
+  /**
+   * Alarm when delivered / (delivered + retrying + exhausted) stays below this for 15 minutes.
+   * @default 0.9
+   */
+  readonly deliverySuccessRatioThreshold?: number;
+  /** @default no e-mail subscription to the alarm topic */
+  readonly alarmEmail?: string;
+  /** @default no other account may send to the events queue */
+  readonly producerAccountIds?: readonly string[];
 }
+
+/** The queue consumers: dispatch (events), deliver (deliveries), deadLetters (the DLQ indexer and DLQ jobs). */
+export type QueueConsumer = "dispatch" | "deliver" | "deadLetters";
+/** The function groups reserved concurrency applies to: the API's (authorizer and route families) and the queue consumers. */
+export type FunctionGroup = "api" | QueueConsumer;
+
+/**
+ * Dispatch only reads and fans out, so 5 keep the deliveries queue fed; deliver waits on receivers
+ * (up to the delivery timeout), so it gets the most; the DLQ indexer and jobs are background work
+ * and take the smallest value SQS allows. At most 29 of the account's concurrency (README, Concurrency).
+ */
+export const DEFAULT_MAX_CONCURRENCY: Readonly<Record<QueueConsumer, number>> = { dispatch: 5, deliver: 20, deadLetters: 2 };
+export const DEFAULT_DELIVERY_SUCCESS_RATIO_THRESHOLD = 0.9;
 
 const DEFAULT_TEST_WEBHOOKS_PER_MINUTE = 5;
 
@@ -46,6 +81,15 @@ export class FiscalWebhooksStack extends Stack {
   constructor(scope: Construct, id: string, props: FiscalWebhooksStackProps = {}) {
     super(scope, id, props);
     const retrySchedule = props.retrySchedule ?? DEFAULT_RETRY_SCHEDULE_SECONDS;
+    const maxConcurrency = { ...DEFAULT_MAX_CONCURRENCY, ...props.maxConcurrency };
+    const reserved = props.reservedConcurrency ?? {};
+    for (const consumer of Object.keys(maxConcurrency) as QueueConsumer[]) {
+      const limit = reserved[consumer];
+      // Lambda throttles a mapping that may start more than its function's reservation, and a throttled receive counts as an attempt.
+      if (limit !== undefined && limit < maxConcurrency[consumer]) {
+        throw new RangeError(`reserved concurrency of ${consumer} (${limit}) is below its queue's maximum concurrency (${maxConcurrency[consumer]})`);
+      }
+    }
 
     const timeoutSeconds = props.deliveryTimeoutSeconds ?? DEFAULT_DELIVERY_TIMEOUT_SECONDS;
     if (!Number.isInteger(timeoutSeconds) || timeoutSeconds < 1 || timeoutSeconds > MAX_DELIVERY_TIMEOUT_SECONDS) {
@@ -58,10 +102,12 @@ export class FiscalWebhooksStack extends Stack {
 
     const { table } = new DataTable(this, "Data");
     const eventAttempts = 5;
+    const eventsVisibilityTimeout = Duration.minutes(3);
     const queues = new PipelineQueues(this, "Queues", {
       deliveryMaxReceives: deliveryMaxReceives(retrySchedule),
+      retrySchedule,
       eventAttempts,
-      eventsVisibilityTimeout: Duration.minutes(3),
+      eventsVisibilityTimeout,
       deliveriesVisibilityTimeout: Duration.seconds(6 * deliverTimeout.toSeconds()),
       deadLetterIndexVisibilityTimeout: Duration.minutes(3),
       deadLetterJobsVisibilityTimeout: Duration.minutes(6),
@@ -70,6 +116,7 @@ export class FiscalWebhooksStack extends Stack {
     const authorizer = new WebhookFunction(this, "Authorizer", {
       entry: "http/authorizer.ts",
       description: "Resolves a Bearer API token to its tenant",
+      reservedConcurrentExecutions: reserved.api,
       environment: { [ENV.tableName]: table.tableName },
     }).function;
     // Token lookups are single GetItems on the base table: no index, no other action.
@@ -122,6 +169,7 @@ export class FiscalWebhooksStack extends Stack {
         description: `HTTP routes of the ${family} family`,
         environment: { [ENV.tableName]: table.tableName, ...familyEnvironment[family] },
         ...(familyTimeout[family] ? { timeout: familyTimeout[family] } : {}),
+        reservedConcurrentExecutions: reserved.api,
       }).function;
       grants[family](fn);
       families[family] = fn;
@@ -130,14 +178,19 @@ export class FiscalWebhooksStack extends Stack {
     const { api } = new PublicApi(this, "Api", { authorizer, families });
 
     // Every queue consumer reports partial batch failures: one bad message never retries its batch.
-    const consumes = (fn: IFunction, queue: IQueue, batchSize = 10) =>
-      fn.addEventSource(new SqsEventSource(queue, { batchSize, reportBatchItemFailures: true }));
+    // Its mapping starts at most its maxConcurrency invocations, so a burst queues up instead of
+    // taking the account's concurrency from the API.
+    const consumes = (fn: IFunction, queue: IQueue, consumer: QueueConsumer, batchSize = 10) =>
+      fn.addEventSource(
+        new SqsEventSource(queue, { batchSize, reportBatchItemFailures: true, maxConcurrency: maxConcurrency[consumer] }),
+      );
 
     // The pipeline: events → dispatch (fan-out) → deliveries → deliver (sign, POST, retry) → DLQ.
     const dispatch = new WebhookFunction(this, "Dispatch", {
       entry: "workers/dispatch.ts",
       description: "Fans fiscal events out to one delivery per endpoint",
       timeout: Duration.seconds(30),
+      reservedConcurrentExecutions: reserved.dispatch,
       environment: {
         [ENV.tableName]: table.tableName,
         [ENV.deliveriesQueueUrl]: queues.deliveries.queueUrl,
@@ -148,12 +201,13 @@ export class FiscalWebhooksStack extends Stack {
     tableAccess(dispatch, ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"], true);
     queues.deliveries.grantSendMessages(dispatch);
     queues.eventsDeadLetter.grantSendMessages(dispatch);
-    consumes(dispatch, queues.events);
+    consumes(dispatch, queues.events, "dispatch");
 
     const deliver = new WebhookFunction(this, "Deliver", {
       entry: "workers/deliver.ts",
       description: "Signs and POSTs deliveries, schedules retries",
       timeout: deliverTimeout,
+      reservedConcurrentExecutions: reserved.deliver,
       environment: {
         [ENV.tableName]: table.tableName,
         [ENV.deliveriesQueueUrl]: queues.deliveries.queueUrl,
@@ -167,27 +221,49 @@ export class FiscalWebhooksStack extends Stack {
     // Each retry is queued as a new message for its step; an exhausted delivery goes to the DLQ.
     queues.deliveries.grantSendMessages(deliver);
     queues.deliveriesDeadLetter.grantSendMessages(deliver);
-    consumes(deliver, queues.deliveries);
+    consumes(deliver, queues.deliveries, "deliver");
 
     // The DLQ: indexed per tenant as dead messages arrive; bulk operations continue as jobs.
     const deadLetterIndex = new WebhookFunction(this, "DeadLetterIndex", {
       entry: "workers/dlq-index.ts",
       description: "Indexes dead deliveries per tenant, then lets SQS delete them",
       timeout: Duration.seconds(30),
+      reservedConcurrentExecutions: reserved.deadLetters,
       environment: { [ENV.tableName]: table.tableName },
     }).function;
     tableAccess(deadLetterIndex, ["dynamodb:GetItem", "dynamodb:PutItem"]);
-    consumes(deadLetterIndex, queues.deliveriesDeadLetter);
+    consumes(deadLetterIndex, queues.deliveriesDeadLetter, "deadLetters");
     const deadLetterJobs = new WebhookFunction(this, "DeadLetterJobs", {
       entry: "workers/dlq-jobs.ts",
       description: "Continues DLQ retry-all and purge beyond an API call",
       timeout: Duration.minutes(1),
+      reservedConcurrentExecutions: reserved.deadLetters,
       environment: { [ENV.tableName]: table.tableName, ...deadLetterEnvironment },
     }).function;
     deadLetterAccess(deadLetterJobs);
-    consumes(deadLetterJobs, queues.deadLetterJobs, 1);
+    consumes(deadLetterJobs, queues.deadLetterJobs, "deadLetters", 1);
 
-    new OperationsAlarms(this, "Alarms", { queues });
+    // Operations: alarms paging one topic, the dashboard, producer access.
+    const metrics = new PipelineMetrics(api);
+    const successRatioThreshold = props.deliverySuccessRatioThreshold ?? DEFAULT_DELIVERY_SUCCESS_RATIO_THRESHOLD;
+    const { topic, alarms } = new OperationsAlarms(this, "Alarms", {
+      queues,
+      metrics,
+      dispatch,
+      deliver,
+      retrySchedule,
+      eventRetryWindow: Duration.seconds(eventsVisibilityTimeout.toSeconds() * eventAttempts),
+      successRatioThreshold,
+      alarmEmail: props.alarmEmail,
+    });
+    const { dashboard } = new OperationsDashboard(this, "Dashboard", {
+      metrics,
+      queues,
+      functions: { authorizer, dispatch, deliver, "DLQ index": deadLetterIndex, "DLQ jobs": deadLetterJobs, ...families },
+      alarms,
+      successRatioThreshold,
+    });
+    const producers = new ProducerAccess(this, "Producers", { events: queues.events, producerAccountIds: props.producerAccountIds });
 
     new CfnOutput(this, OUTPUTS.apiUrl, { value: api.apiEndpoint, description: "Base URL of the HTTP API" });
     new CfnOutput(this, OUTPUTS.eventsQueueUrl, {
@@ -198,6 +274,13 @@ export class FiscalWebhooksStack extends Stack {
       value: queues.deliveriesDeadLetter.queueUrl,
       description: "Deliveries that exhausted their attempts",
     });
+    new CfnOutput(this, OUTPUTS.eventsQueueArn, { value: queues.events.queueArn, description: "ARN of the events queue, for producers' IAM" });
+    new CfnOutput(this, OUTPUTS.producerPolicyArn, {
+      value: producers.policy.managedPolicyArn,
+      description: "Attach to a producer's role or user: sqs:SendMessage on the events queue",
+    });
+    new CfnOutput(this, OUTPUTS.alarmTopicArn, { value: topic.topicArn, description: "Every alarm notifies this SNS topic: subscribe your pager" });
+    new CfnOutput(this, OUTPUTS.dashboardName, { value: dashboard.dashboardName, description: "The CloudWatch dashboard of the pipeline" });
     new CfnOutput(this, OUTPUTS.tableName, { value: table.tableName, description: "The product's DynamoDB table" });
     new CfnOutput(this, OUTPUTS.region, { value: this.region, description: "Region of the stack" });
   }

@@ -39,6 +39,10 @@ export const ENV = {
 export const OUTPUTS = {
   apiUrl: "ApiUrl",
   eventsQueueUrl: "EventsQueueUrl",
+  eventsQueueArn: "EventsQueueArn",
+  producerPolicyArn: "ProducerPolicyArn",
+  alarmTopicArn: "AlarmTopicArn",
+  dashboardName: "DashboardName",
   deliveriesDeadLetterQueueUrl: "DeliveriesDeadLetterQueueUrl",
   tableName: "TableName",
   region: "Region",

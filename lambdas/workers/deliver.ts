@@ -19,6 +19,7 @@ import { MAX_RETRY_DELAY_SECONDS, parseRetrySchedule } from "../domain/retry-sch
 import { requiredEnv } from "../shared/env.ts";
 import { logger } from "../shared/logger.ts";
 import { publishAttempts, type AttemptMeasure } from "../shared/metrics.ts";
+import { sqsWorker } from "../shared/worker.ts";
 import { onceEach } from "../shared/once-each.ts";
 import { addressPolicy } from "../shared/policy.ts";
 import { sqs } from "../shared/sqs.ts";
@@ -61,7 +62,7 @@ interface Stay {
  * invocation, a message back before its time) uses up no attempt. The queue's
  * maxReceiveCount is only a safety net above the schedule.
  */
-export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
+async function handle(event: SQSEvent): Promise<SQSBatchResponse> {
   const startedAt = Date.now();
   const valid: { record: SQSRecord; delivery: Delivery }[] = [];
   const malformed: { record: SQSRecord; reason: string; body: string; attributes: Record<string, string> }[] = [];
@@ -163,3 +164,4 @@ function measureOf(delivery: Delivery, outcome: Exclude<DeliveryAttempt, Deferre
     endToEndMs: outcome.kind === "delivered" ? now.getTime() - Date.parse(delivery.acceptedAt ?? delivery.createdAt) : undefined,
   };
 }
+export const handler = sqsWorker(handle);

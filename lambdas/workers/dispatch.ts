@@ -8,6 +8,7 @@ import { webhookEnvelope } from "../domain/webhook-message.ts";
 import { requiredEnv } from "../shared/env.ts";
 import { logger } from "../shared/logger.ts";
 import { publishEvents } from "../shared/metrics.ts";
+import { sqsWorker } from "../shared/worker.ts";
 import { boundedText } from "../shared/json.ts";
 import { sqs } from "../shared/sqs.ts";
 import type { ProducerEvent } from "../data/deliveries.ts";
@@ -34,7 +35,7 @@ interface Rejection {
  * claimed before anything is sent (see DispatchedEventStore), so copies of it, in this
  * batch or in another running at once, send nothing.
  */
-export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
+async function handle(event: SQSEvent): Promise<SQSBatchResponse> {
   const failed = new Set<SQSRecord>();
   const rejections: Rejection[] = [];
   const accepted: { record: SQSRecord; event: FiscalEvent }[] = [];
@@ -127,3 +128,5 @@ async function plan(fiscalEvent: FiscalEvent, targets: BatchTargets, acceptedAt:
     acceptedAt,
   }));
 }
+
+export const handler = sqsWorker(handle);

@@ -1,6 +1,7 @@
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { parseDeliveryMessage } from "../domain/delivery.ts";
 import { logger } from "../shared/logger.ts";
+import { sqsWorker } from "../shared/worker.ts";
 import { deadLetters as letters, deliveryLogs as logs } from "../shared/stores.ts";
 
 
@@ -10,7 +11,7 @@ import { deadLetters as letters, deliveryLogs as logs } from "../shared/stores.t
  * point leaves it in the queue. Messages that are not deliveries fail here until the
  * queue's own redrive sets them aside in the unindexable queue, for the operator.
  */
-export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
+async function handle(event: SQSEvent): Promise<SQSBatchResponse> {
   const failures: string[] = [];
   await Promise.all(
     event.Records.map(async (record) => {
@@ -37,3 +38,5 @@ export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
   );
   return { batchItemFailures: failures.map((itemIdentifier) => ({ itemIdentifier })) };
 }
+
+export const handler = sqsWorker(handle);

@@ -4,13 +4,14 @@ import { jobsQueue, operations } from "../dead-letters/environment.ts";
 import { runOrContinue } from "../dead-letters/jobs.ts";
 import { parseUntrustedJson } from "../shared/json.ts";
 import { logger } from "../shared/logger.ts";
+import { sqsWorker } from "../shared/worker.ts";
 
 const jobSchema = z.strictObject({ operation: z.enum(["retry-all", "purge"]), tenantId: z.string().min(1) });
 /** Time kept back from the function's own timeout to queue the continuation. */
 const MARGIN_MS = 5_000;
 
 /** Continues a DLQ retry-all or purge that did not finish within its API call, chunk by chunk. */
-export async function handler(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
+async function handle(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
   const failures: string[] = [];
   for (const record of event.Records) {
     const json = parseUntrustedJson(record.body);
@@ -26,3 +27,5 @@ export async function handler(event: SQSEvent, context: Context): Promise<SQSBat
   }
   return { batchItemFailures: failures.map((itemIdentifier) => ({ itemIdentifier })) };
 }
+
+export const handler = sqsWorker(handle);

@@ -1,7 +1,12 @@
 import { Duration } from "aws-cdk-lib";
 import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
+import { MAX_MESSAGE_BYTES } from "../aws/sqs-batch.ts";
 import { RESOURCE_IDS } from "../../lambdas/contract/resources.ts";
+import { MAX_RETRY_AFTER_SECONDS, nextRetryDelay } from "../../lambdas/domain/retry-schedule.ts";
+
+/** The longest SQS keeps a message; a delivery's whole retry schedule must fit in it. */
+export const QUEUE_RETENTION = Duration.days(14);
 
 export interface QueuesProps {
   /**
@@ -10,6 +15,8 @@ export interface QueuesProps {
    * there itself; this stays above what a full schedule takes.
    */
   readonly deliveryMaxReceives: number;
+  /** Seconds before each delivery attempt: a delivery's whole life must fit in the queues' retention. */
+  readonly retrySchedule: readonly number[];
   /** Receives an event gets before it is parked in the events dead-letter queue. */
   readonly eventAttempts: number;
   readonly eventsVisibilityTimeout: Duration;
@@ -22,7 +29,11 @@ export interface QueuesProps {
  * The pipeline's queues: `events` (producers write fiscal events here) and `deliveries`
  * (one message per endpoint delivery), each with a dead-letter queue; the deliveries DLQ is
  * drained into a per-tenant index and has its own DLQ for what cannot be indexed; DLQ jobs. All encrypted with
- * SQS-managed keys, TLS required, dead letters kept the 14 days SQS allows.
+ * SQS-managed keys, TLS required, dead letters kept the 14 days SQS allows, and the
+ * 256 KiB message size the functions assume (`MAX_MESSAGE_BYTES`) set explicitly.
+ *
+ * SQS deletes a message past its retention without redriving it, so a retry schedule that could
+ * outlast the deliveries queue's retention would lose deliveries silently: synthesis refuses it.
  */
 export class PipelineQueues extends Construct {
   readonly events: Queue;
@@ -37,8 +48,13 @@ export class PipelineQueues extends Construct {
 
   constructor(scope: Construct, id: string, props: QueuesProps) {
     super(scope, id);
-    const secure = { encryption: QueueEncryption.SQS_MANAGED, enforceSSL: true } as const;
-    const retention = Duration.days(14);
+    assertScheduleFitsRetention(props.retrySchedule, props.deliveriesVisibilityTimeout);
+    const secure = {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      maxMessageSizeBytes: MAX_MESSAGE_BYTES,
+    } as const;
+    const retention = QUEUE_RETENTION;
     this.eventsDeadLetter = new Queue(this, RESOURCE_IDS.eventsDeadLetterQueue, { ...secure, retentionPeriod: retention });
     this.events = new Queue(this, RESOURCE_IDS.eventsQueue, {
       ...secure,
@@ -66,5 +82,29 @@ export class PipelineQueues extends Construct {
       visibilityTimeout: props.deliveriesVisibilityTimeout,
       deadLetterQueue: { queue: this.deliveriesDeadLetter, maxReceiveCount: props.deliveryMaxReceives },
     });
+  }
+}
+
+/**
+ * The longest a delivery can wait for its first `attempts` attempts: the initial delay, then
+ * every retry delay at its worst (a receiver's longest Retry-After, the full jitter).
+ */
+export function worstCaseWaitSeconds(schedule: readonly number[], attempts = schedule.length): number {
+  let total = schedule[0] ?? 0;
+  for (let attempt = 1; attempt < Math.min(attempts, schedule.length); attempt++) {
+    total += nextRetryDelay(schedule, attempt, MAX_RETRY_AFTER_SECONDS, () => 1) ?? 0;
+  }
+  return total;
+}
+
+function assertScheduleFitsRetention(schedule: readonly number[], visibilityTimeout: Duration): void {
+  // Plus, per attempt, a visibility timeout for a function that died holding the message.
+  const worst = worstCaseWaitSeconds(schedule) + schedule.length * visibilityTimeout.toSeconds();
+  const retention = QUEUE_RETENTION.toSeconds();
+  if (worst > retention) {
+    throw new RangeError(
+      `retry schedule takes up to ${worst} s (delays with jitter and Retry-After, plus a visibility timeout per attempt); ` +
+        `the deliveries queue keeps a message ${retention} s (14 days): shorten it`,
+    );
   }
 }

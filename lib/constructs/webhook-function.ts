@@ -15,6 +15,12 @@ export interface WebhookFunctionProps {
   readonly environment?: Readonly<Record<string, string>>;
   readonly timeout?: Duration;
   readonly memorySize?: number;
+  /**
+   * Concurrent executions set aside for this function (and its cap). Lambda keeps 100 of the
+   * account's quota unreserved, so a new account (quota 10) can reserve none.
+   * @default none: the function shares the account's unreserved pool
+   */
+  readonly reservedConcurrentExecutions?: number;
 }
 
 /**
@@ -50,6 +56,7 @@ export class WebhookFunction extends Construct {
       architecture: Architecture.ARM_64,
       memorySize: props.memorySize ?? 256,
       timeout: props.timeout ?? Duration.seconds(10),
+      reservedConcurrentExecutions: props.reservedConcurrentExecutions,
       role,
       logGroup,
       loggingFormat: LoggingFormat.JSON,

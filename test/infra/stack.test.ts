@@ -157,7 +157,6 @@ describe("the stack", () => {
       expect(sources.some((s) => s.includes(queue))).toBe(true);
     }
     for (const mapping of mappings) expect(mapping.Properties.FunctionResponseTypes).toEqual(["ReportBatchItemFailures"]);
-    template.resourceCountIs("AWS::CloudWatch::Alarm", 5);
     template.hasResourceProperties("AWS::CloudWatch::Alarm", { MetricName: "ApproximateAgeOfOldestMessage", Threshold: 900 });
   });
 

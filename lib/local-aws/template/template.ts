@@ -31,16 +31,23 @@ export const EMULATED_TYPES = new Set([
 ]);
 
 /**
- * Resource types that have no local effect: permissions, log storage, alarms and metadata.
+ * Resource types that have no local effect: permissions, keys, log storage, alarms and their
+ * notifications, dashboards and metadata.
  * They are accepted so the same template runs; anything else is refused by name.
  */
 export const INERT_TYPES = new Set([
   "AWS::IAM::Role",
   "AWS::IAM::Policy",
+  "AWS::IAM::ManagedPolicy",
+  "AWS::KMS::Key",
   "AWS::Lambda::Permission",
   "AWS::Logs::LogGroup",
   "AWS::SQS::QueuePolicy",
   "AWS::CloudWatch::Alarm",
+  "AWS::CloudWatch::Dashboard",
+  "AWS::SNS::Topic",
+  "AWS::SNS::TopicPolicy",
+  "AWS::SNS::Subscription",
   "AWS::CDK::Metadata",
 ]);
 
