@@ -85,7 +85,7 @@ export class FiscalWebhooksStack extends Stack {
     const reserved = props.reservedConcurrency ?? {};
     for (const consumer of Object.keys(maxConcurrency) as QueueConsumer[]) {
       const limit = reserved[consumer];
-      // Lambda throttles a mapping that may start more than its function's reservation, and a throttled receive counts as an attempt.
+      // Lambda throttles a mapping that may start more than its function's reservation, and a throttled receive still counts as a receive.
       if (limit !== undefined && limit < maxConcurrency[consumer]) {
         throw new RangeError(`reserved concurrency of ${consumer} (${limit}) is below its queue's maximum concurrency (${maxConcurrency[consumer]})`);
       }

@@ -16,7 +16,7 @@ import { Topic } from "aws-cdk-lib/aws-sns";
 import { EmailSubscription } from "aws-cdk-lib/aws-sns-subscriptions";
 import { Construct } from "constructs";
 import { METRICS_PERIOD, type PipelineMetrics } from "./pipeline-metrics.ts";
-import { worstCaseWaitSeconds, type PipelineQueues } from "./queues.ts";
+import { longestWaitSeconds, type PipelineQueues } from "./queues.ts";
 
 export interface OperationsAlarmsProps {
   readonly queues: PipelineQueues;
@@ -107,7 +107,7 @@ export class OperationsAlarms extends Construct {
       page(`${name}Throttles`, {
         alarmDescription:
           `Lambda throttled the ${name} function: the account's concurrency is exhausted or its reserved concurrency is below its queue's maximum concurrency. ` +
-          "Throttled receives count toward a message's attempts: raise the quota or lower the maxConcurrency settings (README, Concurrency).",
+          "Throttled receives use up no delivery attempt but delay deliveries, and enough of them set events aside: raise the quota or lower the maxConcurrency settings (README, Concurrency).",
         metric: metrics.lambda(fn, "Throttles", name),
         threshold: 1,
       });
@@ -120,15 +120,25 @@ export class OperationsAlarms extends Construct {
       metric: queues.events.metricApproximateAgeOfOldestMessage({ period: METRICS_PERIOD, statistic: Stats.MAXIMUM }),
       threshold: eventsAgeLimit.toSeconds(),
     });
-    // SQS stops counting a message in its age after 3 receives: a healthy one is at most as old as
-    // the wait for its first three attempts.
-    const deliveriesAgeLimit = Duration.seconds(worstCaseWaitSeconds(props.retrySchedule, 3)).plus(Duration.minutes(15));
+    // Each attempt of the schedule is its own message, queued when the one before failed: a
+    // healthy one is at most as old as the longest single wait of the schedule.
+    const deliveriesAgeLimit = Duration.seconds(longestWaitSeconds(props.retrySchedule)).plus(Duration.minutes(15));
     page("DeliveriesQueueAge", {
       alarmDescription:
-        `A delivery has waited over ${deliveriesAgeLimit.toMinutes()} minutes for its first attempts (SQS stops counting a message after 3 receives, so scheduled retries do not raise this). ` +
+        `A delivery has waited over ${deliveriesAgeLimit.toMinutes()} minutes, longer than the longest wait of the retry schedule (with jitter and a receiver's Retry-After). ` +
         "Deliver is down, throttled or saturated: check the Deliver errors and throttles, then raise deliverMaxConcurrency.",
       metric: queues.deliveries.metricApproximateAgeOfOldestMessage({ period: METRICS_PERIOD, statistic: Stats.MAXIMUM }),
       threshold: deliveriesAgeLimit.toSeconds(),
+    });
+    // Retries wait hidden in the queue, so the age above only catches a very old backlog; a
+    // pile of messages ready to go catches a stalled or saturated Deliver within 15 minutes.
+    page("DeliveriesBacklog", {
+      alarmDescription:
+        "Over 1,000 deliveries have been ready to go for 15 minutes: Deliver is down, throttled or saturated. " +
+        "Check the Deliver errors, throttles and concurrency graph, then raise deliverMaxConcurrency.",
+      metric: queues.deliveries.metricApproximateNumberOfMessagesVisible({ period: METRICS_PERIOD, statistic: Stats.MINIMUM }),
+      threshold: 1000,
+      evaluationPeriods: 3,
     });
     page("Api5xx", {
       alarmDescription:

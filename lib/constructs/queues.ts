@@ -86,15 +86,21 @@ export class PipelineQueues extends Construct {
 }
 
 /**
- * The longest a delivery can wait for its first `attempts` attempts: the initial delay, then
- * every retry delay at its worst (a receiver's longest Retry-After, the full jitter).
+ * The longest a delivery can wait for all its attempts: the initial delay, then every retry
+ * delay at its worst (a receiver's longest Retry-After, the full jitter).
  */
-export function worstCaseWaitSeconds(schedule: readonly number[], attempts = schedule.length): number {
-  let total = schedule[0] ?? 0;
-  for (let attempt = 1; attempt < Math.min(attempts, schedule.length); attempt++) {
-    total += nextRetryDelay(schedule, attempt, MAX_RETRY_AFTER_SECONDS, () => 1) ?? 0;
-  }
-  return total;
+export function worstCaseWaitSeconds(schedule: readonly number[]): number {
+  return schedule.reduce((total, _, step) => total + worstWait(schedule, step), 0);
+}
+
+/** The longest a single attempt of the schedule waits, jitter and a receiver's Retry-After included. */
+export function longestWaitSeconds(schedule: readonly number[]): number {
+  return Math.max(...schedule.map((_, step) => worstWait(schedule, step)));
+}
+
+/** The wait before attempt `step + 1` at its worst (the first attempt waits its delay as given). */
+function worstWait(schedule: readonly number[], step: number): number {
+  return step === 0 ? (schedule[0] ?? 0) : (nextRetryDelay(schedule, step, MAX_RETRY_AFTER_SECONDS, () => 1) ?? 0);
 }
 
 function assertScheduleFitsRetention(schedule: readonly number[], visibilityTimeout: Duration): void {

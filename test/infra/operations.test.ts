@@ -75,6 +75,7 @@ describe("alarms", () => {
         "Api5xx",
         "DeadLettersBacklog",
         "DeadLettersNotIndexed",
+        "DeliveriesBacklog",
         "DeliverErrors",
         "DeliverThrottles",
         "DeliveriesExhausted",
@@ -128,8 +129,9 @@ describe("alarms", () => {
     for (const name of ["DispatchThrottles", "DeliverThrottles"]) expect(metricOf(alarms.get(name)!)).toMatchObject({ MetricName: "Throttles" });
     // An event is retried 5 × 3 minutes before SQS sets it aside: 20 minutes means a stalled queue.
     expect(alarms.get("EventsQueueAge")).toMatchObject({ Threshold: 1200 });
-    // The first three attempts at their longest (0 s, then 5 s and 300 s lengthened by an hour's Retry-After, +20 %), plus 15 minutes.
-    expect(alarms.get("DeliveriesQueueAge")).toMatchObject({ Threshold: 0 + 4320 + 4320 + 900 });
+    // Each attempt is its own message: the longest single wait (10 h + 20 %, SQS's 12 h cap), plus 15 minutes.
+    expect(alarms.get("DeliveriesQueueAge")).toMatchObject({ Threshold: 43_200 + 900 });
+    expect(alarms.get("DeliveriesBacklog")).toMatchObject({ Threshold: 1000, EvaluationPeriods: 3 });
     for (const name of ["EventsQueueAge", "DeliveriesQueueAge"]) expect(metricOf(alarms.get(name)!)).toMatchObject({ MetricName: "ApproximateAgeOfOldestMessage" });
     expect(metricOf(alarms.get("Api5xx")!)).toMatchObject({ Namespace: "AWS/ApiGateway", MetricName: "5xx" });
     expect(metricOf(alarms.get("DeliveriesExhausted")!)).toMatchObject({ Namespace: "FiscalWebhooks", MetricName: "DeliveriesExhausted" });
