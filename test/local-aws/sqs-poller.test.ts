@@ -200,11 +200,12 @@ describe("the SQS event source poller", () => {
   });
 
   it("keeps one record per message when it comes back within the batching window", async () => {
-    // Received at 0 s and again at 2 s; the window closes at 3 s, before a third receive would dead-letter it.
-    const queue = await createQueues(2);
+    // Received at 0 s and again at 3 s; the window closes at 5 s, before a third receive (at 6 s)
+    // would dead-letter it: two seconds of slack either side for a loaded machine.
+    const queue = await createQueues(3);
     await sendBatch(queue, ["only"]);
     const fn = fakeFunction();
-    poll(queue, fn.invoker, { maximumBatchingWindowSeconds: 3 });
+    poll(queue, fn.invoker, { maximumBatchingWindowSeconds: 5 });
 
     await eventually(() => fn.events.length === 1);
     // The copy received after the visibility timeout replaced the first, with its valid receipt handle.
