@@ -31,12 +31,14 @@ export const EMULATED_TYPES = new Set([
 ]);
 
 /**
- * Resource types that have no local effect: permissions, log storage, alarms and metadata.
+ * Resource types with no resource of their own locally: permissions (IAM roles and policies
+ * are read by iam/ to authorize the functions' calls), log storage, alarms and metadata.
  * They are accepted so the same template runs; anything else is refused by name.
  */
 export const INERT_TYPES = new Set([
   "AWS::IAM::Role",
   "AWS::IAM::Policy",
+  "AWS::IAM::ManagedPolicy",
   "AWS::Lambda::Permission",
   "AWS::Logs::LogGroup",
   "AWS::SQS::QueuePolicy",
