@@ -62,7 +62,7 @@ export interface LocalRuntime {
   readonly tables: readonly ProvisionedTable[];
   readonly functions: readonly LocalFunction[];
   readonly eventSources: readonly SqsEventSource[];
-  /** Clients on the local emulators, configured as the functions' SDK clients are. */
+  /** Clients on the local emulators, configured as the functions' SDK clients are but with the engine's own (unchecked) credentials. */
   readonly dynamodb: DynamoDBClient;
   readonly sqs: SQSClient;
   /** The calls refused so far because a function's role did not allow them (none when IAM is not enforced). */
@@ -88,8 +88,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     cleanups.length = 0;
   };
   try {
-    // Each emulator persists under its own folder of dataDir.
-    // With IAM enforced the emulators sit behind authorizing proxies, which take the chosen ports.
+    // Each emulator persists under its own folder of dataDir. With IAM enforced the emulators
+    // sit behind authorizing proxies, which take the chosen ports.
     const enforceIam = options.enforceIam ?? true;
     const emulator = (service: "dynamodb" | "sqs") => ({
       host,
