@@ -31,13 +31,19 @@ function withoutAction(template: CfnTemplate, rolePrefix: string, action: string
 // The e2e files that start the product fail on any denial (see ephemeral-product.ts): together
 // they drive every route and pipeline path under the stack's own grants. This proves the converse.
 describe("the product's IAM grants, enforced locally", () => {
-  it("refuses a route's write once its grant is removed from the template, and reports it", async () => {
+  it("refuses a route's write and a worker's polling once their grants are removed from the template, and reports both", async () => {
     const stack = synthesizeProduct(path.join(workDir, "cdk.out"), {}, { verbose: false });
     const errors: string[] = [];
-    runtime = await startLocalRuntime({
-      stack: { ...stack, template: withoutAction(stack.template, "subscriptionsRoutesRoleDefaultPolicy", "dynamodb:PutItem") },
-      onError: (source) => errors.push(source),
-    });
+    const template = withoutAction(
+      withoutAction(stack.template, "subscriptionsRoutesRoleDefaultPolicy", "dynamodb:PutItem"),
+      "DispatchRoleDefaultPolicy",
+      "sqs:ReceiveMessage",
+    );
+    runtime = await startLocalRuntime({ stack: { ...stack, template }, onError: (source) => errors.push(source) });
+    // Like CreateEventSourceMapping, the engine does not start a mapping whose function may not receive.
+    expect(runtime.accessDenials()).toMatchObject([
+      { functionId: expect.stringMatching(/^DispatchFunction/), action: "sqs:ReceiveMessage", resource: expect.stringMatching(/EventsQueue/) },
+    ]);
     const tenants = new TenantStore(DynamoDBDocumentClient.from(runtime.dynamodb), String(runtime.outputs[OUTPUTS.tableName]));
     const { token } = await tenants.create("iam");
     const response = await fetch(`${runtime.apiUrl}/portal/api/ext/webhook`, {
@@ -46,9 +52,9 @@ describe("the product's IAM grants, enforced locally", () => {
       body: JSON.stringify({ evento: "invoice.authorized", endpoint: "https://example.com/hook" }),
     });
     expect(response.status).toBe(500);
-    expect(runtime.accessDenials()).toMatchObject([
+    expect(runtime.accessDenials().slice(1)).toMatchObject([
       { functionId: expect.stringMatching(/^subscriptionsRoutes/), action: "dynamodb:PutItem", resource: expect.stringMatching(/:table\//) },
     ]);
-    expect(errors).toContainEqual(expect.stringMatching(/^iam subscriptionsRoutes/));
+    expect(errors).toEqual([expect.stringMatching(/^iam DispatchFunction/), expect.stringMatching(/^iam subscriptionsRoutes/)]);
   }, 120_000);
 });

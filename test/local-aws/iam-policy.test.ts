@@ -1,6 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { evaluate, statementsOf, type PolicyStatement } from "../../lib/local-aws/iam/policy.ts";
 import { dynamodbApi, sqsApi } from "../../lib/local-aws/iam/requests.ts";
+import { functionIdentities } from "../../lib/local-aws/iam/roles.ts";
+import { resolveTemplate } from "../../lib/local-aws/template/resolve.ts";
+import type { CfnTemplate } from "../../lib/local-aws/template/template.ts";
 
 const table = "arn:aws:dynamodb:us-east-1:000000000000:table/Data";
 const allow = (actions: string[], resources: string[]): PolicyStatement => ({ effect: "Allow", actions, resources });
@@ -127,5 +130,39 @@ describe("what a request asks for", () => {
   it("answers denials in the shapes the SDK maps to AccessDenied errors", () => {
     expect(JSON.parse(dynamodb.accessDenied("no").body)).toEqual({ __type: "com.amazon.coral.service#AccessDeniedException", message: "no" });
     expect(sqs.accessDenied("no").headers["x-amzn-query-error"]).toBe("AccessDenied;Sender");
+  });
+});
+
+describe("a function's role in the template", () => {
+  const placement = { stackName: "S", region: "us-east-1", accountId: "000000000000", sqsEndpoint: "http://q", apiEndpoint: "", apiId: "a" };
+  const statement = (action: string) => ({ Statement: [{ Effect: "Allow", Action: action, Resource: { "Fn::GetAtt": ["T", "Arn"] } }] });
+  const template = (role: unknown): CfnTemplate => ({
+    Resources: {
+      T: { Type: "AWS::DynamoDB::Table", Properties: {} },
+      R: {
+        Type: "AWS::IAM::Role",
+        Properties: {
+          Policies: [{ PolicyName: "inline", PolicyDocument: statement("dynamodb:GetItem") }],
+          ManagedPolicyArns: [{ Ref: "M" }, "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"],
+        },
+      },
+      P: { Type: "AWS::IAM::Policy", Properties: { PolicyDocument: statement("dynamodb:PutItem"), Roles: [{ Ref: "R" }] } },
+      M: { Type: "AWS::IAM::ManagedPolicy", Properties: { PolicyDocument: statement("dynamodb:Query") } },
+      N: { Type: "AWS::IAM::ManagedPolicy", Properties: { PolicyDocument: statement("dynamodb:DeleteItem"), Roles: [{ Ref: "R" }] } },
+      Other: { Type: "AWS::IAM::Policy", Properties: { PolicyDocument: statement("dynamodb:Scan"), Roles: ["someone-else"] } },
+      F: { Type: "AWS::Lambda::Function", Properties: { Role: role } },
+    },
+  });
+
+  it("gathers inline policies, attached policies and the stack's managed policies", () => {
+    const [identity] = functionIdentities(resolveTemplate(template({ "Fn::GetAtt": ["R", "Arn"] }), placement));
+    expect(identity).toMatchObject({ functionId: "F", functionName: "S-F", roleName: "S-R" });
+    expect(identity!.statements.flatMap((s) => s.actions)).toEqual(["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:DeleteItem"]);
+  });
+
+  it("refuses a function whose role is not in the stack", () => {
+    expect(() => functionIdentities(resolveTemplate(template("arn:aws:iam::000000000000:role/elsewhere"), placement))).toThrow(
+      /Function F: role arn:aws:iam::000000000000:role\/elsewhere is not a role of this stack/,
+    );
   });
 });
