@@ -34,6 +34,8 @@ export interface ProductRuntimeOptions {
   /** Each webhook the HTTPS inspector receives, with its signatures checked. */
   readonly onInspectedWebhook?: (webhook: InspectedWebhook) => void;
   readonly onError?: (source: string, error: unknown) => void;
+  /** Refuse the functions' calls their roles do not grant (the engine's default, true). */
+  readonly enforceIam?: boolean;
 }
 
 /** The `local` section of outputs.json: what tools need to reach the local stack. */
@@ -104,6 +106,7 @@ export async function startProductRuntime(options: ProductRuntimeOptions): Promi
     },
     ...(options.functionOutput ? { functionOutput: options.functionOutput } : {}),
     ...(options.onError ? { onError: options.onError } : {}),
+    ...(options.enforceIam === undefined ? {} : { enforceIam: options.enforceIam }),
   });
   let inspector: Inspector | undefined;
   const stop = async () => {
