@@ -1,7 +1,7 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import path from "node:path";
-import { startIamEnforcement, functionAccessKeyId, type AccessDenial, type IamEnforcement } from "./iam/enforcement.ts";
+import { AccessDeniedError, startIamEnforcement, functionAccessKeyId, type AccessDenial, type IamEnforcement } from "./iam/enforcement.ts";
 import { functionIdentities } from "./iam/roles.ts";
 import { hasHttpApi, routesOf } from "./http-api/template-routes.ts";
 import { compileRoutes } from "./http-api/routes.ts";
@@ -107,7 +107,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         host,
         ports: { dynamodb: options.ports?.dynamodb ?? 0, sqs: options.ports?.sqs ?? 0 },
         emulators: { dynamodb: dynamo.endpoint, sqs: sqsEmulator.endpoint },
-        onDenial: (denial) => options.onError?.(`iam ${denial.functionId}`, new Error(denial.message)),
+        onDenial: (denial) => options.onError?.(`iam ${denial.functionId}`, new AccessDeniedError(denial)),
       });
       iam = enforcement;
       cleanups.push(() => enforcement.close());
