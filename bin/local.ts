@@ -15,6 +15,7 @@ Options:
   --sqs-port <n>            SQS emulator port (default 9324)
   --inspector-port <n>      HTTPS inspector receiver port (default 4443)
   --retry-schedule <s,...>  seconds before each delivery attempt, e.g. 0,1,2
+  --no-iam                  let the functions make calls their roles do not grant (default: refused and printed as [iam …])
   --quiet                   do not print the functions' logs
   --verbose                 print the CDK's bundling progress while synthesizing
   --help                    this text`;
@@ -28,6 +29,7 @@ const { values } = parseArgs({
     "sqs-port": { type: "string", default: "9324" },
     "inspector-port": { type: "string", default: "4443" },
     "retry-schedule": { type: "string" },
+    "no-iam": { type: "boolean", default: false },
     quiet: { type: "boolean", default: false },
     verbose: { type: "boolean", default: false },
     help: { type: "boolean", default: false },
@@ -72,6 +74,7 @@ try {
     // Passed as the CDK context value, as `cdk deploy -c retrySchedule=…` would: synthesis checks it.
     ...(values["retry-schedule"] ? { retrySchedule: values["retry-schedule"] } : {}),
     verbose: values.verbose,
+    enforceIam: !values["no-iam"],
     ...(values.quiet ? {} : { functionOutput: (fn: string, line: string) => console.log(`[${fn}] ${line}`) }),
     onError: (source, error) => console.error(`[${source}]`, error instanceof Error ? error.message : error),
     onNotice: (source, message) => console.log(`[${source}] ${message}`),

@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, Stack, type StackProps } from "aws-cdk-lib";
+import { CfnOutput, Duration, Names, Stack, type StackProps } from "aws-cdk-lib";
 import type { Construct } from "constructs";
 import { ENV, OUTPUTS, TABLE_KEYS } from "../lambdas/contract/resources.ts";
 import { DEFAULT_MAX_SUBSCRIPTIONS_PER_TENANT } from "../lambdas/domain/subscriptions.ts";
@@ -14,7 +14,6 @@ import { ProducerAccess } from "./constructs/producer-access.ts";
 import { WebhookFunction } from "./constructs/webhook-function.ts";
 import type { IFunction } from "aws-cdk-lib/aws-lambda";
 import { PolicyStatement } from "aws-cdk-lib/aws-iam";
-import { SqsEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
 import type { IQueue } from "aws-cdk-lib/aws-sqs";
 
 export interface FiscalWebhooksStackProps extends StackProps {
@@ -138,13 +137,18 @@ export class FiscalWebhooksStack extends Stack {
         tableAccess(fn, ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Query"]),
       config: (fn) => tableAccess(fn, ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]),
       audit: (fn) => tableAccess(fn, ["dynamodb:Query"]),
-      dlq: (fn) => deadLetterAccess(fn),
+      dlq: (fn) => deadLetterAccess(fn, true),
     };
-    // Listing, claiming, re-queueing and removing dead letters, and marking their logs.
-    const deadLetterAccess = (fn: IFunction) => {
-      tableAccess(fn, ["dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"], true);
-      queues.deliveries.grantSendMessages(fn);
-      queues.deadLetterJobs.grantSendMessages(fn);
+    // Only SendMessage (batches included): grantSendMessages adds GetQueueAttributes and GetQueueUrl, which nothing calls.
+    const sendsTo = (fn: IFunction, queue: IQueue) =>
+      fn.addToRolePolicy(new PolicyStatement({ actions: ["sqs:SendMessage"], resources: [queue.queueArn] }));
+    // Listing, claiming, re-queueing and removing dead letters, and marking their logs; the
+    // API also reads one letter (a single retry tells a busy letter from a missing one), jobs never do.
+    const deadLetterAccess = (fn: IFunction, singleLetters: boolean) => {
+      const read = singleLetters ? ["dynamodb:GetItem"] : [];
+      tableAccess(fn, [...read, "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"], true);
+      sendsTo(fn, queues.deliveries);
+      sendsTo(fn, queues.deadLetterJobs);
     };
     const deadLetterEnvironment = {
       [ENV.deliveriesQueueUrl]: queues.deliveries.queueUrl,
@@ -178,12 +182,25 @@ export class FiscalWebhooksStack extends Stack {
     const { api } = new PublicApi(this, "Api", { authorizer, families });
 
     // Every queue consumer reports partial batch failures: one bad message never retries its batch.
-    // Its mapping starts at most its maxConcurrency invocations, so a burst queues up instead of
-    // taking the account's concurrency from the API.
-    const consumes = (fn: IFunction, queue: IQueue, consumer: QueueConsumer, batchSize = 10) =>
-      fn.addEventSource(
-        new SqsEventSource(queue, { batchSize, reportBatchItemFailures: true, maxConcurrency: maxConcurrency[consumer] }),
+    // The role gets what Lambda's poller needs (ReceiveMessage, DeleteMessage, GetQueueAttributes),
+    // not SqsEventSource's grantConsumeMessages, which adds ChangeMessageVisibility and GetQueueUrl.
+    // The mapping keeps SqsEventSource's construct id, so its logical id does not change. It
+    // starts at most its maxConcurrency invocations, so a burst queues up instead of taking the
+    // account's concurrency from the API.
+    const consumes = (fn: IFunction, queue: IQueue, consumer: QueueConsumer, batchSize = 10) => {
+      fn.addToRolePolicy(
+        new PolicyStatement({
+          actions: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
+          resources: [queue.queueArn],
+        }),
       );
+      fn.addEventSourceMapping(`SqsEventSource:${Names.nodeUniqueId(queue.node)}`, {
+        eventSourceArn: queue.queueArn,
+        batchSize,
+        reportBatchItemFailures: true,
+        maxConcurrency: maxConcurrency[consumer],
+      });
+    };
 
     // The pipeline: events → dispatch (fan-out) → deliveries → deliver (sign, POST, retry) → DLQ.
     const dispatch = new WebhookFunction(this, "Dispatch", {
@@ -199,8 +216,8 @@ export class FiscalWebhooksStack extends Stack {
       },
     }).function;
     tableAccess(dispatch, ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"], true);
-    queues.deliveries.grantSendMessages(dispatch);
-    queues.eventsDeadLetter.grantSendMessages(dispatch);
+    sendsTo(dispatch, queues.deliveries);
+    sendsTo(dispatch, queues.eventsDeadLetter);
     consumes(dispatch, queues.events, "dispatch");
 
     const deliver = new WebhookFunction(this, "Deliver", {
@@ -218,10 +235,12 @@ export class FiscalWebhooksStack extends Stack {
     }).function;
     // Retries read where events go now (tenant, config, subscriptions by type) to stop unwanted ones.
     tableAccess(deliver, ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:BatchWriteItem"], true);
-    // Each retry is queued as a new message for its step; an exhausted delivery goes to the DLQ.
-    queues.deliveries.grantSendMessages(deliver);
-    queues.deliveriesDeadLetter.grantSendMessages(deliver);
+    // Each retry is queued as a new message for its step; an exhausted delivery goes to the DLQ;
+    // a message back before its time is hidden until it is due.
+    sendsTo(deliver, queues.deliveries);
+    sendsTo(deliver, queues.deliveriesDeadLetter);
     consumes(deliver, queues.deliveries, "deliver");
+    deliver.addToRolePolicy(new PolicyStatement({ actions: ["sqs:ChangeMessageVisibility"], resources: [queues.deliveries.queueArn] }));
 
     // The DLQ: indexed per tenant as dead messages arrive; bulk operations continue as jobs.
     const deadLetterIndex = new WebhookFunction(this, "DeadLetterIndex", {
@@ -240,7 +259,7 @@ export class FiscalWebhooksStack extends Stack {
       reservedConcurrentExecutions: reserved.deadLetters,
       environment: { [ENV.tableName]: table.tableName, ...deadLetterEnvironment },
     }).function;
-    deadLetterAccess(deadLetterJobs);
+    deadLetterAccess(deadLetterJobs, false);
     consumes(deadLetterJobs, queues.deadLetterJobs, "deadLetters", 1);
 
     // Operations: alarms paging one topic, the dashboard, producer access.

@@ -17,6 +17,7 @@ export interface EphemeralProduct {
   readonly documents: DynamoDBDocumentClient;
   /** A fresh tenant and a client that calls the API with its token. */
   newTenant(name?: string): Promise<{ tenantId: string; token: string; call: ApiCall }>;
+  /** Stops it; rejects if a function was refused any call, so a test that saw a denial fails. */
   stop(): Promise<void>;
 }
 
@@ -55,8 +56,12 @@ export async function startEphemeralProduct(options: Partial<ProductRuntimeOptio
       return { tenantId: tenant.tenantId, token, call: caller(token) };
     },
     async stop() {
+      const denials = product.runtime.accessDenials();
       await product.stop();
       rmSync(dataDir, { recursive: true, force: true });
+      if (denials.length > 0) {
+        throw new Error(`The product's roles refused ${denials.length} call(s):\n${denials.map((denial) => denial.message).join("\n")}`);
+      }
     },
   };
 }

@@ -42,6 +42,8 @@ export interface ProductRuntimeOptions {
   readonly onError?: (source: string, error: unknown) => void;
   /** What AWS would show in its metrics: an SQS mapping at its maximum concurrency. */
   readonly onNotice?: (source: string, message: string) => void;
+  /** Refuse the functions' calls their roles do not grant (the engine's default, true). */
+  readonly enforceIam?: boolean;
 }
 
 /** The `local` section of outputs.json: what tools need to reach the local stack. */
@@ -114,6 +116,7 @@ export async function startProductRuntime(options: ProductRuntimeOptions): Promi
     ...(options.onError ? { onError: options.onError } : {}),
     ...(options.onNotice ? { onNotice: options.onNotice } : {}),
     ...(options.faults ? { faults: faultsByLogicalId(options.faults, stack.logicalIds.functions) } : {}),
+    ...(options.enforceIam === undefined ? {} : { enforceIam: options.enforceIam }),
   });
   let inspector: Inspector | undefined;
   const stop = async () => {

@@ -1,6 +1,8 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import path from "node:path";
+import { AccessDeniedError, startIamEnforcement, functionAccessKeyId, type AccessDenial, type IamEnforcement } from "./iam/enforcement.ts";
+import { functionIdentities } from "./iam/roles.ts";
 import { hasHttpApi, routesOf } from "./http-api/template-routes.ts";
 import { compileRoutes } from "./http-api/routes.ts";
 import { openHttpGateway, type OpenHttpGateway } from "./http-api/server.ts";
@@ -16,6 +18,10 @@ import { assertSupported, type SynthesizedStack } from "./template/template.ts";
 
 export const LOCAL_ACCOUNT_ID = "000000000000";
 export const LOCAL_CREDENTIALS = { accessKeyId: "local", secretAccessKey: "local" } as const;
+export type { AccessDenial } from "./iam/enforcement.ts";
+
+/** What Lambda needs from a function's role to create an SQS event source mapping for it. */
+const EVENT_SOURCE_ACTIONS = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"];
 
 export interface LocalRuntimeOptions {
   readonly stack: SynthesizedStack;
@@ -39,6 +45,12 @@ export interface LocalRuntimeOptions {
   readonly onError?: (source: string, error: unknown) => void;
   /** What AWS would show in its metrics rather than as an error: an SQS mapping at its maximum concurrency. */
   readonly onNotice?: (source: string, message: string) => void;
+  /**
+   * Checks every DynamoDB and SQS call of a function (and of its event source mappings)
+   * against its execution role in the template, refusing what the role does not allow as AWS
+   * would; each denial is also reported to onError. Default true.
+   */
+  readonly enforceIam?: boolean;
 }
 
 export interface LocalRuntime {
@@ -54,9 +66,11 @@ export interface LocalRuntime {
   readonly tables: readonly ProvisionedTable[];
   readonly functions: readonly LocalFunction[];
   readonly eventSources: readonly SqsEventSource[];
-  /** Clients on the local emulators, configured as the functions' SDK clients are. */
+  /** Clients on the local emulators, configured as the functions' SDK clients are but with the engine's own (unchecked) credentials. */
   readonly dynamodb: DynamoDBClient;
   readonly sqs: SQSClient;
+  /** The calls refused so far because a function's role did not allow them (none when IAM is not enforced). */
+  accessDenials(): readonly AccessDenial[];
   /** Reports every function invocation to `observer` until the returned function is called. */
   observeInvocations(observer: InvocationObserver): () => void;
   stop(): Promise<void>;
@@ -78,16 +92,32 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     cleanups.length = 0;
   };
   try {
-    // Each emulator persists under its own folder of dataDir.
+    // Each emulator persists under its own folder of dataDir. With IAM enforced the emulators
+    // sit behind authorizing proxies, which take the chosen ports.
+    const enforceIam = options.enforceIam ?? true;
     const emulator = (service: "dynamodb" | "sqs") => ({
       host,
-      port: options.ports?.[service] ?? 0,
+      port: enforceIam ? 0 : (options.ports?.[service] ?? 0),
       ...(options.dataDir ? { dataDir: path.join(options.dataDir, service) } : {}),
     });
     const dynamo = await startDynamoDb(emulator("dynamodb"));
     cleanups.push(() => dynamo.close());
     const sqsEmulator = await startSqs(emulator("sqs"));
     cleanups.push(() => sqsEmulator.close());
+    let iam: IamEnforcement | undefined;
+    if (enforceIam) {
+      const enforcement = await startIamEnforcement({
+        placement: { region, accountId: LOCAL_ACCOUNT_ID },
+        host,
+        ports: { dynamodb: options.ports?.dynamodb ?? 0, sqs: options.ports?.sqs ?? 0 },
+        emulators: { dynamodb: dynamo.endpoint, sqs: sqsEmulator.endpoint },
+        onDenial: (denial) => options.onError?.(`iam ${denial.functionId}`, new AccessDeniedError(denial)),
+      });
+      iam = enforcement;
+      cleanups.push(() => enforcement.close());
+    }
+    const dynamodbEndpoint = iam?.dynamodbEndpoint ?? dynamo.endpoint;
+    const sqsEndpoint = iam?.sqsEndpoint ?? sqsEmulator.endpoint;
 
     // The gateway listens before the template is resolved (its URL is the API's endpoint) and
     // serves once the routes are known; invocations wait for the functions.
@@ -120,15 +150,15 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       stackName,
       region,
       accountId: LOCAL_ACCOUNT_ID,
-      sqsEndpoint: sqsEmulator.endpoint,
+      sqsEndpoint,
       apiEndpoint: gateway?.url ?? "",
       apiId,
     });
     gateway?.serve(compileRoutes(routesOf(resolved)));
 
     const clientConfig = { region, credentials: LOCAL_CREDENTIALS };
-    const dynamodb = new DynamoDBClient({ ...clientConfig, endpoint: dynamo.endpoint });
-    const sqs = new SQSClient({ ...clientConfig, endpoint: sqsEmulator.endpoint });
+    const dynamodb = new DynamoDBClient({ ...clientConfig, endpoint: dynamodbEndpoint });
+    const sqs = new SQSClient({ ...clientConfig, endpoint: sqsEndpoint });
     cleanups.push(async () => {
       dynamodb.destroy();
       sqs.destroy();
@@ -136,12 +166,15 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const tables = await provisionTables(dynamodb, resolved);
     const queues = await provisionQueues(sqs, resolved);
 
+    iam?.enforce(functionIdentities(resolved));
+    const credentialsOf = (functionId: string) =>
+      iam ? { accessKeyId: functionAccessKeyId(functionId), secretAccessKey: "local" } : LOCAL_CREDENTIALS;
     const functions = functionsOf(resolved, {
       region,
-      credentials: LOCAL_CREDENTIALS,
+      credentials: credentialsOf,
       assemblyDir: options.stack.assemblyDir,
-      dynamodbEndpoint: dynamo.endpoint,
-      sqsEndpoint: sqsEmulator.endpoint,
+      dynamodbEndpoint,
+      sqsEndpoint,
       extra: options.extraEnvironment ?? {},
     });
     const lambdaHost = new LambdaHost(functions, {
@@ -157,30 +190,44 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     });
 
     const eventSources = eventSourcesOf(resolved, functions, queues);
-    const pollers: SqsPoller[] = eventSources.map((source) =>
-      startSqsPoller({
-        source,
-        sqs,
-        invoker,
-        region,
-        onError: (error) => options.onError?.(`poller ${source.functionId}`, error),
-        onSaturated: (maximum) =>
-          options.onNotice?.(
-            `poller ${source.functionId}`,
-            `saturated: ${maximum} batches in flight, the mapping's maximum concurrency; messages wait in the queue`,
-          ),
-      }),
-    );
+    // As in AWS, a mapping polls with its function's role, and is not created when that role
+    // lacks what Lambda needs on the queue (the denial is reported).
+    const pollers: SqsPoller[] = [];
+    const pollerClients: SQSClient[] = [];
     // Pollers stop first (pushed last): in-flight batches finish while their functions still run.
     cleanups.push(async () => {
       await Promise.all(pollers.map((poller) => poller.stop()));
+      for (const client of pollerClients) client.destroy();
     });
+    for (const source of eventSources) {
+      const refused = iam?.authorize(
+        source.functionId,
+        EVENT_SOURCE_ACTIONS.map((action) => ({ action, resource: source.queueArn })),
+      );
+      if (refused) continue;
+      const client = new SQSClient({ region, endpoint: sqsEndpoint, credentials: credentialsOf(source.functionId) });
+      pollerClients.push(client);
+      pollers.push(
+        startSqsPoller({
+          source,
+          sqs: client,
+          invoker,
+          region,
+          onError: (error) => options.onError?.(`poller ${source.functionId}`, error),
+          onSaturated: (maximum) =>
+            options.onNotice?.(
+              `poller ${source.functionId}`,
+              `saturated: ${maximum} batches in flight, the mapping's maximum concurrency; messages wait in the queue`,
+            ),
+        }),
+      );
+    }
 
     return {
       region,
       apiUrl: gateway?.url,
-      dynamodbEndpoint: dynamo.endpoint,
-      sqsEndpoint: sqsEmulator.endpoint,
+      dynamodbEndpoint,
+      sqsEndpoint,
       outputs: resolved.outputs,
       queues,
       queue(logicalId) {
@@ -193,6 +240,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       eventSources,
       dynamodb,
       sqs,
+      accessDenials: () => iam?.accessDenials() ?? [],
       observeInvocations: (observer) => lambdaHost.observe(observer),
       stop: stopAll,
     };

@@ -1,3 +1,4 @@
+import { SendMessageCommand } from "@aws-sdk/client-sqs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { OUTPUTS } from "../../lambdas/contract/resources.ts";
 import { deliveryIdFor } from "../../lambdas/domain/fiscal-event.ts";
@@ -165,4 +166,25 @@ describe("retry-all", () => {
     expect(new Set(delivered.map((w) => w.headers["webhook-id"])).size).toBe(COUNT);
     expect(delivered.every((w) => w.headers["x-webhook-attempt"] === "9")).toBe(true);
   }, 180_000);
+});
+
+describe("DLQ jobs", () => {
+  // The API hands what it cannot finish to the jobs function; a job sent directly runs the same path.
+  const queueJob = (job: { operation: "retry-all" | "purge"; tenantId: string }) =>
+    fixture.env.product.runtime.sqs.send(
+      new SendMessageCommand({ QueueUrl: fixture.env.product.queue("deadLetterJobsQueue").url, MessageBody: JSON.stringify(job) }),
+    );
+
+  it("retry-all and purge run as jobs, each letter re-delivered or removed", async () => {
+    hook.behave(answer(500, "down"));
+    const [retried, purged] = await Promise.all([tenantWithDeadLetters(2), tenantWithDeadLetters(2, "boleto.paid")]);
+    hook.behave(answer(200, "OK"));
+    const before = hook.received.length;
+    await Promise.all([queueJob({ operation: "retry-all", tenantId: retried.tenantId }), queueJob({ operation: "purge", tenantId: purged.tenantId })]);
+    await eventually(async () => ((await listDlq(retried.call)).length === 0 && (await listDlq(purged.call)).length === 0 ? true : undefined), 30_000);
+    await eventually(() => {
+      const seen = new Set(hook.received.slice(before).map((w) => String(w.headers["webhook-id"])));
+      return retried.letters.every((letter) => seen.has(letter.id)) ? true : undefined;
+    }, 30_000);
+  }, 60_000);
 });

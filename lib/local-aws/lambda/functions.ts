@@ -6,7 +6,8 @@ import type { LocalFunction } from "./lambda-host.ts";
 /** What every function's environment gets from the runtime around it. */
 export interface FunctionSetting {
   readonly region: string;
-  readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string };
+  /** What each function's SDK signs with: the proxies that authorize its calls know it by its key. */
+  readonly credentials: (functionId: string) => { readonly accessKeyId: string; readonly secretAccessKey: string };
   readonly assemblyDir: string;
   readonly dynamodbEndpoint: string;
   readonly sqsEndpoint: string;
@@ -41,6 +42,7 @@ function localFunction(
   const memorySize = Number(props["MemorySize"] ?? 128);
   const physical = resolved.physical(logicalId);
   const functionName = physical.ref;
+  const credentials = setting.credentials(logicalId);
   const variables = ((props["Environment"] as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {});
   const logFormat = (props["LoggingConfig"] as { LogFormat?: string } | undefined)?.LogFormat;
   return {
@@ -55,8 +57,8 @@ function localFunction(
       // What Lambda itself sets, then the template's variables, then the local endpoints.
       AWS_REGION: setting.region,
       AWS_DEFAULT_REGION: setting.region,
-      AWS_ACCESS_KEY_ID: setting.credentials.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: setting.credentials.secretAccessKey,
+      AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
       AWS_LAMBDA_FUNCTION_NAME: functionName,
       AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(memorySize),
       AWS_LAMBDA_FUNCTION_VERSION: "$LATEST",

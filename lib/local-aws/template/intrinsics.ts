@@ -53,6 +53,12 @@ export function localPhysicalResources(template: CfnTemplate, at: LocalPlacement
         });
         break;
       }
+      case "AWS::IAM::ManagedPolicy": {
+        // Ref gives a managed policy's ARN.
+        const policyArn = `arn:aws:iam::${at.accountId}:policy/${named("ManagedPolicyName")}`;
+        resources.set(logicalId, { ref: policyArn, attributes: { PolicyArn: policyArn } });
+        break;
+      }
       case "AWS::Logs::LogGroup": {
         const name = named("LogGroupName");
         resources.set(logicalId, { ref: name, attributes: { Arn: arn("logs", `log-group:${name}:*`) } });

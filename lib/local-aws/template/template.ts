@@ -31,7 +31,8 @@ export const EMULATED_TYPES = new Set([
 ]);
 
 /**
- * Resource types that have no local effect: permissions, keys, log storage, alarms and their
+ * Resource types with no resource of their own locally: permissions (IAM roles and policies
+ * are read by iam/ to authorize the functions' calls), keys, log storage, alarms and their
  * notifications, dashboards and metadata.
  * They are accepted so the same template runs; anything else is refused by name.
  */
