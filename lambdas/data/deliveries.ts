@@ -4,7 +4,7 @@ import { putAll } from "./batch.ts";
 import { conditionally } from "./conditional.ts";
 import { keys, queries } from "./keys.ts";
 import { queryPage } from "./query.ts";
-import { entityOf, expiringAfter, IF_ABSENT, TableStore, type Item } from "./table.ts";
+import { entityOf, expiringAfter, IF_ABSENT, TableStore, TTL, type Item } from "./table.ts";
 
 /** How long logs, failure records and dispatched-event markers are kept (TTL). */
 export const RETENTION_DAYS = { logs: 30, failures: 90, dispatchedEvents: 7 } as const;
@@ -20,7 +20,7 @@ export interface LogPage {
   readonly nextCursor: string | undefined;
 }
 
-/** Delivery logs: one line per delivery, rewritten by each outcome (idempotent, batched). */
+/** Delivery logs: one line per delivery, rewritten by each outcome. */
 export class DeliveryLogStore extends TableStore {
   async recordAll(entries: readonly DeliveryLogEntry[], now = new Date()): Promise<void> {
     await putAll(
@@ -31,6 +31,38 @@ export class DeliveryLogStore extends TableStore {
         ...expiringAfter(now, RETENTION_DAYS.logs),
       })),
     );
+  }
+
+  /**
+   * Records an attempt's outcome unless the delivery has moved past it — the write protocol
+   * that keeps one delivery one chain of messages. An attempt is recorded when its number is
+   * above the line's, or equal and recorded by this same SQS message (a re-run after a crash);
+   * never over a success. `false` means another message already carries this delivery on
+   * (a copy SQS delivered twice, or a step queued twice after a crash): this one stops there.
+   */
+  async recordAttempt(entry: DeliveryLogEntry, messageId: string, now = new Date()): Promise<boolean> {
+    const { written } = await conditionally(
+      this.table.put({
+        Item: {
+          ...keys.deliveryLog(entry.tenantId, entry.createdAt, entry.deliveryId),
+          ...entry,
+          recordedBy: messageId,
+          ...expiringAfter(now, RETENTION_DAYS.logs),
+        },
+        // A cancellation makes no attempt and queues nothing: it only must not undo a success.
+        ...(entry.status === "canceled"
+          ? {
+              ConditionExpression: `${IF_ABSENT} OR #status <> :success`,
+              ExpressionAttributeValues: { ":success": "success" },
+            }
+          : {
+              ConditionExpression: `${IF_ABSENT} OR (#status <> :success AND (attempts < :attempts OR (attempts = :attempts AND recordedBy = :message)))`,
+              ExpressionAttributeValues: { ":success": "success", ":attempts": entry.attempts, ":message": messageId },
+            }),
+        ExpressionAttributeNames: { "#status": "status" },
+      }),
+    );
+    return written;
   }
 
   async get(tenantId: string, createdAt: string, deliveryId: string): Promise<DeliveryLogEntry | undefined> {
@@ -109,8 +141,10 @@ export class DispatchedEventStore extends TableStore {
           claimedAt: now.toISOString(),
           ...expiringAfter(now, RETENTION_DAYS.dispatchedEvents),
         },
-        ConditionExpression: `${IF_ABSENT} OR messageId = :messageId`,
-        ExpressionAttributeValues: { ":messageId": messageId },
+        // TTL deletes lazily: a claim past its expiry no longer counts.
+        ConditionExpression: `${IF_ABSENT} OR messageId = :messageId OR #expires < :now`,
+        ExpressionAttributeNames: { "#expires": TTL },
+        ExpressionAttributeValues: { ":messageId": messageId, ":now": Math.floor(now.getTime() / 1000) },
       }),
     );
     return written;

@@ -133,13 +133,16 @@ export class SubscriptionStore extends TableStore {
     ]);
     const usable = limit - subscriptions.filter((item) => item["slot"] === undefined).length;
     const held = new Map(slots.map((item) => [Number(item["slot"]), item]));
+    const live = new Set(subscriptions.map((item) => Number(item["id"])));
+    const abandoned = (item: Item) =>
+      !live.has(Number(item["subscriptionId"])) && now.getTime() - Date.parse(String(item["createdAt"])) >= GUARD_SETTLE_MS;
+    // After the limit was lowered a tenant may hold places above it: none is free until it is back under.
+    if ([...held.values()].filter((item) => !abandoned(item)).length >= usable) throw new SubscriptionLimitError(limit);
     for (let slot = 0; slot < usable; slot++) {
       if (!held.has(slot) && (await this.putSlot(tenantId, slot, id, now))) return slot;
     }
-    const live = new Set(subscriptions.map((item) => Number(item["id"])));
     for (const [slot, item] of held) {
-      const abandoned = !live.has(Number(item["subscriptionId"])) && now.getTime() - Date.parse(String(item["createdAt"])) >= GUARD_SETTLE_MS;
-      if (slot < usable && abandoned && (await this.putSlot(tenantId, slot, id, now, Number(item["subscriptionId"])))) return slot;
+      if (slot < usable && abandoned(item) && (await this.putSlot(tenantId, slot, id, now, Number(item["subscriptionId"])))) return slot;
     }
     throw new SubscriptionLimitError(limit);
   }

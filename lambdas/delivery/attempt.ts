@@ -1,4 +1,4 @@
-import type { Delivery, DeliveryAttempt } from "../domain/delivery.ts";
+import { isDue, type Delivery, type DeliveryAttempt } from "../domain/delivery.ts";
 import { nextRetryDelay, type RetrySchedule } from "../domain/retry-schedule.ts";
 import { webhookHeaders, type WebhookToSign } from "../domain/webhook-message.ts";
 import type { WebhookResponse, WebhookSender } from "./sender.ts";
@@ -43,10 +43,7 @@ export async function attemptDelivery(
   const now = setup.now ?? (() => new Date());
   const attempt = delivery.attemptsBefore + step;
   const startedAt = now();
-  // A second's slack: SQS may hand a message back a moment before its visibility ends.
-  if (delivery.notBefore !== undefined && Date.parse(delivery.notBefore) - startedAt.getTime() > 1000) {
-    return { kind: "deferred", until: delivery.notBefore };
-  }
+  if (!isDue(delivery, startedAt)) return { kind: "deferred", until: String(delivery.notBefore) };
   if (unwanted !== undefined) return { kind: "canceled", attempt: attempt - 1, reason: unwanted };
   const response = secret
     ? await postWebhook(

@@ -197,9 +197,22 @@ export function failureRecord(delivery: Delivery, outcome: RetryAt | Exhausted):
   };
 }
 
+/** Whether the delivery may be attempted at `now` (a second's slack: SQS may hand a message back a moment early). */
+export function isDue(delivery: Delivery, now: Date): boolean {
+  return delivery.notBefore === undefined || Date.parse(delivery.notBefore) - now.getTime() <= 1000;
+}
+
 /** The next scheduled attempt of a delivery, due `delaySeconds` from `now`. */
 export function nextStep(delivery: Delivery, step: number, delaySeconds: number, now: Date): Delivery {
   return { ...delivery, step: step + 1, notBefore: new Date(now.getTime() + delaySeconds * 1000).toISOString() };
+}
+
+/**
+ * The delivery as large as its message can grow on its way (a later step, a scheduled time,
+ * attempts carried on from DLQ retries): what must fit an SQS message from the start.
+ */
+export function atLargest(delivery: Delivery): Delivery {
+  return { ...delivery, attemptsBefore: 99_999, step: 9_999, notBefore: "9999-12-31T23:59:59.999Z" };
 }
 
 /** A delivery as it goes to the dead-letter queue after its attempt number `attempt`. */

@@ -1,13 +1,7 @@
-/**
- * The retry schedule: seconds to wait before each delivery attempt, the first being the
- * initial attempt. Its length is the attempt budget, which the stack turns into the
- * deliveries queue's maxReceiveCount, so a delivery reaches the dead-letter queue right
- * after its last attempt.
- */
 /** SQS caps a message's visibility timeout at 12 hours. */
 export const MAX_RETRY_DELAY_SECONDS = 43_200;
-/** SQS redrive accepts 1..1000 receives. */
-export const MAX_ATTEMPTS = 1000;
+/** SQS redrive accepts up to 1000 receives, and the deliveries queue's is 2 × attempts + 10. */
+export const MAX_ATTEMPTS = 495;
 
 /** A validated schedule; only `parseRetrySchedule` makes one. */
 export type RetrySchedule = readonly number[] & { readonly __validated: "RetrySchedule" };
@@ -45,9 +39,8 @@ export function formatRetrySchedule(schedule: RetrySchedule): string {
 
 /**
  * The retry schedule: seconds to wait before each delivery attempt, the first being the
- * initial attempt. Its length is the attempt budget, which the stack turns into the
- * deliveries queue's maxReceiveCount, so a delivery reaches the dead-letter queue right
- * after its last attempt.
+ * initial attempt. Its length is the attempt budget; the deliver function counts attempts
+ * and puts a delivery on the dead-letter queue after its last one.
  */
 export const DEFAULT_RETRY_SCHEDULE_SECONDS = parseRetrySchedule([0, 5, 300, 1800, 7200, 18000, 36000, 36000]);
 

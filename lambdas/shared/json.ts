@@ -39,12 +39,20 @@ function nestingDepth(text: string, limit: number): number {
   return depth;
 }
 
+/** Longest set-aside reason kept, in logs and in the dead letter's attribute. */
+export const MAX_REASON_CHARACTERS = 1000;
+
+/** What SQS refuses in a message or attribute: controls but tab/LF/CR, U+FFFE, U+FFFF. */
+// oxlint-disable-next-line no-control-regex -- matching control characters is the point
+const SQS_REFUSED = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g;
+
 /**
- * Text cut to at most `max` characters without splitting a surrogate pair, and made valid
- * UTF-8 (lone surrogates become U+FFFD): safe for a log line or an SQS attribute.
+ * Text cut to at most `max` characters without splitting a surrogate pair, made valid UTF-8
+ * (lone surrogates become U+FFFD) and free of what SQS refuses (as U+FFFD too): safe for a
+ * log line or an SQS attribute.
  */
 export function boundedText(text: string, max: number): string {
-  if (text.length <= max) return text.toWellFormed();
-  const end = /[\uD800-\uDBFF]/.test(text.charAt(max - 2)) ? max - 2 : max - 1;
-  return `${text.slice(0, end)}…`.toWellFormed();
+  const end = text.length <= max ? text.length : /[\uD800-\uDBFF]/.test(text.charAt(max - 2)) ? max - 2 : max - 1;
+  const cut = end === text.length ? text : `${text.slice(0, end)}…`;
+  return cut.toWellFormed().replace(SQS_REFUSED, "\uFFFD");
 }

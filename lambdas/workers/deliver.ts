@@ -9,6 +9,7 @@ import {
   deliveryLogEntry,
   deliveryMessage,
   failureRecord,
+  isDue,
   nextStep,
   parseDeliveryMessage,
   type Deferred,
@@ -17,6 +18,7 @@ import {
 } from "../domain/delivery.ts";
 import { MAX_RETRY_DELAY_SECONDS, parseRetrySchedule } from "../domain/retry-schedule.ts";
 import { requiredEnv } from "../shared/env.ts";
+import { boundedText, MAX_REASON_CHARACTERS } from "../shared/json.ts";
 import { logger } from "../shared/logger.ts";
 import { publishAttempts, type AttemptMeasure } from "../shared/metrics.ts";
 import { sqsWorker } from "../shared/worker.ts";
@@ -44,6 +46,8 @@ interface Attempted {
   /** The schedule step this receive was on. */
   readonly step: number;
   readonly outcome: DeliveryAttempt;
+  /** Another message carries this delivery on (see DeliveryLogStore.recordAttempt): this one stops. */
+  readonly superseded: boolean;
 }
 
 /** A message that stays in the queue, hidden for `visibilityTimeout` seconds. */
@@ -69,7 +73,10 @@ async function handle(event: SQSEvent): Promise<SQSBatchResponse> {
   for (const record of event.Records) {
     const parsed = parseDeliveryMessage(record.body);
     if (parsed.ok) valid.push({ record, delivery: parsed.delivery });
-    else malformed.push({ record, reason: parsed.reason, body: record.body, attributes: { "rejection-reason": parsed.reason } });
+    else {
+      const reason = boundedText(parsed.reason, MAX_REASON_CHARACTERS);
+      malformed.push({ record, reason, body: record.body, attributes: { "rejection-reason": reason } });
+    }
   }
 
   // Read per batch, never cached across batches: a regenerated secret signs the very next delivery.
@@ -82,29 +89,41 @@ async function handle(event: SQSEvent): Promise<SQSBatchResponse> {
       ? undefined
       : `no subscription or account webhook sends ${delivery.eventType} to this endpoint any more`);
 
-  const attempted: Attempted[] = await Promise.all(
-    valid.map(async ({ record, delivery }) => {
+  // Each delivery on its own: a failed read or write fails its message only, never its batch-mates.
+  const settled = await Promise.all(
+    valid.map(async ({ record, delivery }): Promise<Attempted | { readonly record: SQSRecord; readonly failed: true }> => {
       // Messages queued before the product counted steps fall back on the receive count.
       const step = delivery.step ?? Number(record.attributes.ApproximateReceiveCount);
       const retry = step > 1 || delivery.attemptsBefore > 0;
-      const [secret, stop] = await Promise.all([secretOf(delivery.tenantId), retry ? unwanted(delivery) : undefined]);
-      const outcome = await attemptDelivery(setup, delivery, step, { secret, unwanted: stop });
+      let outcome: DeliveryAttempt;
+      try {
+        // Nothing is read for a message back before its time.
+        const due = isDue(delivery, new Date());
+        const [secret, stop] = due ? await Promise.all([secretOf(delivery.tenantId), retry ? unwanted(delivery) : undefined]) : [undefined, undefined];
+        outcome = await attemptDelivery(setup, delivery, step, { secret, unwanted: stop });
+      } catch (error) {
+        logger.error("delivery not attempted", { deliveryId: delivery.deliveryId, error: error as Error });
+        return { record, failed: true };
+      }
+      if (outcome.kind === "deferred") return { record, delivery, step, outcome, superseded: false };
       if (outcome.kind === "canceled") logger.info("delivery canceled", { deliveryId: delivery.deliveryId, reason: outcome.reason });
-      else if (outcome.kind === "retry-at" || outcome.kind === "exhausted") {
+      else if (outcome.kind !== "delivered") {
         const retryIn = outcome.kind === "retry-at" ? outcome.delaySeconds : undefined;
         logger.info("delivery attempt failed", { deliveryId: delivery.deliveryId, attempts: outcome.attempt, reason: outcome.failure.reason, retryIn });
       }
-      return { record, delivery, step, outcome };
+      const superseded = !(await recordOutcome(record, delivery, outcome));
+      if (superseded) logger.warn("delivery carried on by another message; this one stops", { deliveryId: delivery.deliveryId, messageId: record.messageId });
+      else if (outcome.kind === "retry-at" || outcome.kind === "exhausted") {
+        await failures.record(failureRecord(delivery, outcome)).catch((error: unknown) => {
+          logger.error("failure record not written", { deliveryId: delivery.deliveryId, error: error as Error });
+        });
+      }
+      return { record, delivery, step, outcome, superseded };
     }),
   );
+  const attempted = settled.filter((entry): entry is Attempted => !("failed" in entry)).filter((entry) => !entry.superseded);
+  const notAttempted = settled.flatMap((entry) => ("failed" in entry ? [entry.record] : []));
   const now = new Date();
-  const logged = attempted.flatMap(({ delivery, outcome }) => (outcome.kind === "deferred" ? [] : [{ delivery, outcome }]));
-  await logs.recordAll(logged.map(({ delivery, outcome }) => deliveryLogEntry(delivery, outcome)));
-  await Promise.all(
-    attempted.flatMap(({ delivery, outcome }) =>
-      outcome.kind === "retry-at" || outcome.kind === "exhausted" ? [failures.record(failureRecord(delivery, outcome))] : [],
-    ),
-  );
 
   // What comes next: the next step of the schedule, or the dead-letter queue.
   const retries = attempted.flatMap(({ record, delivery, step, outcome }) =>
@@ -129,13 +148,15 @@ async function handle(event: SQSEvent): Promise<SQSBatchResponse> {
     ...attempted.flatMap(({ record, outcome }) =>
       outcome.kind === "deferred" ? [stay(record, Math.ceil((Date.parse(outcome.until) - now.getTime()) / 1000))] : [],
     ),
-    // Its successor could not be queued: the message itself comes back when the retry is due (repeating its step).
+    // Its successor could not be queued: this message comes back when the retry is due and
+    // attempts its step again (the receiver sees that attempt number twice, same webhook-id).
     ...retriesRefused.map(({ entry, reason }) => {
-      logger.warn("next attempt not queued; this message stands in for it", { messageId: entry.record.messageId, reason });
+      logger.warn("next attempt not queued; this message repeats its step when it is due", { messageId: entry.record.messageId, reason });
       return stay(entry.record, entry.delay);
     }),
+    // Likewise a dead letter not queued: the last attempt is made again in a minute.
     ...deadRefused.map(({ entry, reason }) => {
-      logger.warn("dead letter not queued; trying again in a minute", { messageId: entry.record.messageId, reason });
+      logger.warn("dead letter not queued; the last attempt is made again in a minute", { messageId: entry.record.messageId, reason });
       return stay(entry.record, 60);
     }),
   ];
@@ -144,12 +165,26 @@ async function handle(event: SQSEvent): Promise<SQSBatchResponse> {
 
   const notSetAside = await sendMessages(sqs, deadLetterQueueUrl, malformed);
   for (const { record, reason } of malformed) logger.warn("delivery message set aside", { messageId: record.messageId, reason });
-  publishAttempts(logged.map(({ delivery, outcome }) => measureOf(delivery, outcome, now)));
+  publishAttempts(attempted.flatMap(({ delivery, outcome }) => (outcome.kind === "deferred" ? [] : [measureOf(delivery, outcome, now)])));
   return {
-    batchItemFailures: [...stays.map((s) => s.record), ...notSetAside.map((failed) => failed.entry.record)].map((record) => ({
+    batchItemFailures: [...stays.map((s) => s.record), ...notAttempted, ...notSetAside.map((failed) => failed.entry.record)].map((record) => ({
       itemIdentifier: record.messageId,
     })),
   };
+}
+
+/**
+ * Writes the outcome's log line under the write protocol that keeps a delivery one chain
+ * (false: another message carries it on). A write that fails is logged and the delivery goes
+ * on: its next outcome rewrites the line.
+ */
+async function recordOutcome(record: SQSRecord, delivery: Delivery, outcome: Exclude<DeliveryAttempt, Deferred>): Promise<boolean> {
+  try {
+    return await logs.recordAttempt(deliveryLogEntry(delivery, outcome), record.messageId);
+  } catch (error) {
+    logger.error("log line not written", { deliveryId: delivery.deliveryId, error: error as Error });
+    return true;
+  }
 }
 
 const OUTCOME_NAMES = { delivered: "delivered", "retry-at": "retrying", exhausted: "exhausted", canceled: "canceled" } as const;

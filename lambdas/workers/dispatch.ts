@@ -2,14 +2,14 @@ import type { SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import { MAX_MESSAGE_BYTES, messageSize, sendMessages } from "../../lib/aws/sqs-batch.ts";
 import { ENV } from "../contract/resources.ts";
 import { batchTargets, type BatchTargets } from "../delivery/targets.ts";
-import { deliveryMessage, type Delivery } from "../domain/delivery.ts";
+import { atLargest, deliveryMessage, type Delivery } from "../domain/delivery.ts";
 import { deliveryIdFor, parseFiscalEvent, type FiscalEvent } from "../domain/fiscal-event.ts";
 import { webhookEnvelope } from "../domain/webhook-message.ts";
 import { requiredEnv } from "../shared/env.ts";
 import { logger } from "../shared/logger.ts";
 import { publishEvents } from "../shared/metrics.ts";
 import { sqsWorker } from "../shared/worker.ts";
-import { boundedText } from "../shared/json.ts";
+import { boundedText, MAX_REASON_CHARACTERS } from "../shared/json.ts";
 import { sqs } from "../shared/sqs.ts";
 import type { ProducerEvent } from "../data/deliveries.ts";
 import { configs, dispatchedEvents as dispatched, subscriptions, tenants } from "../shared/stores.ts";
@@ -18,9 +18,6 @@ const deliveriesQueueUrl = requiredEnv(ENV.deliveriesQueueUrl);
 const eventsDeadLetterQueueUrl = requiredEnv(ENV.eventsDeadLetterQueueUrl);
 /** The events queue's maxReceiveCount: the receive after which SQS sets a failing event aside. */
 const eventMaxReceives = Number(requiredEnv(ENV.eventMaxReceives));
-
-/** Longest rejection reason kept, in logs and in the dead letter's attribute. */
-const MAX_REASON_CHARACTERS = 1000;
 
 /** An event set aside: it goes to the events dead-letter queue with the reason, never dropped. */
 interface Rejection {
@@ -60,9 +57,11 @@ async function handle(event: SQSEvent): Promise<SQSBatchResponse> {
         const problem = await targets.tenantProblem(fiscalEvent.tenantId);
         if (problem) return void rejections.push({ record, reason: problem });
         const acceptedAt = new Date(Number(record.attributes.SentTimestamp)).toISOString();
-        const messages = (await plan(fiscalEvent, targets, acceptedAt)).map(deliveryMessage);
-        // Checked before anything is claimed or sent: an event whose webhook cannot travel is set aside, not retried.
-        const largest = Math.max(0, ...messages.map(messageSize));
+        const planned = await plan(fiscalEvent, targets, acceptedAt);
+        const messages = planned.map(deliveryMessage);
+        // Checked before anything is claimed or sent, at the size the message can grow to on its
+        // way: an event whose webhook cannot travel is set aside, not retried.
+        const largest = Math.max(0, ...planned.map((delivery) => messageSize(deliveryMessage(atLargest(delivery)))));
         if (largest > MAX_MESSAGE_BYTES) {
           return void rejections.push({ record, reason: `its webhook makes a deliveries message of ${largest} bytes; SQS carries at most ${MAX_MESSAGE_BYTES}` });
         }
@@ -102,8 +101,16 @@ async function handle(event: SQSEvent): Promise<SQSBatchResponse> {
   const givingUp = [...claimed].filter(
     ([record]) => rejected.has(record) || (failed.has(record) && Number(record.attributes.ApproximateReceiveCount) >= eventMaxReceives),
   );
-  await Promise.all(givingUp.map(([record, producerEvent]) => dispatched.release(producerEvent, record.messageId)));
-  publishEvents(accepted.filter(({ record }) => !failed.has(record) && !rejected.has(record)).length, setAside.length);
+  await Promise.all(
+    givingUp.map(([record, producerEvent]) =>
+      // A claim left held only blocks a redrive of this event: never worth failing the batch over.
+      dispatched.release(producerEvent, record.messageId).catch((error: unknown) => {
+        logger.error("producer-id claim not released", { ...producerEvent, messageId: record.messageId, error: error as Error });
+      }),
+    ),
+  );
+  const queued = new Set(deliveries.map(({ record }) => record));
+  publishEvents([...queued].filter((record) => !failed.has(record) && !rejected.has(record)).length, setAside.length - notSetAside.length);
   return { batchItemFailures: [...failed].map((record) => ({ itemIdentifier: record.messageId })) };
 }
 

@@ -107,6 +107,10 @@ describe(`the data layer on ${process.env["FW_DYNAMODB"] ?? "dynalite"}`, () => 
     await expect(store.create("ten_slot", draft("boleto.paid", "https://slot.example.com/1"), 1)).rejects.toBeInstanceOf(SubscriptionLimitError);
     await abandoned("2020-01-01T00:00:00Z");
     await store.create("ten_slot", draft("boleto.paid", "https://slot.example.com/1"), 1);
+    // A limit lowered below what the tenant holds: deleting one place is not enough to create.
+    const kept = await store.list("ten_cap");
+    await store.delete("ten_cap", kept[0]!.id);
+    await expect(store.create("ten_cap", draft("boleto.paid", "https://cap.example.com/lowered"), 3)).rejects.toBeInstanceOf(SubscriptionLimitError);
   });
 
   it("rate limits: a window lets exactly its limit through, concurrently too, then the next window opens", async () => {
@@ -150,6 +154,40 @@ describe(`the data layer on ${process.env["FW_DYNAMODB"] ?? "dynalite"}`, () => 
     const third = await store.listForDate("ten_g", "17092018", 2, second.nextCursor);
     expect([...first.failures, ...second.failures, ...third.failures].map((s) => s.id)).toEqual(ids);
     await expect(store.listForDate("ten_g", "17092018", 2, "TENANT#x")).rejects.toBeInstanceOf(InvalidCursorError);
+  });
+
+  it("logs: an attempt is recorded once per step by one message, never over a success; copies stop", async () => {
+    const store = new DeliveryLogStore(dynamo.documents, TABLE);
+    const line = (attempts: number, status: "retrying" | "success" | "failed" | "canceled" = "retrying") => ({
+      deliveryId: "00000000-0000-8000-8000-0000000000aa",
+      tenantId: "ten_chain",
+      eventId: "e",
+      eventType: "boleto.paid" as const,
+      url: "https://chain/",
+      status,
+      attempts,
+      createdAt: "2026-11-27T10:00:00.000Z",
+    });
+    // Two messages carrying attempt 1 at once (a copy SQS delivered twice): one goes on.
+    const first = await Promise.all(["m1", "m1-copy"].map((message) => store.recordAttempt(line(1), message)));
+    expect(first.filter(Boolean)).toHaveLength(1);
+    const owner = first[0] ? "m1" : "m1-copy";
+    expect(await store.recordAttempt(line(1), owner)).toBe(true); // the same message re-running after a crash
+    expect(await store.recordAttempt(line(2), "m2")).toBe(true);
+    expect(await store.recordAttempt(line(2), "m2-copy")).toBe(false);
+    expect(await store.recordAttempt(line(1), owner)).toBe(false); // a step behind
+    expect(await store.recordAttempt(line(3, "success"), "m3")).toBe(true);
+    expect(await store.recordAttempt(line(4), "m4")).toBe(false);
+    expect(await store.recordAttempt(line(3, "canceled"), "m5")).toBe(false);
+    expect((await store.list("ten_chain", 1)).entries[0]).toMatchObject({ status: "success", attempts: 3 });
+  });
+
+  it("dispatched events: a claim past its expiry no longer holds, before TTL removes it", async () => {
+    const store = new DispatchedEventStore(dynamo.documents, TABLE);
+    const event = { tenantId: "ten_ttl", eventId: "e1" };
+    expect(await store.claim(event, "old", new Date("2026-01-01T00:00:00Z"))).toBe(true);
+    expect(await store.claim(event, "new", new Date("2026-01-05T00:00:00Z"))).toBe(false);
+    expect(await store.claim(event, "new", new Date("2026-01-09T00:00:00Z"))).toBe(true);
   });
 
   it("logs: newest first, paged by cursor, and a foreign cursor is refused", async () => {

@@ -24,7 +24,8 @@ describe("retry schedule", () => {
     ["0,-1", /not a whole number/],
     ["0,1.5", /not a whole number/],
     ["0,43201", /outside 0\.\.43200/],
-    [[], /1 to 1000 attempts/],
+    [[], /1 to 495 attempts/],
+    [Array.from({ length: 496 }, () => 1), /1 to 495 attempts/],
     [[0, 2.5], /outside 0\.\.43200/],
   ])("refuses %j", (text, message) => {
     expect(() => parseRetrySchedule(text)).toThrow(message);
