@@ -11,7 +11,7 @@ import { OperationsAlarms } from "./constructs/alarms.ts";
 import { OperationsDashboard } from "./constructs/dashboard.ts";
 import { PipelineMetrics } from "./constructs/pipeline-metrics.ts";
 import { ProducerAccess } from "./constructs/producer-access.ts";
-import { WebhookFunction } from "./constructs/webhook-function.ts";
+import { WebhookFunction, type WebhookFunctionProps } from "./constructs/webhook-function.ts";
 import type { IFunction } from "aws-cdk-lib/aws-lambda";
 import { PolicyStatement } from "aws-cdk-lib/aws-iam";
 import type { IQueue } from "aws-cdk-lib/aws-sqs";
@@ -202,39 +202,42 @@ export class FiscalWebhooksStack extends Stack {
       });
     };
 
+    // Every pipeline worker reads the table; each adds what it needs besides.
+    const worker = (id: string, props: Omit<WebhookFunctionProps, "environment"> & { readonly environment?: Record<string, string> }) =>
+      new WebhookFunction(this, id, { ...props, environment: { [ENV.tableName]: table.tableName, ...props.environment } }).function;
+
     // The pipeline: events → dispatch (fan-out) → deliveries → deliver (sign, POST, retry) → DLQ.
-    const dispatch = new WebhookFunction(this, "Dispatch", {
+    const dispatch = worker("Dispatch", {
       entry: "workers/dispatch.ts",
       description: "Fans fiscal events out to one delivery per endpoint",
       timeout: Duration.seconds(30),
       reservedConcurrentExecutions: reserved.dispatch,
       environment: {
-        [ENV.tableName]: table.tableName,
         [ENV.deliveriesQueueUrl]: queues.deliveries.queueUrl,
         [ENV.eventsDeadLetterQueueUrl]: queues.eventsDeadLetter.queueUrl,
         [ENV.eventMaxReceives]: String(eventAttempts),
       },
-    }).function;
+    });
     tableAccess(dispatch, ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"], true);
     sendsTo(dispatch, queues.deliveries);
     sendsTo(dispatch, queues.eventsDeadLetter);
     consumes(dispatch, queues.events, "dispatch");
 
-    const deliver = new WebhookFunction(this, "Deliver", {
+    const deliver = worker("Deliver", {
       entry: "workers/deliver.ts",
       description: "Signs and POSTs deliveries, schedules retries",
       timeout: deliverTimeout,
       reservedConcurrentExecutions: reserved.deliver,
       environment: {
-        [ENV.tableName]: table.tableName,
         [ENV.deliveriesQueueUrl]: queues.deliveries.queueUrl,
         [ENV.deliveriesDeadLetterQueueUrl]: queues.deliveriesDeadLetter.queueUrl,
         [ENV.retrySchedule]: formatRetrySchedule(retrySchedule),
         ...deliveryTimeout,
       },
-    }).function;
-    // Retries read where events go now (tenant, config, subscriptions by type) to stop unwanted ones.
-    tableAccess(deliver, ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:BatchWriteItem"], true);
+    });
+    // Retries read where events go now (tenant, config, subscriptions by type) to stop unwanted
+    // ones; each outcome is one conditional PutItem of the log line (plus a failure record).
+    tableAccess(deliver, ["dynamodb:GetItem", "dynamodb:PutItem"], true);
     // Each retry is queued as a new message for its step; an exhausted delivery goes to the DLQ;
     // a message back before its time is hidden until it is due.
     sendsTo(deliver, queues.deliveries);
@@ -243,22 +246,21 @@ export class FiscalWebhooksStack extends Stack {
     deliver.addToRolePolicy(new PolicyStatement({ actions: ["sqs:ChangeMessageVisibility"], resources: [queues.deliveries.queueArn] }));
 
     // The DLQ: indexed per tenant as dead messages arrive; bulk operations continue as jobs.
-    const deadLetterIndex = new WebhookFunction(this, "DeadLetterIndex", {
+    const deadLetterIndex = worker("DeadLetterIndex", {
       entry: "workers/dlq-index.ts",
       description: "Indexes dead deliveries per tenant, then lets SQS delete them",
       timeout: Duration.seconds(30),
       reservedConcurrentExecutions: reserved.deadLetters,
-      environment: { [ENV.tableName]: table.tableName },
-    }).function;
+    });
     tableAccess(deadLetterIndex, ["dynamodb:GetItem", "dynamodb:PutItem"]);
     consumes(deadLetterIndex, queues.deliveriesDeadLetter, "deadLetters");
-    const deadLetterJobs = new WebhookFunction(this, "DeadLetterJobs", {
+    const deadLetterJobs = worker("DeadLetterJobs", {
       entry: "workers/dlq-jobs.ts",
       description: "Continues DLQ retry-all and purge beyond an API call",
       timeout: Duration.minutes(1),
       reservedConcurrentExecutions: reserved.deadLetters,
-      environment: { [ENV.tableName]: table.tableName, ...deadLetterEnvironment },
-    }).function;
+      environment: deadLetterEnvironment,
+    });
     deadLetterAccess(deadLetterJobs, false);
     consumes(deadLetterJobs, queues.deadLetterJobs, "deadLetters", 1);
 

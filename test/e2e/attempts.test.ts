@@ -14,8 +14,7 @@ const fixture = pipelineFixture({
 
 describe("attempts the product owns", () => {
   it("gives a delivery exactly its scheduled attempts, in order and with the scheduled gaps, through a crash and a timeout", async () => {
-    const hook = await fixture.receiver(answer(503, "down"));
-    const tenant = await fixture.tenantWith([{ evento: "invoice.authorized", endpoint: hook.url }]);
+    const { hook, tenant } = await fixture.subscriber("invoice.authorized", answer(503, "down"));
     await fixture.emit({ tenantId: tenant.tenantId, type: "invoice.authorized", data: { n: 1 } });
     const letters = await eventually(async () => {
       const listed = (await (await tenant.call("GET", "/webhooks/dlq")).json()) as { attempts: number }[];

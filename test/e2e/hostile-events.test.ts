@@ -35,8 +35,7 @@ async function reasonFor(messageId: string): Promise<string> {
 
 describe("one delivery per producer id", () => {
   it("holds when copies of one id arrive at once in separate messages, consumed by concurrent pollers", async () => {
-    const hook = await receiver(answer(200));
-    const tenant = await tenantWith([{ evento: "invoice.authorized", endpoint: hook.url }]);
+    const { hook, tenant } = await fixture.subscriber("invoice.authorized", answer(200));
     const ids = Array.from({ length: 6 }, (_, i) => `nfe-${i}-${Date.now()}`);
     // Each copy is its own SendMessage, all in flight together, interleaved across ids.
     const copies = 8;
@@ -63,8 +62,7 @@ describe("retries that are no longer wanted", () => {
     ],
     ["the tenant is revoked", async (tenant: Awaited<ReturnType<typeof tenantWith>>) => fixture.env.tenants.revoke(tenant.tenantId)],
   ])("stop at the next attempt when %s: logged canceled with the reason, nothing in the DLQ", async (_case, change) => {
-    const hook = await receiver(answer(503));
-    const tenant = await tenantWith([{ evento: "invoice.authorized", endpoint: hook.url }]);
+    const { hook, tenant } = await fixture.subscriber("invoice.authorized", answer(503));
     await emitRaw(JSON.stringify({ tenantId: tenant.tenantId, type: "invoice.authorized", data: { n: 1 } }));
     await eventually(() => hook.received.length >= 1);
     await change(tenant);
@@ -83,8 +81,7 @@ describe("retries that are no longer wanted", () => {
 
 describe("events that pass the contract but could not travel", () => {
   it("delivers data holding characters SQS refuses raw (U+FFFF), byte for byte", async () => {
-    const hook = await receiver(answer(200));
-    const tenant = await tenantWith([{ evento: "invoice.authorized", endpoint: hook.url }]);
+    const { hook, tenant } = await fixture.subscriber("invoice.authorized", answer(200));
     // The producer escapes them (SQS would refuse its message too); parsed, they are raw characters again.
     await emitRaw(`{"tenantId":"${tenant.tenantId}","type":"invoice.authorized","data":{"odd":"a\\uffffb\\ufffe"}}`);
     await eventually(() => hook.received.length === 1);
@@ -99,8 +96,7 @@ describe("events that pass the contract but could not travel", () => {
   });
 
   it("sets aside at once an event whose webhook outgrows an SQS message after escaping", async () => {
-    const hook = await receiver(answer(200));
-    const tenant = await tenantWith([{ evento: "invoice.authorized", endpoint: hook.url }]);
+    const { hook, tenant } = await fixture.subscriber("invoice.authorized", answer(200));
     const frame = JSON.stringify({ tenantId: tenant.tenantId, type: "invoice.authorized", data: { q: "" } });
     // Each quote is 2 bytes in the event and 4 in the deliveries message (escaped twice).
     const quotes = Math.floor((128 * 1024 - Buffer.byteLength(frame)) / 2);
@@ -156,8 +152,7 @@ describe("POST /webhooks/test", () => {
 
 describe("metrics", () => {
   it("are embedded-format lines in the functions' logs, with only the contract's dimensions and no tenant", async () => {
-    const hook = await receiver(answer(200));
-    const tenant = await tenantWith([{ evento: "boleto.paid", endpoint: hook.url }]);
+    const { hook, tenant } = await fixture.subscriber("boleto.paid", answer(200));
     await emitRaw(JSON.stringify({ tenantId: tenant.tenantId, type: "boleto.paid", data: { n: 1 } }));
     await eventually(() => hook.received.length === 1);
     type Emf = { _aws?: { CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string }[] }[] } } & Record<string, unknown>;

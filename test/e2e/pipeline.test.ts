@@ -17,8 +17,7 @@ type Failure = { id: number; data: string; descricao: string; evento: string; co
 
 describe("the delivery pipeline", () => {
   it("delivers an event to its subscriber, signed both ways, and logs it as success", async () => {
-    const hook = await receiver();
-    const tenant = await tenantWith([{ evento: "invoice.authorized", endpoint: hook.url }]);
+    const { hook, tenant } = await fixture.subscriber("invoice.authorized");
     await emit({ tenantId: tenant.tenantId, type: "invoice.authorized", id: "nfe-35240101", occurredAt: "2026-11-24T10:00:00-03:00", data: { chave: "3524" } });
 
     const webhook = await eventually(() => hook.received[0]);
@@ -48,8 +47,7 @@ describe("the delivery pipeline", () => {
   });
 
   it("delivers an event id injected twice only once", async () => {
-    const hook = await receiver();
-    const tenant = await tenantWith([{ evento: "boleto.paid", endpoint: hook.url }]);
+    const { hook, tenant } = await fixture.subscriber("boleto.paid");
     const event = { tenantId: tenant.tenantId, type: "boleto.paid", id: "boleto-42", data: { valor: 10 } };
     await emit(event);
     await eventually(() => hook.received.length === 1);
@@ -133,8 +131,7 @@ describe("the delivery pipeline", () => {
   });
 
   it("moves a delivery that keeps failing to the dead-letter queue after the last attempt", async () => {
-    const hook = await receiver(answer(500, "down"));
-    const tenant = await tenantWith([{ evento: "certificate.expiring", endpoint: hook.url }]);
+    const { hook, tenant } = await fixture.subscriber("certificate.expiring", answer(500, "down"));
     await emit({ tenantId: tenant.tenantId, type: "certificate.expiring", id: "cert-1", data: {} });
     const line = await eventually(async () => (await logsOf(tenant.call)).find((l) => l.status === "failed"), 30_000);
     expect(line.attempts).toBe(3);
@@ -172,8 +169,7 @@ describe("the delivery pipeline", () => {
   });
 
   it("sets malformed events aside with their reason without blocking the rest of the batch", async () => {
-    const hook = await receiver();
-    const tenant = await tenantWith([{ evento: "invoice.canceled", endpoint: hook.url }]);
+    const { hook, tenant } = await fixture.subscriber("invoice.canceled");
     const bodies = [
       "{not json",
       JSON.stringify({ tenantId: tenant.tenantId, type: "invoice.exploded", data: {} }),

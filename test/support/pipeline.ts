@@ -32,27 +32,34 @@ export function pipelineFixture(options: Partial<ProductRuntimeOptions>) {
     if (!env || !receivers) throw new Error("the product starts in beforeAll");
     return { env, receivers };
   };
+  /** An HTTPS receiver on loopback, closed after the file's tests. */
+  const receiver = async (behaviour?: Behaviour): Promise<HttpsReceiver> => {
+    const receiving = await started().receivers.start(behaviour);
+    open.push(receiving);
+    return receiving;
+  };
+  /** A new tenant with these Portal subscriptions and a signing secret. */
+  const tenantWith = async (subscriptions: readonly { evento: string; endpoint: string }[]) => {
+    const tenant = await started().env.newTenant("pipeline");
+    const ids: number[] = [];
+    for (const subscription of subscriptions) {
+      const created = await tenant.call("POST", PORTAL, subscription);
+      expect(created.status).toBe(201);
+      ids.push(((await created.json()) as { id: number }).id);
+    }
+    const { webhookSecret } = (await (await tenant.call("POST", "/webhooks/secret/regenerate")).json()) as { webhookSecret: string };
+    return { ...tenant, ids, secret: webhookSecret };
+  };
   return {
     get env(): EphemeralProduct {
       return started().env;
     },
-    /** An HTTPS receiver on loopback, closed after the file's tests. */
-    async receiver(behaviour?: Behaviour): Promise<HttpsReceiver> {
-      const receiver = await started().receivers.start(behaviour);
-      open.push(receiver);
-      return receiver;
-    },
-    /** A new tenant with these Portal subscriptions and a signing secret. */
-    async tenantWith(subscriptions: readonly { evento: string; endpoint: string }[]) {
-      const tenant = await started().env.newTenant("pipeline");
-      const ids: number[] = [];
-      for (const subscription of subscriptions) {
-        const created = await tenant.call("POST", PORTAL, subscription);
-        expect(created.status).toBe(201);
-        ids.push(((await created.json()) as { id: number }).id);
-      }
-      const { webhookSecret } = (await (await tenant.call("POST", "/webhooks/secret/regenerate")).json()) as { webhookSecret: string };
-      return { ...tenant, ids, secret: webhookSecret };
+    receiver,
+    tenantWith,
+    /** A receiver answering with `behaviour` and a new tenant subscribed to it for one event type. */
+    async subscriber(evento: string, behaviour?: Behaviour) {
+      const hook = await receiver(behaviour);
+      return { hook, tenant: await tenantWith([{ evento, endpoint: hook.url }]) };
     },
     /** Sends one message to the events queue, as a producer does; returns its message id. */
     async emit(body: string | Record<string, unknown>): Promise<string> {
