@@ -236,8 +236,8 @@ export class FiscalWebhooksStack extends Stack {
       },
     });
     // Retries read where events go now (tenant, config, subscriptions by type) to stop unwanted
-    // ones; each outcome is one conditional PutItem of the log line (plus a failure record).
-    tableAccess(deliver, ["dynamodb:GetItem", "dynamodb:PutItem"], true);
+    // ones; first attempts' log lines go in one BatchWriteItem, later ones as conditional puts.
+    tableAccess(deliver, ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:BatchWriteItem"], true);
     // Each retry is queued as a new message for its step; an exhausted delivery goes to the DLQ;
     // a message back before its time is hidden until it is due.
     sendsTo(deliver, queues.deliveries);

@@ -22,7 +22,8 @@ export interface LogPage {
 
 /** Delivery logs: one line per delivery, rewritten by each outcome. */
 export class DeliveryLogStore extends TableStore {
-  async recordAll(entries: readonly DeliveryLogEntry[], now = new Date()): Promise<void> {
+  /** Unconditional, batched: a requeue from the DLQ, or fresh messages' first attempts (`recordedBy` their message). */
+  async recordAll(entries: readonly (DeliveryLogEntry & { readonly recordedBy?: string })[], now = new Date()): Promise<void> {
     await putAll(
       this.table,
       entries.map((entry) => ({

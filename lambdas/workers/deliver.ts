@@ -91,38 +91,29 @@ async function handle(event: SQSEvent): Promise<SQSBatchResponse> {
 
   // Each delivery on its own: a failed read or write fails its message only, never its batch-mates.
   const settled = await Promise.all(
-    valid.map(async ({ record, delivery }): Promise<Attempted | { readonly record: SQSRecord; readonly failed: true }> => {
+    valid.map(async ({ record, delivery }) => {
       // Messages queued before the product counted steps fall back on the receive count.
       const step = delivery.step ?? Number(record.attributes.ApproximateReceiveCount);
       const retry = step > 1 || delivery.attemptsBefore > 0;
-      let outcome: DeliveryAttempt;
       try {
         // Nothing is read for a message back before its time.
         const due = isDue(delivery, new Date());
         const [secret, stop] = due ? await Promise.all([secretOf(delivery.tenantId), retry ? unwanted(delivery) : undefined]) : [undefined, undefined];
-        outcome = await attemptDelivery(setup, delivery, step, { secret, unwanted: stop });
+        const outcome = await attemptDelivery(setup, delivery, step, { secret, unwanted: stop });
+        if (outcome.kind === "canceled") logger.info("delivery canceled", { deliveryId: delivery.deliveryId, reason: outcome.reason });
+        else if (outcome.kind === "retry-at" || outcome.kind === "exhausted") {
+          const retryIn = outcome.kind === "retry-at" ? outcome.delaySeconds : undefined;
+          logger.info("delivery attempt failed", { deliveryId: delivery.deliveryId, attempts: outcome.attempt, reason: outcome.failure.reason, retryIn });
+        }
+        return { record, delivery, step, outcome };
       } catch (error) {
         logger.error("delivery not attempted", { deliveryId: delivery.deliveryId, error: error as Error });
-        return { record, failed: true };
+        return { record, failed: true as const };
       }
-      if (outcome.kind === "deferred") return { record, delivery, step, outcome, superseded: false };
-      if (outcome.kind === "canceled") logger.info("delivery canceled", { deliveryId: delivery.deliveryId, reason: outcome.reason });
-      else if (outcome.kind !== "delivered") {
-        const retryIn = outcome.kind === "retry-at" ? outcome.delaySeconds : undefined;
-        logger.info("delivery attempt failed", { deliveryId: delivery.deliveryId, attempts: outcome.attempt, reason: outcome.failure.reason, retryIn });
-      }
-      const superseded = !(await recordOutcome(record, delivery, outcome));
-      if (superseded) logger.warn("delivery carried on by another message; this one stops", { deliveryId: delivery.deliveryId, messageId: record.messageId });
-      else if (outcome.kind === "retry-at" || outcome.kind === "exhausted") {
-        await failures.record(failureRecord(delivery, outcome)).catch((error: unknown) => {
-          logger.error("failure record not written", { deliveryId: delivery.deliveryId, error: error as Error });
-        });
-      }
-      return { record, delivery, step, outcome, superseded };
     }),
   );
-  const attempted = settled.filter((entry): entry is Attempted => !("failed" in entry)).filter((entry) => !entry.superseded);
   const notAttempted = settled.flatMap((entry) => ("failed" in entry ? [entry.record] : []));
+  const attempted = await recordOutcomes(settled.flatMap((entry) => ("failed" in entry ? [] : [entry])));
   const now = new Date();
 
   // What comes next: the next step of the schedule, or the dead-letter queue.
@@ -174,17 +165,50 @@ async function handle(event: SQSEvent): Promise<SQSBatchResponse> {
 }
 
 /**
- * Writes the outcome's log line under the write protocol that keeps a delivery one chain
- * (false: another message carries it on). A write that fails is logged and the delivery goes
- * on: its next outcome rewrites the line.
+ * Writes each outcome's log line and failure record, and drops the deliveries another message
+ * carries on. A fresh message's first attempt — the common case — is written in one batch; any
+ * other under the conditional protocol that keeps a delivery one chain
+ * (DeliveryLogStore.recordAttempt). A copy of a first attempt (dispatch re-sent after a crash)
+ * goes on to step 2, where that protocol stops it. A write that fails is logged and the
+ * delivery goes on: its next outcome rewrites the line.
  */
-async function recordOutcome(record: SQSRecord, delivery: Delivery, outcome: Exclude<DeliveryAttempt, Deferred>): Promise<boolean> {
-  try {
-    return await logs.recordAttempt(deliveryLogEntry(delivery, outcome), record.messageId);
-  } catch (error) {
-    logger.error("log line not written", { deliveryId: delivery.deliveryId, error: error as Error });
-    return true;
+async function recordOutcomes(outcomes: readonly Omit<Attempted, "superseded">[]): Promise<Attempted[]> {
+  const logged = outcomes.flatMap((entry) => (entry.outcome.kind === "deferred" ? [] : [{ ...entry, outcome: entry.outcome }]));
+  const fresh = (entry: (typeof logged)[number]) =>
+    entry.step === 1 && entry.delivery.attemptsBefore === 0 && entry.record.attributes.ApproximateReceiveCount === "1";
+  const guard = <T>(write: Promise<T>, fallback: T, what: string): Promise<T> =>
+    write.catch((error: unknown) => {
+      logger.error(what, { error: error as Error });
+      return fallback;
+    });
+  await guard(
+    logs.recordAll(logged.filter(fresh).map((entry) => ({ ...deliveryLogEntry(entry.delivery, entry.outcome), recordedBy: entry.record.messageId }))),
+    undefined,
+    "log lines not written",
+  );
+  const carriedOn = new Set(
+    await Promise.all(
+      logged
+        .filter((entry) => !fresh(entry))
+        .map(async (entry) =>
+          (await guard(logs.recordAttempt(deliveryLogEntry(entry.delivery, entry.outcome), entry.record.messageId), true, "log line not written"))
+            ? undefined
+            : entry.record,
+        ),
+    ),
+  );
+  const attempted = outcomes.map((entry) => ({ ...entry, superseded: carriedOn.has(entry.record) }));
+  for (const { delivery, record } of attempted.filter((entry) => entry.superseded)) {
+    logger.warn("delivery carried on by another message; this one stops", { deliveryId: delivery.deliveryId, messageId: record.messageId });
   }
+  await Promise.all(
+    attempted.flatMap(({ delivery, outcome, superseded }) =>
+      !superseded && (outcome.kind === "retry-at" || outcome.kind === "exhausted")
+        ? [guard(failures.record(failureRecord(delivery, outcome)), undefined, "failure record not written")]
+        : [],
+    ),
+  );
+  return attempted.filter((entry) => !entry.superseded);
 }
 
 const OUTCOME_NAMES = { delivered: "delivered", "retry-at": "retrying", exhausted: "exhausted", canceled: "canceled" } as const;
