@@ -63,7 +63,9 @@ const OPERATIONS: Record<RouteKey, Operation> = {
     problems: [413, 415],
   },
   "POST /webhooks/secret/regenerate": {
+    query: ["graceSeconds"],
     success: { status: 200, description: "The new secret, shown once", schema: webhookSecretViewSchema },
+    problems: [400],
   },
   "POST /webhooks/test": {
     success: { status: 200, description: "What the endpoint answered to a signed test event", schema: testWebhookViewSchema },
@@ -112,6 +114,13 @@ const QUERY_SCHEMAS: Record<string, Record<string, unknown>> = {
   limit: { type: "integer", minimum: 1, maximum: 100, default: 50 },
   cursor: { type: "string", description: "The X-Next-Cursor of the previous page" },
   data: { type: "string", pattern: "^[0-9]{8}$", description: "ddMMyyyy (Brazil); today when absent" },
+  graceSeconds: {
+    type: "integer",
+    minimum: 0,
+    maximum: 604800,
+    default: 0,
+    description: "Seconds the replaced secret keeps signing beside the new one (Standard Webhooks header); 0 stops it at once",
+  },
 };
 
 function jsonSchema(schema: z.ZodType): Record<string, unknown> {

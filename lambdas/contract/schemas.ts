@@ -2,6 +2,7 @@ import { z } from "zod";
 import { EVENT_CATALOGUE, EVENT_TYPES } from "../domain/catalogue.ts";
 import type { AddressPolicy } from "../domain/addresses.ts";
 import { checkEndpointUrl, ENDPOINT_MAX_LENGTH } from "../domain/endpoint-url.ts";
+import { MAX_SECRET_GRACE_SECONDS } from "../domain/webhook-config.ts";
 
 /**
  * Request and response schemas of the HTTP API: handlers validate with them and the
@@ -82,8 +83,24 @@ export const webhookConfigViewSchema = z
   .meta({ title: "WebhookConfig" });
 
 export const webhookSecretViewSchema = z
-  .object({ webhookSecret: z.string().meta({ description: "The new secret in full, shown only now" }) })
+  .object({
+    webhookSecret: z.string().meta({ description: "The new secret in full, shown only now" }),
+    previousSecretValidUntil: z.iso
+      .datetime()
+      .optional()
+      .meta({ description: "With graceSeconds: until when the replaced secret still signs, beside the new one (Standard Webhooks header)" }),
+  })
   .meta({ title: "WebhookSecret" });
+
+/** `?graceSeconds=N`: the replaced secret keeps signing beside the new one for N seconds (at most a week). */
+export const secretRegenerateQuerySchema = z.strictObject({
+  graceSeconds: z
+    .string()
+    .regex(/^[0-9]{1,7}$/, { error: `must be a whole number of seconds from 0 to ${MAX_SECRET_GRACE_SECONDS} (7 days)` })
+    .transform(Number)
+    .refine((n) => n <= MAX_SECRET_GRACE_SECONDS, { error: `must be a whole number of seconds from 0 to ${MAX_SECRET_GRACE_SECONDS} (7 days)` })
+    .optional(),
+});
 
 export const problemSchema = z
   .object({

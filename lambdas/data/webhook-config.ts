@@ -72,12 +72,21 @@ export class WebhookConfigStore extends TableStore {
   }
 
   /** Replaces the secret: the old one stops signing with the next delivery. Returns the new one. */
-  async regenerateSecret(tenantId: string, now = new Date()): Promise<string> {
-    const secret = newSigningSecret();
-    await this.table.put({
-      Item: { ...keys.signingSecret(tenantId), secret, revealed: true, createdAt: now.toISOString() },
-    });
-    return secret;
+  /**
+   * A new secret, signing from now on. With a grace period the one it replaces keeps signing
+   * beside it until the period ends, so receivers can switch without a gap; without one it
+   * stops at once.
+   */
+  async regenerateSecret(tenantId: string, graceSeconds = 0, now = new Date()): Promise<SigningSecret> {
+    const current = graceSeconds > 0 ? await this.getSecret(tenantId, now) : undefined;
+    const fresh: SigningSecret = {
+      secret: newSigningSecret(),
+      revealed: true,
+      createdAt: now.toISOString(),
+      ...(current ? { previous: { secret: current.secret, until: new Date(now.getTime() + graceSeconds * 1000).toISOString() } } : {}),
+    };
+    await this.table.put({ Item: { ...keys.signingSecret(tenantId), ...fresh } });
+    return fresh;
   }
 
   /** The tenant's secret, created on first need (a Portal subscription needs one to be signed). */
@@ -92,9 +101,17 @@ export class WebhookConfigStore extends TableStore {
     return existing;
   }
 
-  async getSecret(tenantId: string): Promise<SigningSecret | undefined> {
+  /** The tenant's secret, with the one it replaced while that one's grace period lasts. */
+  async getSecret(tenantId: string, now = new Date()): Promise<SigningSecret | undefined> {
     const item = await this.table.get(keys.signingSecret(tenantId));
-    return item ? { secret: String(item["secret"]), revealed: item["revealed"] === true, createdAt: String(item["createdAt"]) } : undefined;
+    if (!item) return undefined;
+    const previous = item["previous"] as SigningSecret["previous"];
+    return {
+      secret: String(item["secret"]),
+      revealed: item["revealed"] === true,
+      createdAt: String(item["createdAt"]),
+      ...(previous && Date.parse(previous.until) > now.getTime() ? { previous } : {}),
+    };
   }
 
   /**

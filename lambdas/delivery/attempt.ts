@@ -25,6 +25,8 @@ export interface AttemptSetup {
 export interface AttemptContext {
   /** The tenant's signing secret, if it has one. */
   readonly secret: string | undefined;
+  /** The secret it replaced, while that one's grace period lasts. */
+  readonly previousSecret?: string | undefined;
   /** Why the delivery is no longer wanted, if it is not: nothing is sent. */
   readonly unwanted?: string | undefined;
 }
@@ -38,7 +40,7 @@ export async function attemptDelivery(
   setup: AttemptSetup,
   delivery: Delivery,
   step: number,
-  { secret, unwanted }: AttemptContext,
+  { secret, previousSecret, unwanted }: AttemptContext,
 ): Promise<DeliveryAttempt> {
   const now = setup.now ?? (() => new Date());
   const attempt = delivery.attemptsBefore + step;
@@ -48,7 +50,7 @@ export async function attemptDelivery(
   const response = secret
     ? await postWebhook(
         setup.sender,
-        { url: delivery.url, secret, webhookId: delivery.deliveryId, eventType: delivery.eventType, attempt, timestamp: startedAt, body: delivery.body },
+        { url: delivery.url, secret, alsoSignedBy: previousSecret ? [previousSecret] : [], webhookId: delivery.deliveryId, eventType: delivery.eventType, attempt, timestamp: startedAt, body: delivery.body },
         setup.timeoutMs,
       )
     : undefined;

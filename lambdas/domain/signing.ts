@@ -23,21 +23,28 @@ export function maskSigningSecret(secret: string): string {
 
 export interface DeliveryToSign {
   readonly secret: string;
+  /** Secrets still in their grace period: the Standard Webhooks header carries a signature for each too. */
+  readonly alsoSignedBy?: readonly string[] | undefined;
   readonly webhookId: string;
   readonly timestamp: Date;
   /** Exactly the bytes that will be sent: any re-serialization would break the signature. */
   readonly body: string;
 }
 
-export function signDelivery({ secret, webhookId, timestamp, body }: DeliveryToSign): Record<string, string> {
-  if (!secret.startsWith(SECRET_PREFIX)) throw new TypeError("a signing secret starts with whsec_");
+export function signDelivery({ secret, alsoSignedBy = [], webhookId, timestamp, body }: DeliveryToSign): Record<string, string> {
   const seconds = Math.floor(timestamp.getTime() / 1000).toString();
-  const standardKey = Buffer.from(secret.slice(SECRET_PREFIX.length), "base64");
-  const standard = createHmac("sha256", standardKey).update(`${webhookId}.${seconds}.${body}`).digest("base64");
+  // Standard Webhooks lets the header carry several space-separated signatures: receivers
+  // verify with whichever secret they hold, so a rotation with a grace period has no gap.
+  const standard = [secret, ...alsoSignedBy].map((key) => `v1,${standardSignature(key, `${webhookId}.${seconds}.${body}`)}`);
   return {
     "x-webhook-signature": createHmac("sha256", secret).update(body).digest("hex"),
     "webhook-id": webhookId,
     "webhook-timestamp": seconds,
-    "webhook-signature": `v1,${standard}`,
+    "webhook-signature": standard.join(" "),
   };
+}
+
+function standardSignature(secret: string, content: string): string {
+  if (!secret.startsWith(SECRET_PREFIX)) throw new TypeError("a signing secret starts with whsec_");
+  return createHmac("sha256", Buffer.from(secret.slice(SECRET_PREFIX.length), "base64")).update(content).digest("base64");
 }

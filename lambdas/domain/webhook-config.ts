@@ -20,7 +20,12 @@ export interface SigningSecret {
   /** Whether the tenant has been shown it in full; it is shown at most once. */
   readonly revealed: boolean;
   readonly createdAt: string;
+  /** The secret it replaced, still signing beside it until `until` (a rotation with a grace period). */
+  readonly previous?: { readonly secret: string; readonly until: string } | undefined;
 }
+
+/** Longest a replaced secret may keep signing: a week. */
+export const MAX_SECRET_GRACE_SECONDS = 7 * 24 * 3600;
 
 /** The first PATCH must say where to deliver: a configuration without a URL delivers nothing. */
 export class WebhookUrlRequiredError extends Error {

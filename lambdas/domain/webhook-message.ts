@@ -15,6 +15,8 @@ export function webhookEnvelope({ id, type, createdAt, data }: WebhookEnvelope):
 
 export interface WebhookToSign {
   readonly secret: string;
+  /** A replaced secret still in its grace period, signing beside `secret`. */
+  readonly alsoSignedBy?: readonly string[] | undefined;
   /** The delivery id: `webhook-id`, the key receivers deduplicate on. */
   readonly webhookId: string;
   readonly eventType: string;

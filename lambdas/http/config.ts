@@ -1,5 +1,5 @@
 import { ENV } from "../contract/resources.ts";
-import { requestSchemas } from "../contract/schemas.ts";
+import { requestSchemas, secretRegenerateQuerySchema } from "../contract/schemas.ts";
 import { randomUUID } from "node:crypto";
 import { postWebhook } from "../delivery/attempt.ts";
 import { createWebhookSender } from "../delivery/sender.ts";
@@ -93,7 +93,16 @@ export const handler = httpRoutes("config", {
     });
     const response = await postWebhook(
       sender,
-      { url: found.config.webhookUrl, secret: found.secret.secret, webhookId, eventType: TEST_EVENT_TYPE, attempt: 1, timestamp: now, body },
+      {
+        url: found.config.webhookUrl,
+        secret: found.secret.secret,
+        alsoSignedBy: found.secret.previous ? [found.secret.previous.secret] : [],
+        webhookId,
+        eventType: TEST_EVENT_TYPE,
+        attempt: 1,
+        timestamp: now,
+        body,
+      },
       timeoutMs,
     );
     return {
@@ -107,7 +116,12 @@ export const handler = httpRoutes("config", {
   },
 
   "POST /webhooks/secret/regenerate": async (request) => {
-    const webhookSecret = await store.regenerateSecret(request.tenantId);
-    return { status: 200, body: { webhookSecret }, headers: { "cache-control": "no-store" } };
+    const { graceSeconds = 0 } = validate(secretRegenerateQuerySchema, { ...request.query });
+    const fresh = await store.regenerateSecret(request.tenantId, graceSeconds);
+    return {
+      status: 200,
+      body: { webhookSecret: fresh.secret, ...(fresh.previous ? { previousSecretValidUntil: fresh.previous.until } : {}) },
+      headers: { "cache-control": "no-store" },
+    };
   },
 });

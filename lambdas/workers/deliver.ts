@@ -80,7 +80,7 @@ async function handle(event: SQSEvent): Promise<SQSBatchResponse> {
   }
 
   // Read per batch, never cached across batches: a regenerated secret signs the very next delivery.
-  const secretOf = onceEach(async (tenantId: string) => (await configs.getSecret(tenantId))?.secret);
+  const secretOf = onceEach((tenantId: string) => configs.getSecret(tenantId));
   const targets = batchTargets({ tenants, subscriptions, configs });
   /** A retry checks that its delivery is still wanted; a first attempt follows its dispatch by moments. */
   const unwanted = async (delivery: Delivery): Promise<string | undefined> =>
@@ -99,7 +99,7 @@ async function handle(event: SQSEvent): Promise<SQSBatchResponse> {
         // Nothing is read for a message back before its time.
         const due = isDue(delivery, new Date());
         const [secret, stop] = due ? await Promise.all([secretOf(delivery.tenantId), retry ? unwanted(delivery) : undefined]) : [undefined, undefined];
-        const outcome = await attemptDelivery(setup, delivery, step, { secret, unwanted: stop });
+        const outcome = await attemptDelivery(setup, delivery, step, { secret: secret?.secret, previousSecret: secret?.previous?.secret, unwanted: stop });
         if (outcome.kind === "canceled") logger.info("delivery canceled", { deliveryId: delivery.deliveryId, reason: outcome.reason });
         else if (outcome.kind === "retry-at" || outcome.kind === "exhausted") {
           const retryIn = outcome.kind === "retry-at" ? outcome.delaySeconds : undefined;

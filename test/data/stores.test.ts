@@ -131,7 +131,14 @@ describe(`the data layer on ${process.env["FW_DYNAMODB"] ?? "dynalite"}`, () => 
     expect(results.filter((r) => r.revealedSecret !== undefined)).toHaveLength(1);
     expect(new Set(results.map((r) => r.secret.secret)).size).toBe(1);
     const rotated = await store.regenerateSecret("ten_f");
-    expect((await store.getSecret("ten_f"))?.secret).toBe(rotated);
+    expect(await store.getSecret("ten_f")).toMatchObject({ secret: rotated.secret, revealed: true });
+    expect((await store.getSecret("ten_f"))?.previous).toBeUndefined();
+    // With a grace period the replaced secret signs beside the new one until it ends.
+    const at = new Date();
+    const graced = await store.regenerateSecret("ten_f", 60, at);
+    expect(graced.previous).toEqual({ secret: rotated.secret, until: new Date(at.getTime() + 60_000).toISOString() });
+    expect((await store.getSecret("ten_f", new Date(at.getTime() + 59_000)))?.previous?.secret).toBe(rotated.secret);
+    expect((await store.getSecret("ten_f", new Date(at.getTime() + 61_000)))?.previous).toBeUndefined();
   });
 
   it("failures: records of the same millisecond get distinct, time-ordered Number(10) ids", async () => {

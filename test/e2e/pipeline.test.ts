@@ -220,3 +220,34 @@ describe("POST /webhooks/test", () => {
     expect(await (await tenant.call("POST", "/webhooks/test")).json()).toEqual({ success: false, statusCode: 503, body: "maintenance" });
   });
 });
+
+describe("secret rotation with a grace period", () => {
+  it("signs with the new and the replaced secret until the period ends, then with the new one alone", async () => {
+    const { hook, tenant } = await fixture.subscriber("mdfe.authorized", answer(200));
+    const regenerated = await tenant.call("POST", "/webhooks/secret/regenerate?graceSeconds=3");
+    expect(regenerated.headers.get("cache-control")).toBe("no-store");
+    const { webhookSecret, previousSecretValidUntil } = (await regenerated.json()) as { webhookSecret: string; previousSecretValidUntil: string };
+    expect(Date.parse(previousSecretValidUntil) - Date.now()).toBeGreaterThan(1000);
+    await fixture.emit({ tenantId: tenant.tenantId, type: "mdfe.authorized", data: { n: 1 } });
+    await eventually(() => hook.received.length === 1);
+    const during = hook.received[0]!;
+    expect(verifyBoth(during, webhookSecret)).toEqual({ snippet: true, standard: true });
+    expect(verifyBoth(during, tenant.secret)).toEqual({ snippet: false, standard: true });
+
+    await new Promise((resolve) => setTimeout(resolve, Date.parse(previousSecretValidUntil) - Date.now() + 500));
+    await fixture.emit({ tenantId: tenant.tenantId, type: "mdfe.authorized", data: { n: 2 } });
+    await eventually(() => hook.received.length === 2);
+    const after = hook.received[1]!;
+    expect(verifyBoth(after, webhookSecret)).toEqual({ snippet: true, standard: true });
+    expect(verifyBoth(after, tenant.secret)).toEqual({ snippet: false, standard: false });
+  });
+
+  it("refuses a grace period that is not a whole number of seconds up to a week, naming the parameter", async () => {
+    const { call } = await fixture.env.newTenant("rotation");
+    for (const value of ["604801", "-1", "1.5", "soon"]) {
+      const response = await call("POST", `/webhooks/secret/regenerate?graceSeconds=${value}`);
+      expect(response.status).toBe(400);
+      expect(((await response.json()) as { errors: { field: string }[] }).errors[0]?.field).toBe("graceSeconds");
+    }
+  });
+});

@@ -75,6 +75,17 @@ describe("delivery signatures", () => {
     expect(standardVerifies(secret, BODY, headers)).toBe(false);
   });
 
+  it("carry a signature per secret in the grace period: either verifies the Standard Webhooks header, the new one the HMAC", () => {
+    const [fresh, replaced, stranger] = [newSigningSecret(), newSigningSecret(), newSigningSecret()];
+    const headers = signDelivery({ secret: fresh, alsoSignedBy: [replaced], webhookId: "msg_rot", timestamp: new Date(), body: BODY });
+    expect(headers["webhook-signature"]?.split(" ")).toHaveLength(2);
+    expect(standardVerifies(fresh, BODY, headers)).toBe(true);
+    expect(standardVerifies(replaced, BODY, headers)).toBe(true);
+    expect(standardVerifies(stranger, BODY, headers)).toBe(false);
+    expect(verifyWebhook(BODY, headers["x-webhook-signature"] ?? "", fresh)).toBe(true);
+    expect(verifyWebhook(BODY, headers["x-webhook-signature"] ?? "", replaced)).toBe(false);
+  });
+
   it("refuse a key that is not a signing secret", () => {
     expect(() => sign("c2VjcmV0")).toThrow(/whsec_/);
   });
