@@ -126,7 +126,7 @@ async function main(): Promise<void> {
       ]),
     );
     console.log(
-      `   max queue depth (visible + in flight): events ${int(pipe.queueDepthMax.events)}, deliveries ${int(pipe.queueDepthMax.deliveries)}; ` +
+      `   max queue depth (visible, in flight or delayed): events ${int(pipe.queueDepthMax.events)}, deliveries ${int(pipe.queueDepthMax.deliveries)}; ` +
         `emulator probe p50/max: SQS ${fixed(pipe.probeMs.sqsP50)}/${fixed(pipe.probeMs.sqsMax)} ms, ` +
         `DynamoDB ${fixed(pipe.probeMs.dynamoP50)}/${fixed(pipe.probeMs.dynamoMax)} ms\n` +
         `   process CPU ${int(pipe.load.cpuShare * 100)}% of ${cores} cores; main event-loop delay p99 ${fixed(pipe.load.loopDelayP99Ms)} ms, ` +

@@ -337,6 +337,12 @@ describe("the SQS event source poller", () => {
     expect(saturated).toEqual([3]);
   });
 
+  it("counts delayed messages in a queue's depth: a queue with a message on its way is not empty", async () => {
+    const queue = await createQueues();
+    await sqs.send(new SendMessageCommand({ QueueUrl: queue.url, MessageBody: "later", DelaySeconds: 5 }));
+    expect(await messagesLeft(queue.url)).toBe(1);
+  });
+
   it("rejects settings the Lambda API rejects", () => {
     const queue = { url: "http://127.0.0.1:1/000000000000/q", arn: "arn:aws:sqs:us-east-1:000000000000:q", dlqUrl: "" };
     const { invoker } = fakeFunction();
