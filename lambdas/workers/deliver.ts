@@ -58,8 +58,8 @@ interface Stay {
 }
 
 /**
- * Signs and POSTs each delivery of the batch concurrently, then records every outcome in
- * one batched log write (plus a failure record per failed attempt). The product counts the
+ * Signs and POSTs each delivery of the batch concurrently, then records every outcome in its
+ * log line (plus a failure record per failed attempt; see recordOutcomes). The product counts the
  * attempts, not SQS: a failed attempt queues the next step of the schedule as a new message
  * due at its time; the last failed attempt queues the delivery on the dead-letter queue; the
  * received message is then deleted. A receive that attempts nothing (a throttled or crashed
