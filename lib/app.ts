@@ -38,6 +38,7 @@ export function buildApp(options: BuildAppOptions = {}): { app: App; stack: Fisc
     maxSubscriptionsPerTenant: setting("maxSubscriptionsPerTenant", positiveInteger),
     deliveryTimeoutSeconds: setting("deliveryTimeoutSeconds", positiveInteger),
     testWebhooksPerMinute: setting("testWebhooksPerMinute", positiveInteger),
+    endpointDisableAfterSeconds: setting("endpointDisableAfterSeconds", positiveInteger),
     maxConcurrency: perGroup(QUEUE_CONSUMERS, "MaxConcurrency"),
     reservedConcurrency: perGroup(FUNCTION_GROUPS, "ReservedConcurrency"),
     deliverySuccessRatioThreshold: setting("deliverySuccessRatioThreshold", ratio),

@@ -2,6 +2,7 @@ import { CfnOutput, Duration, Names, Stack, type StackProps } from "aws-cdk-lib"
 import type { Construct } from "constructs";
 import { ENV, OUTPUTS, TABLE_KEYS } from "../lambdas/contract/resources.ts";
 import { DEFAULT_MAX_SUBSCRIPTIONS_PER_TENANT } from "../lambdas/domain/subscriptions.ts";
+import { DEFAULT_DISABLE_AFTER_SECONDS } from "../lambdas/domain/endpoint-health.ts";
 import { ROUTE_FAMILIES, type RouteFamily } from "../lambdas/contract/routes.ts";
 import { DEFAULT_RETRY_SCHEDULE_SECONDS, formatRetrySchedule, type RetrySchedule } from "../lambdas/domain/retry-schedule.ts";
 import { DataTable } from "./constructs/data-table.ts";
@@ -25,6 +26,8 @@ export interface FiscalWebhooksStackProps extends StackProps {
   readonly deliveryTimeoutSeconds?: number;
   /** Test webhooks (`POST /webhooks/test`) a tenant may send a minute (default 5). */
   readonly testWebhooksPerMinute?: number;
+  /** Seconds an endpoint may fail without one success before it is disabled (default 432000: five days). */
+  readonly endpointDisableAfterSeconds?: number;
   /**
    * Most concurrent invocations each queue's event source mapping may start (SQS `MaximumConcurrency`, 2–1000).
    * @default dispatch 5, deliver 20, deadLetters 2 (`DEFAULT_MAX_CONCURRENCY`)
@@ -232,12 +235,14 @@ export class FiscalWebhooksStack extends Stack {
         [ENV.deliveriesQueueUrl]: queues.deliveries.queueUrl,
         [ENV.deliveriesDeadLetterQueueUrl]: queues.deliveriesDeadLetter.queueUrl,
         [ENV.retrySchedule]: formatRetrySchedule(retrySchedule),
+        [ENV.endpointDisableAfterSeconds]: String(props.endpointDisableAfterSeconds ?? DEFAULT_DISABLE_AFTER_SECONDS),
         ...deliveryTimeout,
       },
     });
     // Retries read where events go now (tenant, config, subscriptions by type) to stop unwanted
-    // ones; first attempts' log lines go in one BatchWriteItem, later ones as conditional puts.
-    tableAccess(deliver, ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:BatchWriteItem"], true);
+    // ones; first attempts' log lines go in one BatchWriteItem, later ones as conditional puts;
+    // an endpoint's health changes state with a conditional update.
+    tableAccess(deliver, ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:BatchWriteItem"], true);
     // Each retry is queued as a new message for its step; an exhausted delivery goes to the DLQ;
     // a message back before its time is hidden until it is due.
     sendsTo(deliver, queues.deliveries);

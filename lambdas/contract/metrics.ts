@@ -6,7 +6,7 @@
 export const METRICS_NAMESPACE = "FiscalWebhooks";
 
 /** How a delivery attempt ended: the `Outcome` dimension. */
-export const DELIVERY_OUTCOMES = ["delivered", "retrying", "exhausted", "canceled"] as const;
+export const DELIVERY_OUTCOMES = ["delivered", "retrying", "exhausted", "canceled", "disabled"] as const;
 export type DeliveryOutcome = (typeof DELIVERY_OUTCOMES)[number];
 
 export const METRIC = {

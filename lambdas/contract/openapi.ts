@@ -62,6 +62,10 @@ const OPERATIONS: Record<RouteKey, Operation> = {
     },
     problems: [413, 415],
   },
+  "POST /webhooks/config/enable": {
+    success: { status: 200, description: "The configuration, its webhookUrl enabled again", schema: webhookConfigViewSchema },
+    problems: [404],
+  },
   "POST /webhooks/secret/regenerate": {
     query: ["graceSeconds"],
     success: { status: 200, description: "The new secret, shown once", schema: webhookSecretViewSchema },

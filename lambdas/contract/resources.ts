@@ -31,6 +31,7 @@ export const ENV = {
   eventMaxReceives: "EVENT_MAX_RECEIVES",
   maxSubscriptionsPerTenant: "MAX_SUBSCRIPTIONS_PER_TENANT",
   testWebhooksPerMinute: "TEST_WEBHOOKS_PER_MINUTE",
+  endpointDisableAfterSeconds: "ENDPOINT_DISABLE_AFTER_SECONDS",
   /** Set only by the local runtime: lets deliveries reach loopback receivers. The stack never sets it. */
   allowLoopbackTargets: "DELIVERY_ALLOW_LOOPBACK",
 } as const;

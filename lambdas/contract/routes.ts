@@ -81,6 +81,13 @@ export const ROUTES = [
   },
   {
     method: "POST",
+    path: "/webhooks/config/enable",
+    family: "config",
+    operationId: "enableWebhookEndpoint",
+    summary: "Reativa a webhookUrl desativada (por falhas contínuas ou 410 Gone); as entregas voltam a ser feitas",
+  },
+  {
+    method: "POST",
     path: "/webhooks/secret/regenerate",
     family: "config",
     operationId: "regenerateWebhookSecret",

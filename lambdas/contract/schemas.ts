@@ -64,9 +64,37 @@ export function requestSchemas(policy: AddressPolicy) {
 
 export type RequestSchemas = ReturnType<typeof requestSchemas>;
 
+const instant = z.iso.datetime();
+
+export const situacaoSchema = z
+  .object({
+    codigo: z.enum(["ativa", "falhando", "desativada"]),
+    desde: instant.optional().meta({ description: "Início da sequência de falhas, ou da desativação" }),
+    motivo: z.string().optional(),
+    ultimoSucesso: instant.optional().meta({ description: "O sucesso que encerrou a última sequência de falhas" }),
+  })
+  .meta({
+    title: "Situacao",
+    description:
+      "Saúde do endpoint (por URL): desativado após falhar continuamente pelo período configurado (5 dias) ou ao responder 410 Gone; um PUT da assinatura o reativa",
+  });
+
 export const subscriptionViewSchema = z
-  .object({ id: subscriptionIdSchema, evento: eventTypeSchema, endpoint: z.string() })
+  .object({ id: subscriptionIdSchema, evento: eventTypeSchema, endpoint: z.string(), situacao: situacaoSchema })
   .meta({ title: "Subscription" });
+
+export const endpointStatusSchema = z
+  .object({
+    state: z.enum(["enabled", "failing", "disabled"]),
+    since: instant.optional().meta({ description: "When the failure streak, or the disabling, began" }),
+    reason: z.string().optional(),
+    lastSuccessAt: instant.optional().meta({ description: "The success that ended the last failure streak" }),
+  })
+  .meta({
+    title: "EndpointStatus",
+    description:
+      "The webhookUrl's health: disabled after failing continuously for the configured period (5 days) or on 410 Gone; POST /webhooks/config/enable enables it again",
+  });
 
 export const catalogueSchema = z
   .array(z.object({ type: eventTypeSchema, description: z.string() }))
@@ -79,6 +107,7 @@ export const webhookConfigViewSchema = z
       description: "Masked (whsec_ab...xy) except in the answer that created it",
     }),
     events: z.array(eventTypeSchema),
+    status: endpointStatusSchema,
   })
   .meta({ title: "WebhookConfig" });
 

@@ -41,7 +41,7 @@ export class DeliveryLogStore extends TableStore {
    * never over a success. `false` means another message already carries this delivery on
    * (a copy SQS delivered twice, or a step queued twice after a crash): this one stops there.
    */
-  async recordAttempt(entry: DeliveryLogEntry, messageId: string, now = new Date()): Promise<boolean> {
+  async recordAttempt(entry: DeliveryLogEntry, messageId: string, attempted: boolean, now = new Date()): Promise<boolean> {
     const { written } = await conditionally(
       this.table.put({
         Item: {
@@ -50,8 +50,9 @@ export class DeliveryLogStore extends TableStore {
           recordedBy: messageId,
           ...expiringAfter(now, RETENTION_DAYS.logs),
         },
-        // A cancellation makes no attempt and queues nothing: it only must not undo a success.
-        ...(entry.status === "canceled"
+        // An outcome without an attempt (a cancellation, a delivery set aside for its disabled
+        // endpoint) only must not undo a success.
+        ...(!attempted
           ? {
               ConditionExpression: `${IF_ABSENT} OR #status <> :success`,
               ExpressionAttributeValues: { ":success": "success" },

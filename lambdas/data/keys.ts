@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { endpointIdentity } from "../domain/endpoint-health.ts";
 import type { KeyQuery, Listing } from "./query.ts";
 import { GSI1_SK, indexKey, PK, SK, tableKey } from "./table.ts";
 
@@ -14,6 +15,8 @@ import { GSI1_SK, indexKey, PK, SK, tableKey } from "./table.ts";
  *   id counter          pk COUNTER#subscription     sk COUNTER
  *   webhook config      pk TENANT#<tenantId>        sk WEBHOOK_CONFIG
  *   signing secret      pk TENANT#<tenantId>        sk SIGNING_SECRET
+ *     + endpoint health   attributes ENDPOINT#<sha256 of the endpoint's WHATWG URL> of that item (deliver
+ *                         reads the item once per batch for the secret: health costs no read of its own)
  *   delivery log        pk TENANT#<tenantId>        sk LOG#<createdAt>#<deliveryId>   (TTL)
  *   failure record      pk TENANT#<tenantId>#FAIL#<ddMMyyyy>   sk <id, 10 digits>     (TTL)
  *   dispatched event    pk TENANT#<tenantId>        sk EVENT#<producer event id>      (TTL)
@@ -30,6 +33,7 @@ const paddedId = (id: number) => String(id).padStart(10, "0");
 const SUBSCRIPTION_PREFIX = "SUB#";
 const SLOT_PREFIX = "SLOT#SUB#";
 const LOG_PREFIX = "LOG#";
+const ENDPOINT_HEALTH_PREFIX = "ENDPOINT#";
 const TENANTS_INDEX = "TENANTS";
 const apiTokensIndex = (tenantId: string) => `${tenantPk(tenantId)}#TOKENS`;
 const subscriptionsForEvent = (tenantId: string, eventType: string) => `${tenantPk(tenantId)}#EVENT#${eventType}`;
@@ -54,6 +58,9 @@ export const keys = {
 
   webhookConfig: (tenantId: string) => tableKey(tenantPk(tenantId), "WEBHOOK_CONFIG"),
   signingSecret: (tenantId: string) => tableKey(tenantPk(tenantId), "SIGNING_SECRET"),
+  endpointHealthPrefix: ENDPOINT_HEALTH_PREFIX,
+  /** The attribute of the signing-secret item that holds one endpoint's health. */
+  endpointHealth: (endpoint: string) => `${ENDPOINT_HEALTH_PREFIX}${createHash("sha256").update(endpointIdentity(endpoint)).digest("hex")}`,
 
   logPrefix: LOG_PREFIX,
   deliveryLog: (tenantId: string, createdAt: string, deliveryId: string) => tableKey(tenantPk(tenantId), `${LOG_PREFIX}${createdAt}#${deliveryId}`),

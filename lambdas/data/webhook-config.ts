@@ -1,3 +1,4 @@
+import { reenabled, type EndpointHealth } from "../domain/endpoint-health.ts";
 import { newSigningSecret } from "../domain/signing.ts";
 import {
   WebhookUrlRequiredError,
@@ -8,6 +9,12 @@ import {
 import { conditionally } from "./conditional.ts";
 import { keys } from "./keys.ts";
 import { entityOf, IF_ABSENT, IF_PRESENT, TableStore, type Item } from "./table.ts";
+
+export interface DeliveryState {
+  readonly secret: SigningSecret | undefined;
+  /** Endpoint health records by their attribute (keys.endpointHealth). */
+  readonly endpoints: ReadonlyMap<string, EndpointHealth>;
+}
 
 export interface ConfigWithSecret {
   readonly config: WebhookConfig;
@@ -71,11 +78,10 @@ export class WebhookConfigStore extends TableStore {
     return { config: toConfig(Attributes ?? {}), secret, revealedSecret: undefined };
   }
 
-  /** Replaces the secret: the old one stops signing with the next delivery. Returns the new one. */
   /**
    * A new secret, signing from now on. With a grace period the one it replaces keeps signing
    * beside it until the period ends, so receivers can switch without a gap; without one it
-   * stops at once.
+   * stops at once. (An update, not a put: the item also holds the endpoints' health.)
    */
   async regenerateSecret(tenantId: string, graceSeconds = 0, now = new Date()): Promise<SigningSecret> {
     const current = graceSeconds > 0 ? await this.getSecret(tenantId, now) : undefined;
@@ -85,7 +91,16 @@ export class WebhookConfigStore extends TableStore {
       createdAt: now.toISOString(),
       ...(current ? { previous: { secret: current.secret, until: new Date(now.getTime() + graceSeconds * 1000).toISOString() } } : {}),
     };
-    await this.table.put({ Item: { ...keys.signingSecret(tenantId), ...fresh } });
+    await this.table.update({
+      Key: keys.signingSecret(tenantId),
+      UpdateExpression: `SET secret = :secret, revealed = :revealed, createdAt = :createdAt${fresh.previous ? ", previous = :previous" : " REMOVE previous"}`,
+      ExpressionAttributeValues: {
+        ":secret": fresh.secret,
+        ":revealed": fresh.revealed,
+        ":createdAt": fresh.createdAt,
+        ...(fresh.previous ? { ":previous": fresh.previous } : {}),
+      },
+    });
     return fresh;
   }
 
@@ -93,7 +108,12 @@ export class WebhookConfigStore extends TableStore {
   async ensureSecret(tenantId: string, now = new Date()): Promise<SigningSecret> {
     const fresh: SigningSecret = { secret: newSigningSecret(), revealed: false, createdAt: now.toISOString() };
     const creation = await conditionally(
-      this.table.put({ Item: { ...keys.signingSecret(tenantId), ...fresh }, ConditionExpression: IF_ABSENT }),
+      this.table.update({
+        Key: keys.signingSecret(tenantId),
+        UpdateExpression: "SET secret = :secret, revealed = :revealed, createdAt = :createdAt",
+        ConditionExpression: "attribute_not_exists(secret)",
+        ExpressionAttributeValues: { ":secret": fresh.secret, ":revealed": fresh.revealed, ":createdAt": fresh.createdAt },
+      }),
     );
     if (creation.written) return fresh;
     const existing = await this.getSecret(tenantId);
@@ -103,15 +123,71 @@ export class WebhookConfigStore extends TableStore {
 
   /** The tenant's secret, with the one it replaced while that one's grace period lasts. */
   async getSecret(tenantId: string, now = new Date()): Promise<SigningSecret | undefined> {
+    return (await this.deliveryState(tenantId, now)).secret;
+  }
+
+  /**
+   * What deliver needs of a tenant, in one read: the secret and the health of every endpoint
+   * that has ever failed (see domain/endpoint-health.ts).
+   */
+  async deliveryState(tenantId: string, now = new Date()): Promise<DeliveryState> {
     const item = await this.table.get(keys.signingSecret(tenantId));
-    if (!item) return undefined;
+    const endpoints = new Map<string, EndpointHealth>();
+    for (const [name, value] of Object.entries(item ?? {})) {
+      if (name.startsWith(keys.endpointHealthPrefix)) endpoints.set(name, value as EndpointHealth);
+    }
+    if (typeof item?.["secret"] !== "string") return { secret: undefined, endpoints };
     const previous = item["previous"] as SigningSecret["previous"];
     return {
-      secret: String(item["secret"]),
-      revealed: item["revealed"] === true,
-      createdAt: String(item["createdAt"]),
-      ...(previous && Date.parse(previous.until) > now.getTime() ? { previous } : {}),
+      secret: {
+        secret: item["secret"],
+        revealed: item["revealed"] === true,
+        createdAt: String(item["createdAt"]),
+        ...(previous && Date.parse(previous.until) > now.getTime() ? { previous } : {}),
+      },
+      endpoints,
     };
+  }
+
+  /**
+   * Moves an endpoint's health record from `from` (as the writer read it) to `to`. Only one of
+   * several writers starting from the same record wins; the others learn it (false) and leave
+   * the transition, and whatever it tells the tenant, to the winner.
+   */
+  async recordHealth(tenantId: string, from: EndpointHealth | undefined, to: EndpointHealth | undefined): Promise<boolean> {
+    const url = to?.url ?? from?.url;
+    if (url === undefined || from === to) return false;
+    const names = { "#health": keys.endpointHealth(url), ...(from ? { "#at": "at" } : {}) };
+    const { written } = await conditionally(
+      this.table.update({
+        Key: keys.signingSecret(tenantId),
+        UpdateExpression: to ? "SET #health = :to" : "REMOVE #health",
+        ConditionExpression: from ? "#health.#at = :from" : "attribute_exists(secret) AND attribute_not_exists(#health)",
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: { ...(to ? { ":to": to } : {}), ...(from ? { ":from": from.at } : {}) },
+      }),
+    );
+    return written;
+  }
+
+  /** The health of one endpoint of the tenant (what the API shows of it). */
+  async endpointHealth(tenantId: string): Promise<(url: string) => EndpointHealth | undefined> {
+    const { endpoints } = await this.deliveryState(tenantId);
+    return (url) => endpoints.get(keys.endpointHealth(url));
+  }
+
+  /**
+   * The tenant re-enables an endpoint: a disabled or failing one starts afresh (its retried
+   * dead letters and new events are delivered again). Returns its health now.
+   */
+  async reenableEndpoint(tenantId: string, url: string, now = new Date()): Promise<EndpointHealth | undefined> {
+    // Deliveries may move the record at the same moment: read again and retry on a lost race.
+    for (let tries = 0; tries < 5; tries++) {
+      const current = (await this.endpointHealth(tenantId))(url);
+      const next = reenabled(current, url, now);
+      if (next === current || (await this.recordHealth(tenantId, current, next))) return next;
+    }
+    throw new Error("the endpoint's health kept changing while it was being re-enabled");
   }
 
   /**
@@ -139,4 +215,5 @@ export class WebhookConfigStore extends TableStore {
 }
 
 const toConfig = (item: Item) => entityOf<WebhookConfig>(item, { tenantId: true, webhookUrl: true, events: true, createdAt: true, updatedAt: true });
+
 

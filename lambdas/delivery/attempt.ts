@@ -29,6 +29,8 @@ export interface AttemptContext {
   readonly previousSecret?: string | undefined;
   /** Why the delivery is no longer wanted, if it is not: nothing is sent. */
   readonly unwanted?: string | undefined;
+  /** Why its endpoint is disabled, if it is: nothing is sent and the delivery is set aside. */
+  readonly disabled?: string | undefined;
 }
 
 /**
@@ -40,13 +42,14 @@ export async function attemptDelivery(
   setup: AttemptSetup,
   delivery: Delivery,
   step: number,
-  { secret, previousSecret, unwanted }: AttemptContext,
+  { secret, previousSecret, unwanted, disabled }: AttemptContext,
 ): Promise<DeliveryAttempt> {
   const now = setup.now ?? (() => new Date());
   const attempt = delivery.attemptsBefore + step;
   const startedAt = now();
   if (!isDue(delivery, startedAt)) return { kind: "deferred", until: String(delivery.notBefore) };
   if (unwanted !== undefined) return { kind: "canceled", attempt: attempt - 1, reason: unwanted };
+  if (disabled !== undefined) return { kind: "set-aside", attempt: attempt - 1, reason: disabled };
   const response = secret
     ? await postWebhook(
         setup.sender,

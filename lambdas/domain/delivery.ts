@@ -135,6 +135,19 @@ export interface Canceled {
   readonly reason: string;
 }
 
+/**
+ * The endpoint is disabled (see domain/endpoint-health.ts): the delivery goes to the
+ * dead-letter queue with the reason, to be retried from there once the endpoint is re-enabled.
+ * `failure` is the attempt that was made, when this one was made before the endpoint was disabled.
+ */
+export interface SetAside {
+  readonly kind: "set-aside";
+  /** Attempts made so far. */
+  readonly attempt: number;
+  readonly reason: string;
+  readonly failure?: AttemptFailure | undefined;
+}
+
 /** Not due yet: the message came back before its scheduled time, and nothing was sent. */
 export interface Deferred {
   readonly kind: "deferred";
@@ -142,7 +155,7 @@ export interface Deferred {
 }
 
 /** What one attempt to deliver a webhook came to. */
-export type DeliveryAttempt = Delivered | RetryAt | Exhausted | Canceled | Deferred;
+export type DeliveryAttempt = Delivered | RetryAt | Exhausted | Canceled | SetAside | Deferred;
 
 /** The outcomes a log line records: a deferral changes nothing a tenant sees. */
 export type LoggedOutcome = Exclude<DeliveryAttempt, Deferred> | Requeued;
@@ -178,13 +191,39 @@ export function deliveryLogEntry(delivery: DeliveryIdentity, outcome: LoggedOutc
       };
     case "canceled":
       return { ...base, status: "canceled", attempts: outcome.attempt, lastError: outcome.reason };
+    case "set-aside":
+      return { ...base, status: "failed", attempts: outcome.attempt, lastError: outcome.reason, lastStatusCode: outcome.failure?.statusCode };
     case "requeued":
       return { ...base, status: "retrying", attempts: outcome.attempts, lastError: outcome.lastError };
   }
 }
 
+/** Whether the outcome made an attempt (a cancellation or a set-aside before sending made none). */
+export function madeAttempt(outcome: LoggedOutcome): boolean {
+  return outcome.kind !== "canceled" && outcome.kind !== "requeued" && !(outcome.kind === "set-aside" && outcome.failure === undefined);
+}
+
+/** An attempt that was made and failed: what `falhas` lists. */
+export interface FailedAttempt {
+  readonly attempt: number;
+  readonly failure: AttemptFailure;
+}
+
+/** The failed attempt an outcome records, if it made one. */
+export function failedAttempt(outcome: DeliveryAttempt): FailedAttempt | undefined {
+  switch (outcome.kind) {
+    case "retry-at":
+    case "exhausted":
+      return outcome;
+    case "set-aside":
+      return outcome.failure && { attempt: outcome.attempt, failure: outcome.failure };
+    default:
+      return undefined;
+  }
+}
+
 /** The `falhas` record of a failed attempt. */
-export function failureRecord(delivery: Delivery, outcome: RetryAt | Exhausted): FailureRecord {
+export function failureRecord(delivery: Delivery, outcome: FailedAttempt): FailureRecord {
   return {
     tenantId: delivery.tenantId,
     deliveryId: delivery.deliveryId,

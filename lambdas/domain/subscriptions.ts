@@ -1,4 +1,5 @@
 import type { EventType } from "./catalogue.ts";
+import { endpointSituacao, type EndpointHealth } from "./endpoint-health.ts";
 
 /** A Portal Único subscription: deliver events of one type to one endpoint. */
 export interface Subscription {
@@ -19,9 +20,9 @@ export interface SubscriptionDraft {
   readonly endpointKey: string;
 }
 
-/** The view both the API and its documentation promise: `{id, evento, endpoint}`. */
-export function subscriptionView(subscription: Subscription) {
-  return { id: subscription.id, evento: subscription.evento, endpoint: subscription.endpoint };
+/** The view both the API and its documentation promise, `{id, evento, endpoint}`, plus its endpoint's `situacao`. */
+export function subscriptionView(subscription: Subscription, health: EndpointHealth | undefined) {
+  return { id: subscription.id, evento: subscription.evento, endpoint: subscription.endpoint, situacao: endpointSituacao(health) };
 }
 
 export class DuplicateSubscriptionError extends Error {

@@ -5,7 +5,8 @@ import { postWebhook } from "../delivery/attempt.ts";
 import { createWebhookSender } from "../delivery/sender.ts";
 import { maskSigningSecret } from "../domain/signing.ts";
 import { webhookEnvelope } from "../domain/webhook-message.ts";
-import { WebhookUrlRequiredError } from "../domain/webhook-config.ts";
+import { WebhookUrlRequiredError, type WebhookConfig } from "../domain/webhook-config.ts";
+import { endpointStatus, type EndpointHealth } from "../domain/endpoint-health.ts";
 import { readJsonBody, validate } from "../shared/body.ts";
 import { requiredEnv } from "../shared/env.ts";
 import { httpRoutes } from "../shared/http.ts";
@@ -24,20 +25,25 @@ const sender = createWebhookSender({
 const TEST_EVENT_TYPE = "webhook.test";
 const TEST_BODY_MAX = 1024;
 
+/** The configuration as the API shows it; `webhookSecret` masked unless this answer reveals it. */
+function configView(config: WebhookConfig, webhookSecret: string | null, health: EndpointHealth | undefined) {
+  return { webhookUrl: config.webhookUrl, webhookSecret, events: config.events, status: endpointStatus(health) };
+}
+
+const noConfig = () => problems.configNotFound("This account has no webhook configuration yet; create it with PATCH /webhooks/config.");
+
 export const handler = httpRoutes("config", {
   "GET /webhooks/config": async (request) => {
+    const [found, healthOf] = await Promise.all([store.get(request.tenantId), store.endpointHealth(request.tenantId)]);
+    if (!found) throw noConfig();
+    return { status: 200, body: configView(found.config, found.secret ? maskSigningSecret(found.secret.secret) : null, healthOf(found.config.webhookUrl)) };
+  },
+
+  "POST /webhooks/config/enable": async (request) => {
     const found = await store.get(request.tenantId);
-    if (!found) {
-      throw problems.configNotFound("This account has no webhook configuration yet; create it with PATCH /webhooks/config.");
-    }
-    return {
-      status: 200,
-      body: {
-        webhookUrl: found.config.webhookUrl,
-        webhookSecret: found.secret ? maskSigningSecret(found.secret.secret) : null,
-        events: found.config.events,
-      },
-    };
+    if (!found) throw noConfig();
+    const health = await store.reenableEndpoint(request.tenantId, found.config.webhookUrl);
+    return { status: 200, body: configView(found.config, found.secret ? maskSigningSecret(found.secret.secret) : null, health) };
   },
 
   "PATCH /webhooks/config": async (request) => {
@@ -49,13 +55,14 @@ export const handler = httpRoutes("config", {
     }
     try {
       const { config, secret, revealedSecret } = await store.patch(request.tenantId, change);
+      // Naming the URL declares it in use: a disabled endpoint is enabled again.
+      const health =
+        change.webhookUrl === undefined
+          ? (await store.endpointHealth(request.tenantId))(config.webhookUrl)
+          : await store.reenableEndpoint(request.tenantId, config.webhookUrl);
       return {
         status: 200,
-        body: {
-          webhookUrl: config.webhookUrl,
-          webhookSecret: revealedSecret ?? maskSigningSecret(secret.secret),
-          events: config.events,
-        },
+        body: configView(config, revealedSecret ?? maskSigningSecret(secret.secret), health),
         // The answer that reveals the secret must not be kept by any cache on the way.
         ...(revealedSecret ? { headers: { "cache-control": "no-store" } } : {}),
       };

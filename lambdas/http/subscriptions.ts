@@ -73,12 +73,14 @@ export const handler = httpRoutes("subscriptions", {
       await secrets.ensureSecret(request.tenantId);
       return subscription;
     });
-    return { status: 201, body: subscriptionView(created), headers: { location: `/portal/api/ext/webhook/${created.id}` } };
+    // Naming an endpoint declares it in use: a disabled one is enabled again.
+    const health = await secrets.reenableEndpoint(request.tenantId, created.endpoint);
+    return { status: 201, body: subscriptionView(created, health), headers: { location: `/portal/api/ext/webhook/${created.id}` } };
   },
 
   "GET /portal/api/ext/webhook": async (request) => {
-    const subscriptions = await store.list(request.tenantId);
-    return { status: 200, body: subscriptions.map(subscriptionView) };
+    const [subscriptions, healthOf] = await Promise.all([store.list(request.tenantId), secrets.endpointHealth(request.tenantId)]);
+    return { status: 200, body: subscriptions.map((subscription) => subscriptionView(subscription, healthOf(subscription.endpoint))) };
   },
 
   "PUT /portal/api/ext/webhook/{id}": async (request) => {
@@ -86,7 +88,9 @@ export const handler = httpRoutes("subscriptions", {
     const body = validate(schemas.subscriptionChange, readJsonBody(request, { required: true }));
     if (body.id !== id) throw idMismatch(id, body.id);
     const changed = await answering(() => store.change(request.tenantId, id, draftOf(body)));
-    return { status: 200, body: subscriptionView(changed) };
+    // The Portal's natural re-enable: a PUT, even of an unchanged subscription, enables its endpoint again.
+    const health = await secrets.reenableEndpoint(request.tenantId, changed.endpoint);
+    return { status: 200, body: subscriptionView(changed, health) };
   },
 
   "DELETE /portal/api/ext/webhook/{id}": async (request) => {

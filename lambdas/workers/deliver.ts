@@ -3,13 +3,16 @@ import { changeVisibilities, MAX_DELAY_SECONDS, sendMessages } from "../../lib/a
 import { ENV } from "../contract/resources.ts";
 import { attemptDelivery, type AttemptSetup } from "../delivery/attempt.ts";
 import { batchTargets } from "../delivery/targets.ts";
+import { disabledReason, endpointKey, healthOf, trackHealth } from "../delivery/health-tracking.ts";
 import { createWebhookSender } from "../delivery/sender.ts";
 import {
   deadDelivery,
   deliveryLogEntry,
   deliveryMessage,
+  failedAttempt,
   failureRecord,
   isDue,
+  madeAttempt,
   nextStep,
   parseDeliveryMessage,
   type Deferred,
@@ -29,6 +32,7 @@ import { configs, deliveryLogs as logs, failures, subscriptions, tenants } from 
 
 const deliveriesQueueUrl = requiredEnv(ENV.deliveriesQueueUrl);
 const deadLetterQueueUrl = requiredEnv(ENV.deliveriesDeadLetterQueueUrl);
+const healthPolicy = { disableAfterSeconds: Number(requiredEnv(ENV.endpointDisableAfterSeconds)) };
 const setup: AttemptSetup = {
   schedule: parseRetrySchedule(requiredEnv(ENV.retrySchedule)),
   timeoutMs: Number(requiredEnv(ENV.deliveryTimeoutMs)),
@@ -79,8 +83,9 @@ async function handle(event: SQSEvent): Promise<SQSBatchResponse> {
     }
   }
 
-  // Read per batch, never cached across batches: a regenerated secret signs the very next delivery.
-  const secretOf = onceEach((tenantId: string) => configs.getSecret(tenantId));
+  // Read per batch, never cached across batches: a regenerated secret signs the very next
+  // delivery, a re-enabled endpoint gets the next one.
+  const stateOf = onceEach((tenantId: string) => configs.deliveryState(tenantId));
   const targets = batchTargets({ tenants, subscriptions, configs });
   /** A retry checks that its delivery is still wanted; a first attempt follows its dispatch by moments. */
   const unwanted = async (delivery: Delivery): Promise<string | undefined> =>
@@ -98,8 +103,13 @@ async function handle(event: SQSEvent): Promise<SQSBatchResponse> {
       try {
         // Nothing is read for a message back before its time.
         const due = isDue(delivery, new Date());
-        const [secret, stop] = due ? await Promise.all([secretOf(delivery.tenantId), retry ? unwanted(delivery) : undefined]) : [undefined, undefined];
-        const outcome = await attemptDelivery(setup, delivery, step, { secret: secret?.secret, previousSecret: secret?.previous?.secret, unwanted: stop });
+        const [state, stop] = due ? await Promise.all([stateOf(delivery.tenantId), retry ? unwanted(delivery) : undefined]) : [undefined, undefined];
+        const outcome = await attemptDelivery(setup, delivery, step, {
+          secret: state?.secret?.secret,
+          previousSecret: state?.secret?.previous?.secret,
+          unwanted: stop,
+          disabled: state && disabledReason(healthOf(state, delivery.url)),
+        });
         if (outcome.kind === "canceled") logger.info("delivery canceled", { deliveryId: delivery.deliveryId, reason: outcome.reason });
         else if (outcome.kind === "retry-at" || outcome.kind === "exhausted") {
           const retryIn = outcome.kind === "retry-at" ? outcome.delaySeconds : undefined;
@@ -113,7 +123,22 @@ async function handle(event: SQSEvent): Promise<SQSBatchResponse> {
     }),
   );
   const notAttempted = settled.flatMap((entry) => ("failed" in entry ? [entry.record] : []));
-  const attempted = await recordOutcomes(settled.flatMap((entry) => ("failed" in entry ? [] : [entry])));
+  const outcomes = settled.flatMap((entry) => ("failed" in entry ? [] : [entry]));
+  // Health is told what the attempts showed; a retry to an endpoint that this disabled goes
+  // to the dead-letter queue now rather than waiting for its turn.
+  const health = await trackHealth(outcomes, stateOf, configs, healthPolicy).catch((error: unknown) => {
+    logger.error("endpoint health not recorded", { error: error as Error });
+    return { notices: [], disabled: new Map<string, string>() };
+  });
+  for (const notice of health.notices) logger.info(`endpoint ${notice.kind}`, { tenantId: notice.tenantId, url: notice.url });
+  const attempted = await recordOutcomes(
+    outcomes.map((entry) => {
+      const disabled = entry.outcome.kind === "retry-at" ? health.disabled.get(endpointKey(entry.delivery.tenantId, entry.delivery.url)) : undefined;
+      return disabled && entry.outcome.kind === "retry-at"
+        ? { ...entry, outcome: { kind: "set-aside" as const, attempt: entry.outcome.attempt, reason: disabled, failure: entry.outcome.failure } }
+        : entry;
+    }),
+  );
   const now = new Date();
 
   // What comes next: the next step of the schedule, or the dead-letter queue.
@@ -123,7 +148,7 @@ async function handle(event: SQSEvent): Promise<SQSBatchResponse> {
       : [],
   );
   const dead = attempted.flatMap(({ record, delivery, outcome }) =>
-    outcome.kind === "exhausted" ? [{ record, ...deliveryMessage(deadDelivery(delivery, outcome.attempt)) }] : [],
+    outcome.kind === "exhausted" || outcome.kind === "set-aside" ? [{ record, ...deliveryMessage(deadDelivery(delivery, outcome.attempt)) }] : [],
   );
   const [retriesRefused, deadRefused] = await Promise.all([
     sendMessages(sqs, deliveriesQueueUrl, retries),
@@ -191,7 +216,7 @@ async function recordOutcomes(outcomes: readonly Omit<Attempted, "superseded">[]
       logged
         .filter((entry) => !fresh(entry))
         .map(async (entry) =>
-          (await guard(logs.recordAttempt(deliveryLogEntry(entry.delivery, entry.outcome), entry.record.messageId), true, "log line not written"))
+          (await guard(logs.recordAttempt(deliveryLogEntry(entry.delivery, entry.outcome), entry.record.messageId, madeAttempt(entry.outcome)), true, "log line not written"))
             ? undefined
             : entry.record,
         ),
@@ -202,19 +227,18 @@ async function recordOutcomes(outcomes: readonly Omit<Attempted, "superseded">[]
     logger.warn("delivery carried on by another message; this one stops", { deliveryId: delivery.deliveryId, messageId: record.messageId });
   }
   await Promise.all(
-    attempted.flatMap(({ delivery, outcome, superseded }) =>
-      !superseded && (outcome.kind === "retry-at" || outcome.kind === "exhausted")
-        ? [guard(failures.record(failureRecord(delivery, outcome)), undefined, "failure record not written")]
-        : [],
-    ),
+    attempted.flatMap(({ delivery, outcome, superseded }) => {
+      const failed = failedAttempt(outcome);
+      return !superseded && failed ? [guard(failures.record(failureRecord(delivery, failed)), undefined, "failure record not written")] : [];
+    }),
   );
   return attempted.filter((entry) => !entry.superseded);
 }
 
-const OUTCOME_NAMES = { delivered: "delivered", "retry-at": "retrying", exhausted: "exhausted", canceled: "canceled" } as const;
+const OUTCOME_NAMES = { delivered: "delivered", "retry-at": "retrying", exhausted: "exhausted", canceled: "canceled", "set-aside": "disabled" } as const;
 
 function measureOf(delivery: Delivery, outcome: Exclude<DeliveryAttempt, Deferred>, now: Date): AttemptMeasure {
-  const responseMs = outcome.kind === "delivered" ? outcome.responseMs : outcome.kind === "canceled" ? undefined : outcome.failure.responseMs;
+  const responseMs = outcome.kind === "delivered" ? outcome.responseMs : outcome.kind === "canceled" ? undefined : outcome.failure?.responseMs;
   return {
     outcome: OUTCOME_NAMES[outcome.kind],
     eventType: delivery.eventType,

@@ -24,6 +24,8 @@ export interface ProductRuntimeOptions {
   readonly deliveryTimeoutSeconds?: number;
   /** Test webhooks a tenant may send a minute (the stack's default, 5, when absent). */
   readonly testWebhooksPerMinute?: number;
+  /** Seconds an endpoint may fail without a success before it is disabled (the stack's default, five days, when absent). */
+  readonly endpointDisableAfterSeconds?: number;
   /**
    * PEM file of extra CAs the delivery functions trust (receivers behind a private CA);
    * defaults to the NODE_EXTRA_CA_CERTS `npm start` itself was given.
@@ -95,6 +97,7 @@ export async function startProductRuntime(options: ProductRuntimeOptions): Promi
     ...(options.maxSubscriptionsPerTenant ? { maxSubscriptionsPerTenant: options.maxSubscriptionsPerTenant } : {}),
     ...(options.deliveryTimeoutSeconds ? { deliveryTimeoutSeconds: options.deliveryTimeoutSeconds } : {}),
     ...(options.testWebhooksPerMinute ? { testWebhooksPerMinute: options.testWebhooksPerMinute } : {}),
+    ...(options.endpointDisableAfterSeconds ? { endpointDisableAfterSeconds: options.endpointDisableAfterSeconds } : {}),
   }, { verbose: options.verbose === true });
   // The functions trust the inspector's CA plus any CA the user passed (NODE_EXTRA_CA_CERTS).
   const authority = await createLocalCertificateAuthority();

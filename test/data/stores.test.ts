@@ -176,16 +176,16 @@ describe(`the data layer on ${process.env["FW_DYNAMODB"] ?? "dynalite"}`, () => 
       createdAt: "2026-11-27T10:00:00.000Z",
     });
     // Two messages carrying attempt 1 at once (a copy SQS delivered twice): one goes on.
-    const first = await Promise.all(["m1", "m1-copy"].map((message) => store.recordAttempt(line(1), message)));
+    const first = await Promise.all(["m1", "m1-copy"].map((message) => store.recordAttempt(line(1), message, true)));
     expect(first.filter(Boolean)).toHaveLength(1);
     const owner = first[0] ? "m1" : "m1-copy";
-    expect(await store.recordAttempt(line(1), owner)).toBe(true); // the same message re-running after a crash
-    expect(await store.recordAttempt(line(2), "m2")).toBe(true);
-    expect(await store.recordAttempt(line(2), "m2-copy")).toBe(false);
-    expect(await store.recordAttempt(line(1), owner)).toBe(false); // a step behind
-    expect(await store.recordAttempt(line(3, "success"), "m3")).toBe(true);
-    expect(await store.recordAttempt(line(4), "m4")).toBe(false);
-    expect(await store.recordAttempt(line(3, "canceled"), "m5")).toBe(false);
+    expect(await store.recordAttempt(line(1), owner, true)).toBe(true); // the same message re-running after a crash
+    expect(await store.recordAttempt(line(2), "m2", true)).toBe(true);
+    expect(await store.recordAttempt(line(2), "m2-copy", true)).toBe(false);
+    expect(await store.recordAttempt(line(1), owner, true)).toBe(false); // a step behind
+    expect(await store.recordAttempt(line(3, "success"), "m3", true)).toBe(true);
+    expect(await store.recordAttempt(line(4), "m4", true)).toBe(false);
+    expect(await store.recordAttempt(line(3, "canceled"), "m5", false)).toBe(false);
     expect((await store.list("ten_chain", 1)).entries[0]).toMatchObject({ status: "success", attempts: 3 });
   });
 
