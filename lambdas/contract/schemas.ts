@@ -52,18 +52,6 @@ const eventListSchema = z
   })
   .meta({ description: "Event types delivered to webhookUrl", examples: [["invoice.authorized", "invoice.rejected"]] });
 
-export function requestSchemas(policy: AddressPolicy) {
-  const endpoint = endpointSchema(policy);
-  return {
-    subscriptionCreate: z.strictObject({ evento: eventTypeSchema, endpoint }),
-    subscriptionChange: z.strictObject({ id: subscriptionIdSchema, evento: eventTypeSchema, endpoint }),
-    subscriptionDelete: z.strictObject({ id: subscriptionIdSchema }),
-    configPatch: z.strictObject({ webhookUrl: endpoint.optional(), events: eventListSchema.optional() }),
-  };
-}
-
-export type RequestSchemas = ReturnType<typeof requestSchemas>;
-
 const instant = z.iso.datetime();
 
 export const situacaoSchema = z
@@ -78,6 +66,24 @@ export const situacaoSchema = z
     description:
       "Saúde do endpoint (por URL): desativado após falhar continuamente pelo período configurado (5 dias) ou ao responder 410 Gone; um PUT da assinatura o reativa",
   });
+
+export function requestSchemas(policy: AddressPolicy) {
+  const endpoint = endpointSchema(policy);
+  return {
+    subscriptionCreate: z.strictObject({ evento: eventTypeSchema, endpoint }),
+    // A subscription read with GET can be PUT back as it is: its read-only `situacao` is accepted and ignored.
+    subscriptionChange: z.strictObject({
+      id: subscriptionIdSchema,
+      evento: eventTypeSchema,
+      endpoint,
+      situacao: situacaoSchema.optional().meta({ readOnly: true, description: "Read-only: ignored in a PUT (which re-enables the endpoint)" }),
+    }),
+    subscriptionDelete: z.strictObject({ id: subscriptionIdSchema }),
+    configPatch: z.strictObject({ webhookUrl: endpoint.optional(), events: eventListSchema.optional() }),
+  };
+}
+
+export type RequestSchemas = ReturnType<typeof requestSchemas>;
 
 export const subscriptionViewSchema = z
   .object({ id: subscriptionIdSchema, evento: eventTypeSchema, endpoint: z.string(), situacao: situacaoSchema })

@@ -35,6 +35,7 @@ describe("account webhook configuration", () => {
       webhookUrl: "https://api.suaempresa.com/webhooks",
       webhookSecret: expect.stringMatching(SECRET),
       events: ["invoice.authorized", "invoice.rejected", "boleto.paid"],
+      status: { state: "enabled" },
     });
     expect(Buffer.from(first.webhookSecret.slice(6), "base64")).toHaveLength(32);
 
@@ -48,6 +49,7 @@ describe("account webhook configuration", () => {
       webhookUrl: "https://api.suaempresa.com/webhooks",
       webhookSecret: maskOf(first.webhookSecret),
       events: ["invoice.authorized"],
+      status: { state: "enabled" },
     });
   });
 

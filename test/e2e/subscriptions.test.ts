@@ -23,7 +23,8 @@ describe("Portal Único subscriptions", () => {
   it("subscribes, lists, changes and deletes as the document shows", async () => {
     // The document's example, with its placeholder event replaced by a catalogue type.
     const created = await subscribe(call, "invoice.authorized", "https://endpoint_a_ser_notificado");
-    expect(created).toEqual({ id: expect.any(Number), evento: "invoice.authorized", endpoint: "https://endpoint_a_ser_notificado" });
+    // The document's fields, plus the endpoint's health (an addition).
+    expect(created).toEqual({ id: expect.any(Number), evento: "invoice.authorized", endpoint: "https://endpoint_a_ser_notificado", situacao: { codigo: "ativa" } });
     expect(Number.isInteger(created.id) && created.id > 0 && String(created.id).length <= 10).toBe(true);
 
     const listed = await call("GET", PORTAL);
@@ -36,7 +37,7 @@ describe("Portal Único subscriptions", () => {
       endpoint: "https://erp.example.com/hooks/boleto",
     });
     expect(changed.status).toBe(200);
-    expect(await changed.json()).toEqual({ id: created.id, evento: "boleto.paid", endpoint: "https://erp.example.com/hooks/boleto" });
+    expect(await changed.json()).toEqual({ id: created.id, evento: "boleto.paid", endpoint: "https://erp.example.com/hooks/boleto", situacao: { codigo: "ativa" } });
 
     const deleted = await call("DELETE", `${PORTAL}/${created.id}`, { id: created.id });
     expect(deleted.status).toBe(204);
