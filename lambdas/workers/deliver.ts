@@ -4,6 +4,7 @@ import { ENV } from "../contract/resources.ts";
 import { attemptDelivery, type AttemptSetup } from "../delivery/attempt.ts";
 import { batchTargets } from "../delivery/targets.ts";
 import { createWebhookSender } from "../delivery/sender.ts";
+import { deliveryExhaustedEvent, emitOperationalEvents } from "../delivery/operational-events.ts";
 import {
   deadDelivery,
   deliveryLogEntry,
@@ -29,6 +30,7 @@ import { configs, deliveryLogs as logs, failures, subscriptions, tenants } from 
 
 const deliveriesQueueUrl = requiredEnv(ENV.deliveriesQueueUrl);
 const deadLetterQueueUrl = requiredEnv(ENV.deliveriesDeadLetterQueueUrl);
+const eventsQueueUrl = requiredEnv(ENV.eventsQueueUrl);
 const setup: AttemptSetup = {
   schedule: parseRetrySchedule(requiredEnv(ENV.retrySchedule)),
   timeoutMs: Number(requiredEnv(ENV.deliveryTimeoutMs)),
@@ -123,7 +125,7 @@ async function handle(event: SQSEvent): Promise<SQSBatchResponse> {
       : [],
   );
   const dead = attempted.flatMap(({ record, delivery, outcome }) =>
-    outcome.kind === "exhausted" ? [{ record, ...deliveryMessage(deadDelivery(delivery, outcome.attempt)) }] : [],
+    outcome.kind === "exhausted" ? [{ record, notice: deliveryExhaustedEvent(delivery, outcome), ...deliveryMessage(deadDelivery(delivery, outcome.attempt)) }] : [],
   );
   const [retriesRefused, deadRefused] = await Promise.all([
     sendMessages(sqs, deliveriesQueueUrl, retries),
@@ -153,6 +155,10 @@ async function handle(event: SQSEvent): Promise<SQSBatchResponse> {
   ];
   // Such a message comes back after the queue's own visibility timeout instead: sooner, never lost.
   for (const { reason } of await changeVisibilities(sqs, deliveriesQueueUrl, stays)) logger.warn("visibility not changed", { reason });
+  // The tenant hears of each delivery now in the DLQ (a letter not queued is noticed when its last attempt is made again).
+  const deadQueued = new Set(dead);
+  for (const { entry } of deadRefused) deadQueued.delete(entry);
+  await emitOperationalEvents([...deadQueued].flatMap(({ notice }) => notice ?? []), { sqs, queueUrl: eventsQueueUrl, targets });
 
   const notSetAside = await sendMessages(sqs, deadLetterQueueUrl, malformed);
   for (const { record, reason } of malformed) logger.warn("delivery message set aside", { messageId: record.messageId, reason });
