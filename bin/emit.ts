@@ -2,6 +2,7 @@ import { SendMessageCommand } from "@aws-sdk/client-sqs";
 import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { OUTPUTS } from "../lambdas/contract/resources.ts";
+import { isOperationalEventType } from "../lambdas/domain/catalogue.ts";
 import { fiscalEventSchema, MAX_EVENT_BYTES } from "../lambdas/domain/fiscal-event.ts";
 import { outputsFilePath } from "../lib/dev/product.ts";
 import { connectToStack, STACK_OPTIONS, STACK_OPTIONS_USAGE, stackSource } from "../lib/dev/stack-connection.ts";
@@ -10,7 +11,7 @@ const usage = `Usage: npm run emit -- <type> --tenant <tenantId> [--data <json>|
        [--stack <name> [--region <r>] [--profile <p>] | --outputs <file>]
 
 Injects a fiscal event into the stack's events queue, as a producer does.
-  <type>        an event type of GET /webhooks/events, e.g. invoice.authorized
+  <type>        a fiscal event type of GET /webhooks/events, e.g. invoice.authorized
   --tenant      the tenant the event belongs to (defaults to the local dev tenant)
   --data        the event's data: a JSON object, or @path to a JSON file (default {})
   --id          the producer's event id: the same id emitted twice is delivered once
@@ -62,6 +63,7 @@ const checked = fiscalEventSchema.safeParse(event);
 if (!checked.success) {
   fail(`Not a valid event:\n${checked.error.issues.map((i) => `  ${i.path.join(".") || "event"}: ${i.message}`).join("\n")}`);
 }
+if (isOperationalEventType(type)) fail(`${type} is an operational event: only the product emits it`);
 const body = JSON.stringify(event);
 if (Buffer.byteLength(body) > MAX_EVENT_BYTES) fail(`The event has ${Buffer.byteLength(body)} bytes; at most ${MAX_EVENT_BYTES} are accepted`);
 

@@ -234,6 +234,7 @@ export class FiscalWebhooksStack extends Stack {
       environment: {
         [ENV.deliveriesQueueUrl]: queues.deliveries.queueUrl,
         [ENV.deliveriesDeadLetterQueueUrl]: queues.deliveriesDeadLetter.queueUrl,
+        [ENV.eventsQueueUrl]: queues.events.queueUrl,
         [ENV.retrySchedule]: formatRetrySchedule(retrySchedule),
         [ENV.endpointDisableAfterSeconds]: String(props.endpointDisableAfterSeconds ?? DEFAULT_DISABLE_AFTER_SECONDS),
         ...deliveryTimeout,
@@ -247,6 +248,9 @@ export class FiscalWebhooksStack extends Stack {
     // a message back before its time is hidden until it is due.
     sendsTo(deliver, queues.deliveries);
     sendsTo(deliver, queues.deliveriesDeadLetter);
+    // Operational events (a delivery exhausted, an endpoint disabled or recovered) go through the
+    // events queue like producers' events, so dispatch fans them out.
+    sendsTo(deliver, queues.events);
     consumes(deliver, queues.deliveries, "deliver");
     deliver.addToRolePolicy(new PolicyStatement({ actions: ["sqs:ChangeMessageVisibility"], resources: [queues.deliveries.queueArn] }));
 

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { EVENT_CATALOGUE, EVENT_TYPES } from "../domain/catalogue.ts";
+import { EVENT_CATALOGUE, EVENT_KINDS, EVENT_TYPES } from "../domain/catalogue.ts";
 import type { AddressPolicy } from "../domain/addresses.ts";
 import { checkEndpointUrl, ENDPOINT_MAX_LENGTH } from "../domain/endpoint-url.ts";
 import { MAX_SECRET_GRACE_SECONDS } from "../domain/webhook-config.ts";
@@ -103,7 +103,15 @@ export const endpointStatusSchema = z
   });
 
 export const catalogueSchema = z
-  .array(z.object({ type: eventTypeSchema, description: z.string() }))
+  .array(
+    z.object({
+      type: eventTypeSchema,
+      kind: z.enum(EVENT_KINDS).meta({
+        description: "fiscal: sent by producers; operational: about the tenant's own webhooks, emitted by the product (README, Operational events)",
+      }),
+      description: z.string(),
+    }),
+  )
   .meta({ title: "EventCatalogue", examples: [EVENT_CATALOGUE.slice(0, 2)] });
 
 export const webhookConfigViewSchema = z

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { endpointIdentity } from "../domain/endpoint-health.ts";
+import { endpointKey } from "../domain/endpoint-url.ts";
 import type { KeyQuery, Listing } from "./query.ts";
 import { GSI1_SK, indexKey, PK, SK, tableKey } from "./table.ts";
 
@@ -60,7 +60,7 @@ export const keys = {
   signingSecret: (tenantId: string) => tableKey(tenantPk(tenantId), "SIGNING_SECRET"),
   endpointHealthPrefix: ENDPOINT_HEALTH_PREFIX,
   /** The attribute of the signing-secret item that holds one endpoint's health. */
-  endpointHealth: (endpoint: string) => `${ENDPOINT_HEALTH_PREFIX}${createHash("sha256").update(endpointIdentity(endpoint)).digest("hex")}`,
+  endpointHealth: (endpoint: string) => `${ENDPOINT_HEALTH_PREFIX}${createHash("sha256").update(endpointKey(endpoint)).digest("hex")}`,
 
   logPrefix: LOG_PREFIX,
   deliveryLog: (tenantId: string, createdAt: string, deliveryId: string) => tableKey(tenantPk(tenantId), `${LOG_PREFIX}${createdAt}#${deliveryId}`),

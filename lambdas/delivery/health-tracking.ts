@@ -1,6 +1,7 @@
 import type { DeliveryState, WebhookConfigStore } from "../data/webhook-config.ts";
 import { keys } from "../data/keys.ts";
 import type { Delivery, DeliveryAttempt } from "../domain/delivery.ts";
+import { endpointDisabledEvent, endpointRecoveredEvent, type OperationalEvent } from "./operational-events.ts";
 import {
   ENDPOINT_DISABLED,
   healthAfter,
@@ -43,7 +44,7 @@ function observationOf(outcome: DeliveryAttempt): EndpointObservation | undefine
  * read at the start of the batch), and one conditional write per endpoint whose record
  * changed state — never one per success. Returns what the tenants must be told (only the
  * writer that won a transition tells it) and why each endpoint this batch disabled is
- * disabled, keyed by endpointKey.
+ * disabled, keyed by tenantEndpoint.
  */
 export async function trackHealth(
   attempts: readonly { readonly delivery: Delivery; readonly outcome: DeliveryAttempt }[],
@@ -55,7 +56,7 @@ export async function trackHealth(
   for (const { delivery, outcome } of attempts) {
     const observation = observationOf(outcome);
     if (!observation) continue;
-    const id = endpointKey(delivery.tenantId, delivery.url);
+    const id = tenantEndpoint(delivery.tenantId, delivery.url);
     const group = byEndpoint.get(id) ?? { tenantId: delivery.tenantId, url: delivery.url, observations: [] };
     group.observations.push(observation);
     byEndpoint.set(id, group);
@@ -78,6 +79,13 @@ export async function trackHealth(
 }
 
 /** The key trackHealth's `disabled` set uses. */
-export function endpointKey(tenantId: string, url: string): string {
+export function tenantEndpoint(tenantId: string, url: string): string {
   return `${tenantId}\n${keys.endpointHealth(url)}`;
+}
+
+/** The operational event that tells the tenant of a notice. */
+export function noticeEvent(notice: TenantNotice): OperationalEvent {
+  return notice.kind === "disabled"
+    ? endpointDisabledEvent(notice.tenantId, notice.url, notice.reason, new Date(notice.failingSince ?? notice.since), new Date(notice.since))
+    : endpointRecoveredEvent(notice.tenantId, notice.url, `delivered to again after being re-enabled at ${notice.reenabledAt}`, new Date(notice.at));
 }

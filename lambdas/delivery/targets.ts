@@ -15,8 +15,8 @@ export interface TargetStores {
 export interface BatchTargets {
   /** Why events of this tenant cannot go anywhere (unknown or revoked), if they cannot. */
   tenantProblem(tenantId: string): Promise<string | undefined>;
-  /** The distinct endpoints that receive the tenant's events of this type. */
-  urlsFor(tenantId: string, type: EventType): Promise<string[]>;
+  /** The distinct endpoints that receive the tenant's events of this type, `except` left out (see deliveryTargets). */
+  urlsFor(tenantId: string, type: EventType, except?: string): Promise<string[]>;
 }
 
 /**
@@ -38,9 +38,9 @@ export function batchTargets(stores: TargetStores): BatchTargets {
   const config = onceEach((tenantId: string) => stores.configs.getConfig(tenantId, false));
   return {
     tenantProblem,
-    async urlsFor(tenantId, type) {
+    async urlsFor(tenantId, type, except) {
       const [endpoints, account] = await Promise.all([subscribed({ tenantId, type }), config(tenantId)]);
-      return deliveryTargets(type, endpoints, account);
+      return deliveryTargets(type, endpoints, account, except);
     },
   };
 }

@@ -119,11 +119,3 @@ export function reenabled(current: EndpointHealth | undefined, url: string, now:
   return { url, lastSuccessAt: current.lastSuccessAt, ...(current.disabledAt || current.reenabledAt ? { reenabledAt: at } : {}), at };
 }
 
-/** Endpoints are one endpoint however their URL is spelled: the WHATWG serialization names them. */
-export function endpointIdentity(url: string): string {
-  try {
-    return new URL(url).href;
-  } catch {
-    return url;
-  }
-}

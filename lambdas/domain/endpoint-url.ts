@@ -47,3 +47,12 @@ export function checkEndpointUrl(value: string, policy: AddressPolicy): Endpoint
   }
   return { ok: true, normalized: url.href };
 }
+
+/**
+ * The form two spellings of one endpoint share (the WHATWG serialization `checkEndpointUrl`
+ * calls `normalized`): `https://API.example.com:443/x` and `https://api.example.com/x` are one
+ * endpoint. A string that is not a URL stands for itself.
+ */
+export function endpointKey(value: string): string {
+  return URL.canParse(value) ? new URL(value).href : value;
+}

@@ -1,7 +1,8 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
 import { boundedText, parseUntrustedJson } from "../shared/json.ts";
-import { EVENT_TYPES, type EventType } from "./catalogue.ts";
+import { EVENT_TYPES, isOperationalEventType, type EventType } from "./catalogue.ts";
+import { endpointKey } from "./endpoint-url.ts";
 
 /** Largest event (UTF-8 bytes of the queue message) accepted: its webhook must fit in one SQS message. */
 export const MAX_EVENT_BYTES = 128 * 1024;
@@ -29,10 +30,23 @@ export interface FiscalEvent {
   readonly data: Readonly<Record<string, unknown>>;
 }
 
+/**
+ * Who sent an events-queue message. The product marks its operational events with this
+ * message attribute (lambdas/delivery/operational-events.ts); producers may not send
+ * operational types. The mark guards against a producer sending them by mistake (the
+ * catalogue lists them beside the fiscal types), not against one that forges it: producers
+ * are trusted with any tenant, type and data already (README, Operational events).
+ */
+export const PRODUCT_ORIGIN = { attribute: "fiscal-webhooks-origin", value: "product" } as const;
+export type EventOrigin = "producer" | "product";
+
+/** What every operational event's data names: the endpoint it is about, which never receives it. */
+const operationalDataSchema = z.looseObject({ endpoint: z.string({ error: "must name the endpoint (a string)" }) });
+
 export type EventParse = { readonly ok: true; readonly event: FiscalEvent } | { readonly ok: false; readonly reason: string };
 
 /** Reads one queue message as a fiscal event, or says exactly why it is not one. */
-export function parseFiscalEvent(body: string, messageId: string, receivedAt: Date): EventParse {
+export function parseFiscalEvent(body: string, messageId: string, receivedAt: Date, origin: EventOrigin = "producer"): EventParse {
   const size = Buffer.byteLength(body, "utf8");
   if (size > MAX_EVENT_BYTES) return { ok: false, reason: `event has ${size} bytes; at most ${MAX_EVENT_BYTES} are accepted` };
   const json = parseUntrustedJson(body);
@@ -54,6 +68,11 @@ export function parseFiscalEvent(body: string, messageId: string, receivedAt: Da
     return { ok: false, reason: `breaks the event contract: ${reason}` };
   }
   const { tenantId, type, id, occurredAt, data } = parsed.data;
+  if (isOperationalEventType(type)) {
+    if (origin !== "product") return { ok: false, reason: `breaks the event contract: type ${type} is an operational event only the product emits` };
+    const operational = operationalDataSchema.safeParse(data);
+    if (!operational.success) return { ok: false, reason: `breaks the event contract: data.endpoint ${operational.error.issues[0]?.message ?? "is invalid"}` };
+  }
   return {
     ok: true,
     event: {
@@ -80,16 +99,25 @@ export function deliveryIdFor(tenantId: string, eventId: string, url: string): s
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
+/** The endpoint an operational event is about (its `data.endpoint`): it never receives the event. */
+export function failingEndpoint(event: Pick<FiscalEvent, "type" | "data">): string | undefined {
+  const endpoint = event.data["endpoint"];
+  return isOperationalEventType(event.type) && typeof endpoint === "string" ? endpoint : undefined;
+}
+
 /**
  * Where an event goes: the tenant's Portal subscriptions to its type, plus the account
- * webhook when it lists the type; each distinct URL once.
+ * webhook when it lists the type; each distinct URL once, and never `except` (the failing
+ * endpoint an operational event is about, however it is spelled).
  */
 export function deliveryTargets(
   type: EventType,
   subscriptionEndpoints: readonly string[],
   config: { readonly webhookUrl: string; readonly events: readonly string[] } | undefined,
+  except?: string,
 ): string[] {
   const urls = [...subscriptionEndpoints];
   if (config?.events.includes(type)) urls.push(config.webhookUrl);
-  return [...new Set(urls)];
+  const excluded = except === undefined ? undefined : endpointKey(except);
+  return [...new Set(urls)].filter((url) => excluded === undefined || endpointKey(url) !== excluded);
 }

@@ -3,8 +3,9 @@ import { changeVisibilities, MAX_DELAY_SECONDS, sendMessages } from "../../lib/a
 import { ENV } from "../contract/resources.ts";
 import { attemptDelivery, type AttemptSetup } from "../delivery/attempt.ts";
 import { batchTargets } from "../delivery/targets.ts";
-import { disabledReason, endpointKey, healthOf, trackHealth } from "../delivery/health-tracking.ts";
+import { disabledReason, healthOf, noticeEvent, tenantEndpoint, trackHealth } from "../delivery/health-tracking.ts";
 import { createWebhookSender } from "../delivery/sender.ts";
+import { deliveryExhaustedEvent, emitOperationalEvents } from "../delivery/operational-events.ts";
 import {
   deadDelivery,
   deliveryLogEntry,
@@ -32,6 +33,7 @@ import { configs, deliveryLogs as logs, failures, subscriptions, tenants } from 
 
 const deliveriesQueueUrl = requiredEnv(ENV.deliveriesQueueUrl);
 const deadLetterQueueUrl = requiredEnv(ENV.deliveriesDeadLetterQueueUrl);
+const eventsQueueUrl = requiredEnv(ENV.eventsQueueUrl);
 const healthPolicy = { disableAfterSeconds: Number(requiredEnv(ENV.endpointDisableAfterSeconds)) };
 const setup: AttemptSetup = {
   schedule: parseRetrySchedule(requiredEnv(ENV.retrySchedule)),
@@ -133,7 +135,7 @@ async function handle(event: SQSEvent): Promise<SQSBatchResponse> {
   for (const notice of health.notices) logger.info(`endpoint ${notice.kind}`, { tenantId: notice.tenantId, url: notice.url });
   const attempted = await recordOutcomes(
     outcomes.map((entry) => {
-      const disabled = entry.outcome.kind === "retry-at" ? health.disabled.get(endpointKey(entry.delivery.tenantId, entry.delivery.url)) : undefined;
+      const disabled = entry.outcome.kind === "retry-at" ? health.disabled.get(tenantEndpoint(entry.delivery.tenantId, entry.delivery.url)) : undefined;
       return disabled && entry.outcome.kind === "retry-at"
         ? { ...entry, outcome: { kind: "set-aside" as const, attempt: entry.outcome.attempt, reason: disabled, failure: entry.outcome.failure } }
         : entry;
@@ -148,7 +150,9 @@ async function handle(event: SQSEvent): Promise<SQSBatchResponse> {
       : [],
   );
   const dead = attempted.flatMap(({ record, delivery, outcome }) =>
-    outcome.kind === "exhausted" || outcome.kind === "set-aside" ? [{ record, ...deliveryMessage(deadDelivery(delivery, outcome.attempt)) }] : [],
+    outcome.kind === "exhausted" || outcome.kind === "set-aside"
+      ? [{ record, notice: outcome.kind === "exhausted" ? deliveryExhaustedEvent(delivery, outcome) : undefined, ...deliveryMessage(deadDelivery(delivery, outcome.attempt)) }]
+      : [],
   );
   const [retriesRefused, deadRefused] = await Promise.all([
     sendMessages(sqs, deliveriesQueueUrl, retries),
@@ -178,6 +182,12 @@ async function handle(event: SQSEvent): Promise<SQSBatchResponse> {
   ];
   // Such a message comes back after the queue's own visibility timeout instead: sooner, never lost.
   for (const { reason } of await changeVisibilities(sqs, deliveriesQueueUrl, stays)) logger.warn("visibility not changed", { reason });
+  // The tenant hears of each delivery now in the DLQ (a letter not queued is noticed when its last attempt is made again).
+  const deadQueued = new Set(dead);
+  for (const { entry } of deadRefused) deadQueued.delete(entry);
+  // And of each endpoint this batch disabled or saw recover.
+  const notices = [...[...deadQueued].flatMap(({ notice }) => notice ?? []), ...health.notices.map(noticeEvent)];
+  await emitOperationalEvents(notices, { sqs, queueUrl: eventsQueueUrl, targets });
 
   const notSetAside = await sendMessages(sqs, deadLetterQueueUrl, malformed);
   for (const { record, reason } of malformed) logger.warn("delivery message set aside", { messageId: record.messageId, reason });

@@ -3,7 +3,7 @@ import { MAX_MESSAGE_BYTES, messageSize, sendMessages } from "../../lib/aws/sqs-
 import { ENV } from "../contract/resources.ts";
 import { batchTargets, type BatchTargets } from "../delivery/targets.ts";
 import { atLargest, deliveryMessage, type Delivery } from "../domain/delivery.ts";
-import { deliveryIdFor, parseFiscalEvent, type FiscalEvent } from "../domain/fiscal-event.ts";
+import { deliveryIdFor, failingEndpoint, parseFiscalEvent, PRODUCT_ORIGIN, type FiscalEvent } from "../domain/fiscal-event.ts";
 import { webhookEnvelope } from "../domain/webhook-message.ts";
 import { requiredEnv } from "../shared/env.ts";
 import { logger } from "../shared/logger.ts";
@@ -37,7 +37,8 @@ async function handle(event: SQSEvent): Promise<SQSBatchResponse> {
   const rejections: Rejection[] = [];
   const accepted: { record: SQSRecord; event: FiscalEvent }[] = [];
   for (const record of event.Records) {
-    const parse = parseFiscalEvent(record.body, record.messageId, new Date(Number(record.attributes.SentTimestamp)));
+    const origin = record.messageAttributes[PRODUCT_ORIGIN.attribute]?.stringValue === PRODUCT_ORIGIN.value ? "product" : "producer";
+    const parse = parseFiscalEvent(record.body, record.messageId, new Date(Number(record.attributes.SentTimestamp)), origin);
     if (parse.ok) accepted.push({ record, event: parse.event });
     else rejections.push({ record, reason: parse.reason });
   }
@@ -119,7 +120,7 @@ function alreadyDispatched(event: ProducerEvent): void {
 }
 
 async function plan(fiscalEvent: FiscalEvent, targets: BatchTargets, acceptedAt: string): Promise<Delivery[]> {
-  const urls = await targets.urlsFor(fiscalEvent.tenantId, fiscalEvent.type);
+  const urls = await targets.urlsFor(fiscalEvent.tenantId, fiscalEvent.type, failingEndpoint(fiscalEvent));
   const body = webhookEnvelope(fiscalEvent);
   const createdAt = new Date().toISOString();
   return urls.map((url) => ({

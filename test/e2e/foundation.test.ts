@@ -32,12 +32,13 @@ async function tenantCli(...args: string[]): Promise<string> {
 }
 
 describe("GET /webhooks/events on the local runtime", () => {
-  it("returns the 13-type catalogue to a valid token", async () => {
+  it("returns the 16-type catalogue (13 fiscal, 3 operational) to a valid token", async () => {
     const response = await events(`Bearer ${env.product.local.token}`);
     expect(response.status).toBe(200);
     expect(response.headers.get("content-type")).toMatch(/^application\/json/);
-    const body = (await response.json()) as { type: string; description: string }[];
-    expect(body).toHaveLength(13);
+    const body = (await response.json()) as { type: string; kind: string; description: string }[];
+    expect(body).toHaveLength(16);
+    expect(body.filter((e) => e.kind === "operational").map((e) => e.type)).toEqual(["webhook.endpoint.disabled", "webhook.endpoint.recovered", "webhook.delivery.exhausted"]);
     expect(body).toEqual(EVENT_CATALOGUE);
     expect(body.find((e) => e.type === "boleto.paid")?.description).toBe("Boleto pago");
   });

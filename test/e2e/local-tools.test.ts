@@ -56,5 +56,7 @@ describe("npm start's tools: the inspector and npm run emit", () => {
     expect(failure).toMatchObject({ code: 2, stderr: expect.stringMatching(/type: must be one of the event catalogue's types/) });
     const badData = await emit("invoice.authorized", "--data", "[1]").catch((error: { code: number; stderr: string }) => error);
     expect(badData).toMatchObject({ code: 2, stderr: expect.stringMatching(/data: must be a JSON object/) });
+    const operational = await emit("webhook.delivery.exhausted", "--data", '{"endpoint":"https://a.example/"}').catch((error: { code: number; stderr: string }) => error);
+    expect(operational).toMatchObject({ code: 2, stderr: expect.stringMatching(/webhook\.delivery\.exhausted is an operational event: only the product emits it/) });
   });
 });

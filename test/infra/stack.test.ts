@@ -150,6 +150,21 @@ describe("the stack", () => {
     }
   });
 
+  it("lets the deliver function send to the deliveries queue, its DLQ and the events queue (operational events), and to no other queue", () => {
+    const deliverStatements = Object.entries(template.findResources("AWS::IAM::Policy"))
+      .filter(([id]) => id.startsWith("DeliverRoleDefaultPolicy"))
+      .flatMap(([, policy]) => policy.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[]);
+    const sendsTo = deliverStatements
+      .filter((statement) => [statement.Action].flat().includes("sqs:SendMessage"))
+      .map((statement) => {
+        expect(statement.Action).toBe("sqs:SendMessage");
+        return (statement.Resource as { "Fn::GetAtt": [string, string] })["Fn::GetAtt"][0].replace(/[0-9A-F]{8}$/, "");
+      });
+    expect(sendsTo.sort()).toEqual(["QueuesDeliveriesDeadLetterQueue", "QueuesDeliveriesQueue", "QueuesEventsQueue"]);
+    const deliver = Object.entries(template.findResources("AWS::Lambda::Function")).find(([id]) => id.startsWith("DeliverFunction"))!;
+    expect(deliver[1].Properties.Environment.Variables.EVENTS_QUEUE_URL).toEqual({ Ref: expect.stringMatching(/^QueuesEventsQueue/) });
+  });
+
   it("drains the deliveries DLQ into the index and alarms on what operators must know", () => {
     const mappings = Object.values(template.findResources("AWS::Lambda::EventSourceMapping"));
     const sources = mappings.map((m) => JSON.stringify(m.Properties.EventSourceArn));
