@@ -26,6 +26,12 @@ describe("endpoint health", () => {
   it("disables an endpoint that fails for the whole period; what it would have received becomes dead letters; a PUT re-enables and retry-all delivers", async () => {
     const { hook, tenant } = await fixture.subscriber("invoice.authorized", answer(503, "down"));
     const [id] = tenant.ids;
+    // The tenant's own receiver for operational events.
+    const ops = await fixture.receiver();
+    const opsEvents = ["webhook.endpoint.disabled", "webhook.endpoint.recovered"];
+    expect((await tenant.call("PATCH", "/webhooks/config", { webhookUrl: ops.url, events: opsEvents })).status).toBe(200);
+    const noticeOf = (type: string) =>
+      ops.received.filter((w) => verifyBoth(w, tenant.secret).standard).map((w) => JSON.parse(w.body) as { type: string; data: Record<string, unknown> }).find((n) => n.type === type);
     const situacao = async () => ((await (await tenant.call("GET", PORTAL)).json()) as { id: number; situacao: Situacao }[]).find((s) => s.id === id)?.situacao;
 
     await fixture.emit(event(tenant.tenantId, "nf-1"));
@@ -34,6 +40,8 @@ describe("endpoint health", () => {
     const disabled = await eventually(async () => ((await situacao())?.codigo === "desativada" ? situacao() : undefined), 30_000);
     expect(disabled).toMatchObject({ codigo: "desativada", desde: expect.any(String), motivo: `failed continuously since ${failing?.desde}` });
     expect(Date.parse(String(disabled?.desde)) - Date.parse(String(failing?.desde))).toBeGreaterThanOrEqual(3000);
+    const disabledNotice = await eventually(() => noticeOf("webhook.endpoint.disabled"), 20_000);
+    expect(disabledNotice.data).toEqual({ endpoint: hook.url, reason: disabled?.motivo, since: failing?.desde });
 
     // The delivery stopped at the disabling, well before its ten attempts, and sits in the DLQ with the reason.
     const first = await eventually(async () => {
@@ -66,6 +74,10 @@ describe("endpoint health", () => {
     }, 20_000);
     const recovered = await eventually(async () => ((await situacao())?.ultimoSucesso ? situacao() : undefined), 20_000);
     expect(recovered).toMatchObject({ codigo: "ativa", ultimoSucesso: expect.any(String) });
+    const recoveredNotice = await eventually(() => noticeOf("webhook.endpoint.recovered"), 20_000);
+    expect(recoveredNotice.data).toMatchObject({ endpoint: hook.url, reason: expect.stringMatching(/^delivered to again after being re-enabled at /) });
+    // Neither notice went to the endpoint it is about.
+    expect(hook.received.filter((w) => w.headers["x-webhook-event"]?.toString().startsWith("webhook."))).toEqual([]);
   });
 
   it("disables an account webhook at its first 410 Gone, shows it in status, and POST /webhooks/config/enable enables it again", async () => {
