@@ -7,7 +7,7 @@ import {
 } from "../domain/webhook-config.ts";
 import { conditionally } from "./conditional.ts";
 import { keys } from "./keys.ts";
-import { entityOf, IF_ABSENT, IF_PRESENT, TableStore, type Item } from "./table.ts";
+import { credentialUpdate, entityOf, IF_ABSENT, IF_PRESENT, TableStore, type Item } from "./table.ts";
 
 export interface ConfigWithSecret {
   readonly config: WebhookConfig;
@@ -37,6 +37,7 @@ export class WebhookConfigStore extends TableStore {
         tenantId,
         webhookUrl: change.webhookUrl,
         events: change.events ?? [],
+        ...(change.authentication ? { authentication: change.authentication } : {}),
         createdAt: at,
         updatedAt: at,
       };
@@ -60,11 +61,12 @@ export class WebhookConfigStore extends TableStore {
       sets.push("events = :events");
       values[":events"] = change.events;
     }
+    const credential = credentialUpdate(change.authentication);
     const { Attributes } = await this.table.update({
       Key: keys.webhookConfig(tenantId),
-      UpdateExpression: `SET ${sets.join(", ")}`,
+      UpdateExpression: `SET ${sets.join(", ")}${credential.expression}`,
       ConditionExpression: IF_PRESENT,
-      ExpressionAttributeValues: values,
+      ExpressionAttributeValues: { ...values, ...credential.values },
       ReturnValues: "ALL_NEW",
     });
     const secret = await this.ensureSecret(tenantId, now);
@@ -138,5 +140,6 @@ export class WebhookConfigStore extends TableStore {
   }
 }
 
-const toConfig = (item: Item) => entityOf<WebhookConfig>(item, { tenantId: true, webhookUrl: true, events: true, createdAt: true, updatedAt: true });
+const toConfig = (item: Item) =>
+  entityOf<WebhookConfig>(item, { tenantId: true, webhookUrl: true, events: true, authentication: true, createdAt: true, updatedAt: true });
 

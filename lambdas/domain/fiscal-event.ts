@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { z } from "zod";
 import { boundedText, parseUntrustedJson } from "../shared/json.ts";
 import { EVENT_TYPES, type EventType } from "./catalogue.ts";
+import type { CredentialReference } from "./receiver-credential.ts";
 
 /** Largest event (UTF-8 bytes of the queue message) accepted: its webhook must fit in one SQS message. */
 export const MAX_EVENT_BYTES = 128 * 1024;
@@ -80,16 +81,29 @@ export function deliveryIdFor(tenantId: string, eventId: string, url: string): s
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
+/** One endpoint an event goes to. */
+export interface DeliveryTarget {
+  readonly url: string;
+  /** Where the credential the endpoint is sent is read from, when it has one. */
+  readonly credential?: CredentialReference | undefined;
+}
+
 /**
  * Where an event goes: the tenant's Portal subscriptions to its type, plus the account
- * webhook when it lists the type; each distinct URL once.
+ * webhook when it lists the type; each distinct URL once. When a subscription and the
+ * config share a URL, the subscription's credential is the one sent, the config's only
+ * when the subscription has none.
  */
 export function deliveryTargets(
   type: EventType,
-  subscriptionEndpoints: readonly string[],
-  config: { readonly webhookUrl: string; readonly events: readonly string[] } | undefined,
-): string[] {
-  const urls = [...subscriptionEndpoints];
-  if (config?.events.includes(type)) urls.push(config.webhookUrl);
-  return [...new Set(urls)];
+  subscriptions: readonly { readonly id: number; readonly endpoint: string; readonly authentication?: unknown }[],
+  config: { readonly webhookUrl: string; readonly events: readonly string[]; readonly authentication?: unknown } | undefined,
+): DeliveryTarget[] {
+  const targets = new Map<string, DeliveryTarget>();
+  const add = (url: string, credential: CredentialReference | undefined) => {
+    if (!targets.get(url)?.credential) targets.set(url, credential ? { url, credential } : { url });
+  };
+  for (const { id, endpoint, authentication } of subscriptions) add(endpoint, authentication ? { subscription: id } : undefined);
+  if (config?.events.includes(type)) add(config.webhookUrl, config.authentication ? { config: true } : undefined);
+  return [...targets.values()];
 }

@@ -1,4 +1,5 @@
 import type { EventType } from "./catalogue.ts";
+import { portalCredentialView, type CredentialChange, type ReceiverCredential } from "./receiver-credential.ts";
 
 /** A Portal Único subscription: deliver events of one type to one endpoint. */
 export interface Subscription {
@@ -9,6 +10,8 @@ export interface Subscription {
   readonly endpoint: string;
   /** WHATWG serialization of the endpoint: what uniqueness is judged on. */
   readonly endpointKey: string;
+  /** What the endpoint is sent to authenticate the delivery, if anything. */
+  readonly authentication?: ReceiverCredential | undefined;
   readonly createdAt: string;
   readonly updatedAt: string;
 }
@@ -17,11 +20,21 @@ export interface SubscriptionDraft {
   readonly evento: EventType;
   readonly endpoint: string;
   readonly endpointKey: string;
+  /** Creating: the credential, if any (null: none). Changing: absent keeps it, null removes it. */
+  readonly authentication?: CredentialChange;
 }
 
-/** The view both the API and its documentation promise: `{id, evento, endpoint}`. */
+/**
+ * The view both the API and its documentation promise: `{id, evento, endpoint}`, plus the
+ * credential, masked, only when one is set (so a client of the document sees its shape).
+ */
 export function subscriptionView(subscription: Subscription) {
-  return { id: subscription.id, evento: subscription.evento, endpoint: subscription.endpoint };
+  return {
+    id: subscription.id,
+    evento: subscription.evento,
+    endpoint: subscription.endpoint,
+    ...(subscription.authentication ? { autenticacao: portalCredentialView(subscription.authentication) } : {}),
+  };
 }
 
 export class DuplicateSubscriptionError extends Error {

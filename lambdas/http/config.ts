@@ -5,7 +5,8 @@ import { postWebhook } from "../delivery/attempt.ts";
 import { createWebhookSender } from "../delivery/sender.ts";
 import { maskSigningSecret } from "../domain/signing.ts";
 import { webhookEnvelope } from "../domain/webhook-message.ts";
-import { WebhookUrlRequiredError } from "../domain/webhook-config.ts";
+import { credentialView } from "../domain/receiver-credential.ts";
+import { WebhookUrlRequiredError, type WebhookConfig } from "../domain/webhook-config.ts";
 import { readJsonBody, validate } from "../shared/body.ts";
 import { requiredEnv } from "../shared/env.ts";
 import { httpRoutes } from "../shared/http.ts";
@@ -24,6 +25,9 @@ const sender = createWebhookSender({
 const TEST_EVENT_TYPE = "webhook.test";
 const TEST_BODY_MAX = 1024;
 
+/** The receiver credential, masked, only when one is set: a client of the document sees its shape. */
+const authenticationView = (config: WebhookConfig) => (config.authentication ? { authentication: credentialView(config.authentication) } : {});
+
 export const handler = httpRoutes("config", {
   "GET /webhooks/config": async (request) => {
     const found = await store.get(request.tenantId);
@@ -36,15 +40,16 @@ export const handler = httpRoutes("config", {
         webhookUrl: found.config.webhookUrl,
         webhookSecret: found.secret ? maskSigningSecret(found.secret.secret) : null,
         events: found.config.events,
+        ...authenticationView(found.config),
       },
     };
   },
 
   "PATCH /webhooks/config": async (request) => {
     const change = validate(schemas.configPatch, readJsonBody(request, { required: true }));
-    if (change.webhookUrl === undefined && change.events === undefined) {
-      throw problems.validation("Send webhookUrl, events or both.", {
-        errors: [{ field: "(body)", rule: "minProperties", message: "must contain webhookUrl, events or both" }],
+    if (change.webhookUrl === undefined && change.events === undefined && change.authentication === undefined) {
+      throw problems.validation("Send webhookUrl, events, authentication or some of them.", {
+        errors: [{ field: "(body)", rule: "minProperties", message: "must contain webhookUrl, events or authentication" }],
       });
     }
     try {
@@ -55,6 +60,7 @@ export const handler = httpRoutes("config", {
           webhookUrl: config.webhookUrl,
           webhookSecret: revealedSecret ?? maskSigningSecret(secret.secret),
           events: config.events,
+          ...authenticationView(config),
         },
         // The answer that reveals the secret must not be kept by any cache on the way.
         ...(revealedSecret ? { headers: { "cache-control": "no-store" } } : {}),
@@ -102,6 +108,7 @@ export const handler = httpRoutes("config", {
         attempt: 1,
         timestamp: now,
         body,
+        credential: found.config.authentication,
       },
       timeoutMs,
     );

@@ -98,8 +98,10 @@ async function handle(event: SQSEvent): Promise<SQSBatchResponse> {
       try {
         // Nothing is read for a message back before its time.
         const due = isDue(delivery, new Date());
-        const [secret, stop] = due ? await Promise.all([secretOf(delivery.tenantId), retry ? unwanted(delivery) : undefined]) : [undefined, undefined];
-        const outcome = await attemptDelivery(setup, delivery, step, { secret: secret?.secret, previousSecret: secret?.previous?.secret, unwanted: stop });
+        const [secret, stop, credential] = due
+          ? await Promise.all([secretOf(delivery.tenantId), retry ? unwanted(delivery) : undefined, targets.credentialOf(delivery)])
+          : [undefined, undefined, undefined];
+        const outcome = await attemptDelivery(setup, delivery, step, { secret: secret?.secret, previousSecret: secret?.previous?.secret, unwanted: stop, credential });
         if (outcome.kind === "canceled") logger.info("delivery canceled", { deliveryId: delivery.deliveryId, reason: outcome.reason });
         else if (outcome.kind === "retry-at" || outcome.kind === "exhausted") {
           const retryIn = outcome.kind === "retry-at" ? outcome.delaySeconds : undefined;
