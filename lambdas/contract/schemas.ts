@@ -3,6 +3,14 @@ import { EVENT_CATALOGUE, EVENT_KINDS, EVENT_TYPES } from "../domain/catalogue.t
 import type { AddressPolicy } from "../domain/addresses.ts";
 import { checkEndpointUrl, ENDPOINT_MAX_LENGTH } from "../domain/endpoint-url.ts";
 import { MAX_SECRET_GRACE_SECONDS } from "../domain/webhook-config.ts";
+import {
+  CREDENTIAL_MASK,
+  CREDENTIAL_VALUE_MAX,
+  credentialPartProblem,
+  fromPortal,
+  HEADER_NAME_MAX,
+  type CredentialPart,
+} from "../domain/receiver-credential.ts";
 
 /**
  * Request and response schemas of the HTTP API: handlers validate with them and the
@@ -67,26 +75,110 @@ export const situacaoSchema = z
       "Saúde do endpoint (por URL): desativado após falhar continuamente pelo período configurado (5 dias) ou ao responder 410 Gone; um PUT da assinatura o reativa",
   });
 
+/** One part of a receiver credential, under its rules (lambdas/domain/receiver-credential.ts). */
+function credentialPart(part: CredentialPart, description: string, examples?: readonly string[]) {
+  const max = part === "headerName" ? HEADER_NAME_MAX : CREDENTIAL_VALUE_MAX;
+  return z
+    .string({ error: "must be a string" })
+    .superRefine((value, ctx) => {
+      const problem = credentialPartProblem(part, value);
+      if (problem) ctx.addIssue({ code: "custom", message: problem.message, params: { rule: problem.rule } });
+    })
+    .meta({ description, minLength: 1, maxLength: max, ...(examples ? { examples } : {}) });
+}
+
+const WRITE_ONLY = "Write-only: reads show it as " + CREDENTIAL_MASK;
+
+/** The account API's receiver credential (`authentication`). */
+const authenticationSchema = z
+  .discriminatedUnion(
+    "type",
+    [
+      z.strictObject({
+        type: z.literal("basic"),
+        username: credentialPart("username", "Basic username (no ':')", ["fiscal"]),
+        password: credentialPart("password", WRITE_ONLY).meta({ writeOnly: true }),
+      }),
+      z.strictObject({ type: z.literal("bearer"), token: credentialPart("token", `Bearer token, printable ASCII. ${WRITE_ONLY}`).meta({ writeOnly: true }) }),
+      z.strictObject({
+        type: z.literal("header"),
+        name: credentialPart("headerName", "Header name (an HTTP token; not authorization, hop-by-hop or signature headers)", ["X-Api-Key"]),
+        value: credentialPart("headerValue", `Header value, printable ASCII. ${WRITE_ONLY}`).meta({ writeOnly: true }),
+      }),
+    ],
+    { error: "must be an object with type basic, bearer or header" },
+  )
+  .meta({
+    title: "ReceiverAuthentication",
+    description: "Sent on every delivery to webhookUrl and on the test webhook: Authorization Basic or Bearer, or one custom header. null removes it; absent leaves it unchanged",
+  });
+
+/** The Portal API's receiver credential (`autenticacao`), read into the account API's form. */
+const autenticacaoSchema = z
+  .discriminatedUnion(
+    "tipo",
+    [
+      z.strictObject({
+        tipo: z.literal("basic"),
+        usuario: credentialPart("username", "Basic username (no ':')", ["fiscal"]),
+        senha: credentialPart("password", `Basic password. ${WRITE_ONLY}`).meta({ writeOnly: true }),
+      }),
+      z.strictObject({ tipo: z.literal("bearer"), token: credentialPart("token", `Bearer token, printable ASCII. ${WRITE_ONLY}`).meta({ writeOnly: true }) }),
+      z.strictObject({
+        tipo: z.literal("cabecalho"),
+        nome: credentialPart("headerName", "Header name (an HTTP token; not authorization, hop-by-hop or signature headers)", ["X-Api-Key"]),
+        valor: credentialPart("headerValue", `Header value, printable ASCII. ${WRITE_ONLY}`).meta({ writeOnly: true }),
+      }),
+    ],
+    { error: "must be an object with tipo basic, bearer or cabecalho" },
+  )
+  .transform(fromPortal)
+  .meta({
+    title: "Autenticacao",
+    description: "Sent on every delivery to this endpoint: Authorization Basic (usuario, senha) or Bearer, or one custom header (cabecalho: nome, valor). On PUT, null removes it; absent leaves it unchanged",
+  });
+
 export function requestSchemas(policy: AddressPolicy) {
   const endpoint = endpointSchema(policy);
+  const autenticacao = autenticacaoSchema.nullable().optional();
   return {
-    subscriptionCreate: z.strictObject({ evento: eventTypeSchema, endpoint }),
+    subscriptionCreate: z.strictObject({ evento: eventTypeSchema, endpoint, autenticacao }),
     // A subscription read with GET can be PUT back as it is: its read-only `situacao` is accepted and ignored.
     subscriptionChange: z.strictObject({
       id: subscriptionIdSchema,
       evento: eventTypeSchema,
       endpoint,
+      autenticacao,
       situacao: situacaoSchema.optional().meta({ readOnly: true, description: "Read-only: ignored in a PUT (which re-enables the endpoint)" }),
     }),
     subscriptionDelete: z.strictObject({ id: subscriptionIdSchema }),
-    configPatch: z.strictObject({ webhookUrl: endpoint.optional(), events: eventListSchema.optional() }),
+    configPatch: z.strictObject({
+      webhookUrl: endpoint.optional(),
+      events: eventListSchema.optional(),
+      authentication: authenticationSchema.nullable().optional(),
+    }),
   };
 }
 
 export type RequestSchemas = ReturnType<typeof requestSchemas>;
 
+const MASKED = z.literal(CREDENTIAL_MASK);
+
 export const subscriptionViewSchema = z
-  .object({ id: subscriptionIdSchema, evento: eventTypeSchema, endpoint: z.string(), situacao: situacaoSchema })
+  .object({
+    id: subscriptionIdSchema,
+    evento: eventTypeSchema,
+    endpoint: z.string(),
+    situacao: situacaoSchema,
+    autenticacao: z
+      .discriminatedUnion("tipo", [
+        z.object({ tipo: z.literal("basic"), usuario: z.string(), senha: MASKED }),
+        z.object({ tipo: z.literal("bearer"), token: MASKED }),
+        z.object({ tipo: z.literal("cabecalho"), nome: z.string(), valor: MASKED }),
+      ])
+      .optional()
+      .meta({ description: "Only when the subscription has a receiver credential; its secrets are shown as ****" }),
+  })
   .meta({ title: "Subscription" });
 
 export const endpointStatusSchema = z
@@ -121,6 +213,14 @@ export const webhookConfigViewSchema = z
       description: "Masked (whsec_ab...xy) except in the answer that created it",
     }),
     events: z.array(eventTypeSchema),
+    authentication: z
+      .discriminatedUnion("type", [
+        z.object({ type: z.literal("basic"), username: z.string(), password: MASKED }),
+        z.object({ type: z.literal("bearer"), token: MASKED }),
+        z.object({ type: z.literal("header"), name: z.string(), value: MASKED }),
+      ])
+      .optional()
+      .meta({ description: "Only when a receiver credential is set; its secrets are shown as ****" }),
     status: endpointStatusSchema,
   })
   .meta({ title: "WebhookConfig" });

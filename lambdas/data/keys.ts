@@ -27,6 +27,8 @@ import { GSI1_SK, indexKey, PK, SK, tableKey } from "./table.ts";
  * date: Query their partition. Subscriptions of a tenant: Query pk, begins_with(sk, "SUB#"). Subscriptions of a tenant
  * for one event type: Query gsi1. The guard item makes (type, endpoint) unique per tenant
  * and the slot items make the per-tenant cap exact, without transactions (see data/subscriptions.ts).
+ * A subscription and the webhook config may hold a receiver credential in their `authentication`
+ * attribute (domain/receiver-credential.ts): the only place it is kept, encrypted at rest with the table.
  */
 const tenantPk = (tenantId: string) => `TENANT#${tenantId}`;
 const paddedId = (id: number) => String(id).padStart(10, "0");

@@ -9,7 +9,7 @@ import {
 import { conditionally } from "./conditional.ts";
 import { keys, queries } from "./keys.ts";
 import { queryAll, type KeyQuery } from "./query.ts";
-import { entityOf, GSI1_PK, IF_ABSENT, IF_PRESENT, TableStore, type Item, type TableKey } from "./table.ts";
+import { credentialUpdate, entityOf, GSI1_PK, IF_ABSENT, IF_PRESENT, TableStore, type Item, type TableKey } from "./table.ts";
 
 /**
  * A guard younger than this may belong to a create or change still in flight (its
@@ -36,10 +36,12 @@ export class SubscriptionStore extends TableStore {
     const stale = await this.staleGuardOrThrow(tenantId, guardKey, draft, undefined, now);
     const id = await this.nextId();
     const slot = await this.claimSlot(tenantId, id, limit, now);
+    const { authentication, ...placement } = draft;
     const subscription: Subscription = {
       id,
       tenantId,
-      ...draft,
+      ...placement,
+      ...(authentication ? { authentication } : {}),
       createdAt: now.toISOString(),
       updatedAt: now.toISOString(),
     };
@@ -79,10 +81,11 @@ export class SubscriptionStore extends TableStore {
       const stale = await this.staleGuardOrThrow(tenantId, newGuard, draft, id, now);
       await this.claimGuard(newGuard, id, stale, now);
     }
+    const credential = credentialUpdate(draft.authentication);
     const update = await conditionally(
       this.table.update({
         Key: keys.subscription(tenantId, id),
-        UpdateExpression: `SET evento = :evento, endpoint = :endpoint, endpointKey = :key, ${GSI1_PK} = :eventIndex, updatedAt = :now`,
+        UpdateExpression: `SET evento = :evento, endpoint = :endpoint, endpointKey = :key, ${GSI1_PK} = :eventIndex, updatedAt = :now${credential.expression}`,
         ConditionExpression: IF_PRESENT,
         ExpressionAttributeValues: {
           ":evento": draft.evento,
@@ -90,6 +93,7 @@ export class SubscriptionStore extends TableStore {
           ":key": draft.endpointKey,
           ":eventIndex": keys.subscriptionsForEvent(tenantId, draft.evento),
           ":now": now.toISOString(),
+          ...credential.values,
         },
         ReturnValues: "ALL_NEW",
       }),
@@ -236,4 +240,13 @@ export class SubscriptionStore extends TableStore {
 }
 
 const toSubscription = (item: Item) =>
-  entityOf<Subscription>(item, { id: true, tenantId: true, evento: true, endpoint: true, endpointKey: true, createdAt: true, updatedAt: true });
+  entityOf<Subscription>(item, {
+    id: true,
+    tenantId: true,
+    evento: true,
+    endpoint: true,
+    endpointKey: true,
+    authentication: true,
+    createdAt: true,
+    updatedAt: true,
+  });

@@ -9,6 +9,7 @@ import {
   type UpdateCommandInput,
 } from "@aws-sdk/lib-dynamodb";
 import { TABLE_KEYS } from "../contract/resources.ts";
+import type { CredentialChange } from "../domain/receiver-credential.ts";
 
 /**
  * The single table as the stores see it. Attribute and index names come from TABLE_KEYS
@@ -40,6 +41,17 @@ export function entityOf<T>(item: Item, fields: { readonly [K in keyof Required<
 /** Conditions on whether the item a write addresses exists. */
 export const IF_ABSENT = `attribute_not_exists(${PK})`;
 export const IF_PRESENT = `attribute_exists(${PK})`;
+
+/**
+ * The clauses an update appends after its SET list for a receiver credential change: SET it,
+ * REMOVE it (null), or nothing (absent: unchanged). The value is stored as a map attribute
+ * of the item it belongs to (the table is encrypted at rest with KMS).
+ */
+export function credentialUpdate(change: CredentialChange): { expression: string; values: Record<string, unknown> } {
+  if (change === undefined) return { expression: "", values: {} };
+  if (change === null) return { expression: " REMOVE authentication", values: {} };
+  return { expression: ", authentication = :authentication", values: { ":authentication": change } };
+}
 
 const DAY_SECONDS = 86_400;
 

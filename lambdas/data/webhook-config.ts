@@ -8,7 +8,7 @@ import {
 } from "../domain/webhook-config.ts";
 import { conditionally } from "./conditional.ts";
 import { keys } from "./keys.ts";
-import { entityOf, IF_ABSENT, IF_PRESENT, TableStore, type Item } from "./table.ts";
+import { credentialUpdate, entityOf, IF_ABSENT, IF_PRESENT, TableStore, type Item } from "./table.ts";
 
 export interface DeliveryState {
   readonly secret: SigningSecret | undefined;
@@ -44,6 +44,7 @@ export class WebhookConfigStore extends TableStore {
         tenantId,
         webhookUrl: change.webhookUrl,
         events: change.events ?? [],
+        ...(change.authentication ? { authentication: change.authentication } : {}),
         createdAt: at,
         updatedAt: at,
       };
@@ -67,11 +68,12 @@ export class WebhookConfigStore extends TableStore {
       sets.push("events = :events");
       values[":events"] = change.events;
     }
+    const credential = credentialUpdate(change.authentication);
     const { Attributes } = await this.table.update({
       Key: keys.webhookConfig(tenantId),
-      UpdateExpression: `SET ${sets.join(", ")}`,
+      UpdateExpression: `SET ${sets.join(", ")}${credential.expression}`,
       ConditionExpression: IF_PRESENT,
-      ExpressionAttributeValues: values,
+      ExpressionAttributeValues: { ...values, ...credential.values },
       ReturnValues: "ALL_NEW",
     });
     const secret = await this.ensureSecret(tenantId, now);
@@ -214,6 +216,7 @@ export class WebhookConfigStore extends TableStore {
   }
 }
 
-const toConfig = (item: Item) => entityOf<WebhookConfig>(item, { tenantId: true, webhookUrl: true, events: true, createdAt: true, updatedAt: true });
+const toConfig = (item: Item) =>
+  entityOf<WebhookConfig>(item, { tenantId: true, webhookUrl: true, events: true, authentication: true, createdAt: true, updatedAt: true });
 
 

@@ -1,15 +1,21 @@
 import { isDue, type Delivery, type DeliveryAttempt } from "../domain/delivery.ts";
 import { nextRetryDelay, type RetrySchedule } from "../domain/retry-schedule.ts";
+import { credentialHeaders, type ReceiverCredential } from "../domain/receiver-credential.ts";
 import { webhookHeaders, type WebhookToSign } from "../domain/webhook-message.ts";
 import type { WebhookResponse, WebhookSender } from "./sender.ts";
 
-/** Signs a webhook with every delivery header and POSTs it: deliveries and test events alike. */
+/**
+ * Signs a webhook with every delivery header and POSTs it, with the receiver's credential
+ * when it has one: deliveries and test events alike. The product's own headers come last, so
+ * no credential can stand in for them (validation refuses their names anyway).
+ */
 export function postWebhook(
   sender: WebhookSender,
-  webhook: WebhookToSign & { readonly url: string },
+  webhook: WebhookToSign & { readonly url: string; readonly credential?: ReceiverCredential | undefined },
   timeoutMs: number,
 ): Promise<WebhookResponse> {
-  return sender.send({ url: webhook.url, body: webhook.body, timeoutMs, headers: webhookHeaders(webhook) });
+  const headers = { ...credentialHeaders(webhook.credential), ...webhookHeaders(webhook) };
+  return sender.send({ url: webhook.url, body: webhook.body, timeoutMs, headers });
 }
 
 export interface AttemptSetup {
@@ -31,6 +37,8 @@ export interface AttemptContext {
   readonly unwanted?: string | undefined;
   /** Why its endpoint is disabled, if it is: nothing is sent and the delivery is set aside. */
   readonly disabled?: string | undefined;
+  /** What the endpoint is sent to authenticate the delivery, read for this attempt. */
+  readonly credential?: ReceiverCredential | undefined;
 }
 
 /**
@@ -42,7 +50,7 @@ export async function attemptDelivery(
   setup: AttemptSetup,
   delivery: Delivery,
   step: number,
-  { secret, previousSecret, unwanted, disabled }: AttemptContext,
+  { secret, previousSecret, unwanted, disabled, credential }: AttemptContext,
 ): Promise<DeliveryAttempt> {
   const now = setup.now ?? (() => new Date());
   const attempt = delivery.attemptsBefore + step;
@@ -53,7 +61,7 @@ export async function attemptDelivery(
   const response = secret
     ? await postWebhook(
         setup.sender,
-        { url: delivery.url, secret, alsoSignedBy: previousSecret ? [previousSecret] : [], webhookId: delivery.deliveryId, eventType: delivery.eventType, attempt, timestamp: startedAt, body: delivery.body },
+        { url: delivery.url, secret, alsoSignedBy: previousSecret ? [previousSecret] : [], webhookId: delivery.deliveryId, eventType: delivery.eventType, attempt, timestamp: startedAt, body: delivery.body, credential },
         setup.timeoutMs,
       )
     : undefined;

@@ -128,7 +128,7 @@ export interface OperationalEventsOutlet {
   /** The events queue. */
   readonly queueUrl: string;
   /** The batch's targets: an event no endpoint would receive is not sent at all. */
-  readonly targets: BatchTargets;
+  readonly targets: Pick<BatchTargets, "urlsFor">;
 }
 
 /**

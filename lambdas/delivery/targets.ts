@@ -1,5 +1,7 @@
 import type { EventType } from "../domain/catalogue.ts";
-import { deliveryTargets } from "../domain/fiscal-event.ts";
+import { deliveryTargets, type DeliveryTarget } from "../domain/fiscal-event.ts";
+import type { ReceiverCredential } from "../domain/receiver-credential.ts";
+import { credentialFor, type CredentialReads } from "./credentials.ts";
 import { onceEach } from "../shared/once-each.ts";
 import type { SubscriptionStore } from "../data/subscriptions.ts";
 import type { TenantStore } from "../data/tenants.ts";
@@ -17,12 +19,16 @@ export interface BatchTargets {
   tenantProblem(tenantId: string): Promise<string | undefined>;
   /** The distinct endpoints that receive the tenant's events of this type, `except` left out (see deliveryTargets). */
   urlsFor(tenantId: string, type: EventType, except?: string): Promise<string[]>;
+  /** The same endpoints, each with where its credential comes from when it has one. */
+  targetsFor(tenantId: string, type: EventType, except?: string): Promise<DeliveryTarget[]>;
+  /** The credential a delivery is sent with now (see credentialFor), from this batch's reads. */
+  credentialOf(delivery: Parameters<typeof credentialFor>[1]): Promise<ReceiverCredential | undefined>;
 }
 
 /**
  * The reads that decide where events go, each made once per batch (dispatch fans out with
- * them; deliver checks a retry is still wanted). Eventually consistent: a change reaches
- * deliveries within about a second.
+ * them; deliver checks a retry is still wanted and reads the credentials deliveries refer
+ * to). Eventually consistent: a change reaches deliveries within about a second.
  */
 export function batchTargets(stores: TargetStores): BatchTargets {
   const tenantProblem = onceEach(async (tenantId: string) => {
@@ -30,17 +36,21 @@ export function batchTargets(stores: TargetStores): BatchTargets {
     if (!tenant) return `unknown tenant ${tenantId}`;
     return tenant.status === "active" ? undefined : `tenant ${tenantId} is revoked`;
   });
-  const subscribed = onceEach(
-    async ({ tenantId, type }: { tenantId: string; type: EventType }) =>
-      (await stores.subscriptions.listForEvent(tenantId, type)).map((s) => s.endpoint),
-    ({ tenantId, type }) => `${tenantId}\n${type}`,
-  );
-  const config = onceEach((tenantId: string) => stores.configs.getConfig(tenantId, false));
+  const reads: CredentialReads = {
+    subscribed: onceEach(
+      ({ tenantId, type }: { tenantId: string; type: EventType }) => stores.subscriptions.listForEvent(tenantId, type),
+      ({ tenantId, type }) => `${tenantId}\n${type}`,
+    ),
+    config: onceEach((tenantId: string) => stores.configs.getConfig(tenantId, false)),
+  };
+  const targetsFor = async (tenantId: string, type: EventType, except?: string) => {
+    const [subscriptions, account] = await Promise.all([reads.subscribed({ tenantId, type }), reads.config(tenantId)]);
+    return deliveryTargets(type, subscriptions, account, except);
+  };
   return {
     tenantProblem,
-    async urlsFor(tenantId, type, except) {
-      const [endpoints, account] = await Promise.all([subscribed({ tenantId, type }), config(tenantId)]);
-      return deliveryTargets(type, endpoints, account, except);
-    },
+    targetsFor,
+    urlsFor: async (tenantId, type, except) => (await targetsFor(tenantId, type, except)).map((target) => target.url),
+    credentialOf: (delivery) => credentialFor(reads, delivery),
   };
 }

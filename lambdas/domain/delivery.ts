@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { parseUntrustedJson } from "../shared/json.ts";
 import { EVENT_TYPES, type EventType } from "./catalogue.ts";
+import type { CredentialReference } from "./receiver-credential.ts";
 
 /** Which delivery: one event of one tenant to one endpoint. */
 export interface DeliveryIdentity {
@@ -30,6 +31,8 @@ export interface Delivery extends DeliveryIdentity {
   readonly notBefore?: string | undefined;
   /** When the event was accepted on the events queue: end-to-end latency runs from here. */
   readonly acceptedAt?: string | undefined;
+  /** Where the endpoint's credential is read from at each attempt; never the credential itself. */
+  readonly credential?: CredentialReference | undefined;
 }
 
 export type DeliveryStatus = "pending" | "retrying" | "success" | "failed" | "canceled";
@@ -69,6 +72,7 @@ export const deliveryMessageSchema = z.strictObject({
   step: z.number().int().min(1).optional(),
   notBefore: z.iso.datetime().optional(),
   acceptedAt: z.iso.datetime().optional(),
+  credential: z.union([z.strictObject({ subscription: z.number().int().min(1) }), z.strictObject({ config: z.literal(true) })]).optional(),
 });
 
 /**

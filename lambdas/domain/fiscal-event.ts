@@ -3,6 +3,7 @@ import { z } from "zod";
 import { boundedText, parseUntrustedJson } from "../shared/json.ts";
 import { EVENT_TYPES, isOperationalEventType, type EventType } from "./catalogue.ts";
 import { endpointKey } from "./endpoint-url.ts";
+import type { CredentialReference } from "./receiver-credential.ts";
 
 /** Largest event (UTF-8 bytes of the queue message) accepted: its webhook must fit in one SQS message. */
 export const MAX_EVENT_BYTES = 128 * 1024;
@@ -105,19 +106,32 @@ export function failingEndpoint(event: Pick<FiscalEvent, "type" | "data">): stri
   return isOperationalEventType(event.type) && typeof endpoint === "string" ? endpoint : undefined;
 }
 
+/** One endpoint an event goes to. */
+export interface DeliveryTarget {
+  readonly url: string;
+  /** Where the credential the endpoint is sent is read from, when it has one. */
+  readonly credential?: CredentialReference | undefined;
+}
+
 /**
  * Where an event goes: the tenant's Portal subscriptions to its type, plus the account
  * webhook when it lists the type; each distinct URL once, and never `except` (the failing
- * endpoint an operational event is about, however it is spelled).
+ * endpoint an operational event is about, however it is spelled). When a subscription and
+ * the config share a URL, the subscription's credential is the one sent, the config's only
+ * when the subscription has none.
  */
 export function deliveryTargets(
   type: EventType,
-  subscriptionEndpoints: readonly string[],
-  config: { readonly webhookUrl: string; readonly events: readonly string[] } | undefined,
+  subscriptions: readonly { readonly id: number; readonly endpoint: string; readonly authentication?: unknown }[],
+  config: { readonly webhookUrl: string; readonly events: readonly string[]; readonly authentication?: unknown } | undefined,
   except?: string,
-): string[] {
-  const urls = [...subscriptionEndpoints];
-  if (config?.events.includes(type)) urls.push(config.webhookUrl);
+): DeliveryTarget[] {
+  const targets = new Map<string, DeliveryTarget>();
+  const add = (url: string, credential: CredentialReference | undefined) => {
+    if (!targets.get(url)?.credential) targets.set(url, credential ? { url, credential } : { url });
+  };
+  for (const { id, endpoint, authentication } of subscriptions) add(endpoint, authentication ? { subscription: id } : undefined);
+  if (config?.events.includes(type)) add(config.webhookUrl, config.authentication ? { config: true } : undefined);
   const excluded = except === undefined ? undefined : endpointKey(except);
-  return [...new Set(urls)].filter((url) => excluded === undefined || endpointKey(url) !== excluded);
+  return [...targets.values()].filter(({ url }) => excluded === undefined || endpointKey(url) !== excluded);
 }

@@ -1,5 +1,6 @@
 import type { EventType } from "./catalogue.ts";
 import { endpointSituacao, type EndpointHealth } from "./endpoint-health.ts";
+import { portalCredentialView, type CredentialChange, type ReceiverCredential } from "./receiver-credential.ts";
 
 /** A Portal Único subscription: deliver events of one type to one endpoint. */
 export interface Subscription {
@@ -10,6 +11,8 @@ export interface Subscription {
   readonly endpoint: string;
   /** WHATWG serialization of the endpoint: what uniqueness is judged on. */
   readonly endpointKey: string;
+  /** What the endpoint is sent to authenticate the delivery, if anything. */
+  readonly authentication?: ReceiverCredential | undefined;
   readonly createdAt: string;
   readonly updatedAt: string;
 }
@@ -18,11 +21,22 @@ export interface SubscriptionDraft {
   readonly evento: EventType;
   readonly endpoint: string;
   readonly endpointKey: string;
+  /** Creating: the credential, if any (null: none). Changing: absent keeps it, null removes it. */
+  readonly authentication?: CredentialChange;
 }
 
-/** The view both the API and its documentation promise, `{id, evento, endpoint}`, plus its endpoint's `situacao`. */
+/**
+ * The view both the API and its documentation promise, `{id, evento, endpoint}`, plus its
+ * endpoint's `situacao` and the credential, masked, when one is set.
+ */
 export function subscriptionView(subscription: Subscription, health: EndpointHealth | undefined) {
-  return { id: subscription.id, evento: subscription.evento, endpoint: subscription.endpoint, situacao: endpointSituacao(health) };
+  return {
+    id: subscription.id,
+    evento: subscription.evento,
+    endpoint: subscription.endpoint,
+    situacao: endpointSituacao(health),
+    ...(subscription.authentication ? { autenticacao: portalCredentialView(subscription.authentication) } : {}),
+  };
 }
 
 export class DuplicateSubscriptionError extends Error {

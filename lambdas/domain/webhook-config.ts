@@ -1,10 +1,13 @@
 import type { EventType } from "./catalogue.ts";
+import type { CredentialChange, ReceiverCredential } from "./receiver-credential.ts";
 
 /** The account-level webhook: one URL receiving the event types the tenant chose. */
 export interface WebhookConfig {
   readonly tenantId: string;
   readonly webhookUrl: string;
   readonly events: readonly EventType[];
+  /** What webhookUrl is sent to authenticate deliveries and test events, if anything. */
+  readonly authentication?: ReceiverCredential | undefined;
   readonly createdAt: string;
   readonly updatedAt: string;
 }
@@ -12,6 +15,8 @@ export interface WebhookConfig {
 export interface WebhookConfigChange {
   readonly webhookUrl?: string | undefined;
   readonly events?: readonly EventType[] | undefined;
+  /** Absent keeps the credential, null removes it. */
+  readonly authentication?: CredentialChange;
 }
 
 /** The tenant's one signing secret, used for every delivery (Portal subscriptions included). */

@@ -5,6 +5,7 @@ import { postWebhook } from "../delivery/attempt.ts";
 import { createWebhookSender } from "../delivery/sender.ts";
 import { maskSigningSecret } from "../domain/signing.ts";
 import { webhookEnvelope } from "../domain/webhook-message.ts";
+import { credentialView } from "../domain/receiver-credential.ts";
 import { WebhookUrlRequiredError, type WebhookConfig } from "../domain/webhook-config.ts";
 import { endpointStatus, type EndpointHealth } from "../domain/endpoint-health.ts";
 import { readJsonBody, validate } from "../shared/body.ts";
@@ -25,9 +26,18 @@ const sender = createWebhookSender({
 const TEST_EVENT_TYPE = "webhook.test";
 const TEST_BODY_MAX = 1024;
 
-/** The configuration as the API shows it; `webhookSecret` masked unless this answer reveals it. */
+/**
+ * The configuration as the API shows it: `webhookSecret` masked unless this answer reveals it,
+ * the receiver credential masked and only when one is set.
+ */
 function configView(config: WebhookConfig, webhookSecret: string | null, health: EndpointHealth | undefined) {
-  return { webhookUrl: config.webhookUrl, webhookSecret, events: config.events, status: endpointStatus(health) };
+  return {
+    webhookUrl: config.webhookUrl,
+    webhookSecret,
+    events: config.events,
+    ...(config.authentication ? { authentication: credentialView(config.authentication) } : {}),
+    status: endpointStatus(health),
+  };
 }
 
 const noConfig = () => problems.configNotFound("This account has no webhook configuration yet; create it with PATCH /webhooks/config.");
@@ -48,9 +58,9 @@ export const handler = httpRoutes("config", {
 
   "PATCH /webhooks/config": async (request) => {
     const change = validate(schemas.configPatch, readJsonBody(request, { required: true }));
-    if (change.webhookUrl === undefined && change.events === undefined) {
-      throw problems.validation("Send webhookUrl, events or both.", {
-        errors: [{ field: "(body)", rule: "minProperties", message: "must contain webhookUrl, events or both" }],
+    if (change.webhookUrl === undefined && change.events === undefined && change.authentication === undefined) {
+      throw problems.validation("Send webhookUrl, events, authentication or some of them.", {
+        errors: [{ field: "(body)", rule: "minProperties", message: "must contain webhookUrl, events or authentication" }],
       });
     }
     try {
@@ -109,6 +119,7 @@ export const handler = httpRoutes("config", {
         attempt: 1,
         timestamp: now,
         body,
+        credential: found.config.authentication,
       },
       timeoutMs,
     );

@@ -1,6 +1,7 @@
 import { ENV } from "../contract/resources.ts";
 import { requestSchemas, SUBSCRIPTION_ID_MAX } from "../contract/schemas.ts";
 import { checkEndpointUrl } from "../domain/endpoint-url.ts";
+import type { CredentialChange } from "../domain/receiver-credential.ts";
 import {
   DuplicateSubscriptionError,
   SubscriptionLimitError,
@@ -29,11 +30,11 @@ function pathId(request: HttpRequest): number {
   return Number(raw);
 }
 
-function draftOf(body: { evento: SubscriptionDraft["evento"]; endpoint: string }): SubscriptionDraft {
+function draftOf(body: { evento: SubscriptionDraft["evento"]; endpoint: string; autenticacao?: CredentialChange }): SubscriptionDraft {
   const check = checkEndpointUrl(body.endpoint, addressPolicy);
   // The schema already ran the same check; this only recovers the normalized form.
   if (!check.ok) throw new Error("endpoint passed validation but fails its check");
-  return { evento: body.evento, endpoint: body.endpoint, endpointKey: check.normalized };
+  return { evento: body.evento, endpoint: body.endpoint, endpointKey: check.normalized, authentication: body.autenticacao };
 }
 
 function idMismatch(pathValue: number, bodyValue: number): HttpProblem {

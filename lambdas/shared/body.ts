@@ -2,6 +2,7 @@ import type { z } from "zod";
 import { describeReceived, problems, type FieldViolation } from "./problems.ts";
 import type { HttpRequest } from "./http.ts";
 import { MAX_JSON_DEPTH, parseUntrustedJson } from "./json.ts";
+import { CREDENTIAL_FIELDS } from "../domain/receiver-credential.ts";
 
 /** Bodies of this API are small JSON documents; anything larger is refused before parsing. */
 export const MAX_BODY_BYTES = 16 * 1024;
@@ -66,6 +67,8 @@ export function violationsOf(issues: readonly z.core.$ZodIssue[]): FieldViolatio
     const input = (issue as { input?: unknown }).input;
     // An absent field reaches the schema as undefined, whatever rule then trips over it.
     const missing = input === undefined && issue.code !== "custom";
+    // What was sent as a credential is never echoed, whichever part of it broke a rule.
+    const secret = path.some((key) => CREDENTIAL_FIELDS.has(key));
     const rule = missing
       ? "required"
       : issue.code === "custom"
@@ -75,7 +78,7 @@ export function violationsOf(issues: readonly z.core.$ZodIssue[]): FieldViolatio
       field: path.length > 0 ? path.join("/") : "(body)",
       rule,
       message: missing ? "is required" : issue.message,
-      ...(missing ? {} : { received: describeReceived(input) }),
+      ...(missing || secret ? {} : { received: describeReceived(input) }),
     });
   }
   return violations.slice(0, MAX_VIOLATIONS);

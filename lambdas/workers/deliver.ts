@@ -105,12 +105,15 @@ async function handle(event: SQSEvent): Promise<SQSBatchResponse> {
       try {
         // Nothing is read for a message back before its time.
         const due = isDue(delivery, new Date());
-        const [state, stop] = due ? await Promise.all([stateOf(delivery.tenantId), retry ? unwanted(delivery) : undefined]) : [undefined, undefined];
+        const [state, stop, credential] = due
+          ? await Promise.all([stateOf(delivery.tenantId), retry ? unwanted(delivery) : undefined, targets.credentialOf(delivery)])
+          : [undefined, undefined, undefined];
         const outcome = await attemptDelivery(setup, delivery, step, {
           secret: state?.secret?.secret,
           previousSecret: state?.secret?.previous?.secret,
           unwanted: stop,
           disabled: state && disabledReason(healthOf(state, delivery.url)),
+          credential,
         });
         if (outcome.kind === "canceled") logger.info("delivery canceled", { deliveryId: delivery.deliveryId, reason: outcome.reason });
         else if (outcome.kind === "retry-at" || outcome.kind === "exhausted") {

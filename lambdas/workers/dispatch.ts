@@ -120,10 +120,10 @@ function alreadyDispatched(event: ProducerEvent): void {
 }
 
 async function plan(fiscalEvent: FiscalEvent, targets: BatchTargets, acceptedAt: string): Promise<Delivery[]> {
-  const urls = await targets.urlsFor(fiscalEvent.tenantId, fiscalEvent.type, failingEndpoint(fiscalEvent));
+  const endpoints = await targets.targetsFor(fiscalEvent.tenantId, fiscalEvent.type, failingEndpoint(fiscalEvent));
   const body = webhookEnvelope(fiscalEvent);
   const createdAt = new Date().toISOString();
-  return urls.map((url) => ({
+  return endpoints.map(({ url, credential }) => ({
     deliveryId: deliveryIdFor(fiscalEvent.tenantId, fiscalEvent.id, url),
     tenantId: fiscalEvent.tenantId,
     eventId: fiscalEvent.id,
@@ -134,6 +134,7 @@ async function plan(fiscalEvent: FiscalEvent, targets: BatchTargets, acceptedAt:
     attemptsBefore: 0,
     step: 1,
     acceptedAt,
+    credential,
   }));
 }
 

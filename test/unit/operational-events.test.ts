@@ -119,7 +119,11 @@ describe("where an operational event goes", () => {
     const about = failingEndpoint({ type: event.type, data: event.data });
     expect(about).toBe(delivery.url);
     const config = { webhookUrl: "https://ERP.example.com:443/./hooks", events: ["webhook.delivery.exhausted"] };
-    expect(deliveryTargets(event.type, ["https://ops.example.com/", delivery.url], config, about)).toEqual(["https://ops.example.com/"]);
+    const subscriptions = [
+      { id: 1, endpoint: "https://ops.example.com/" },
+      { id: 2, endpoint: delivery.url },
+    ];
+    expect(deliveryTargets(event.type, subscriptions, config, about)).toEqual([{ url: "https://ops.example.com/" }]);
     // A fiscal event's data is the producer's: an `endpoint` field there excludes nothing.
     expect(failingEndpoint({ type: "invoice.authorized", data: { endpoint: "https://ops.example.com/" } })).toBeUndefined();
   });
@@ -129,8 +133,7 @@ describe("emitting operational events", () => {
   const event = deliveryExhaustedEvent(delivery, exhausted)!;
   const other = deliveryExhaustedEvent({ ...delivery, tenantId: "ten_ffffffffffffffffffff", deliveryId: "7f1c2a9e-3b4d-8e5f-9a0b-1c2d3e4f5a6b" }, exhausted)!;
   /** Only the first tenant has an endpoint for the notice. */
-  const targets: BatchTargets = {
-    tenantProblem: async () => undefined,
+  const targets: Pick<BatchTargets, "urlsFor"> = {
     urlsFor: async (tenantId, _type, except) => (tenantId === TENANT ? ["https://ops.example.com/", String(except)] : []).filter((url) => url !== except),
   };
   const client = (answer: (command: SendMessageBatchCommand) => unknown) => {
@@ -155,7 +158,7 @@ describe("emitting operational events", () => {
     const { calls, sqs } = client(() => {
       throw new Error("SQS is down");
     });
-    const unreadable: BatchTargets = { ...targets, urlsFor: async () => Promise.reject(new Error("DynamoDB is down")) };
+    const unreadable: Pick<BatchTargets, "urlsFor"> = { urlsFor: async () => Promise.reject(new Error("DynamoDB is down")) };
     await expect(emitOperationalEvents([event, other], { sqs, queueUrl: "https://sqs.example/events", targets: unreadable })).resolves.toBeUndefined();
     expect(calls[0]!.input.Entries).toHaveLength(2);
   });

@@ -72,13 +72,32 @@ describe("the event contract", () => {
   });
 
   it("targets each subscribed URL once, plus the account webhook when it lists the type", () => {
-    expect(deliveryTargets("boleto.paid", ["https://a/", "https://a/", "https://b/"], { webhookUrl: "https://c/", events: ["boleto.paid"] })).toEqual([
+    const subs = (...endpoints: string[]) => endpoints.map((endpoint, i) => ({ id: i + 1, endpoint }));
+    const urls = (targets: { url: string }[]) => targets.map((target) => target.url);
+    expect(urls(deliveryTargets("boleto.paid", subs("https://a/", "https://a/", "https://b/"), { webhookUrl: "https://c/", events: ["boleto.paid"] }))).toEqual([
       "https://a/",
       "https://b/",
       "https://c/",
     ]);
-    expect(deliveryTargets("boleto.paid", ["https://a/"], { webhookUrl: "https://a/", events: ["boleto.paid"] })).toEqual(["https://a/"]);
+    expect(urls(deliveryTargets("boleto.paid", subs("https://a/"), { webhookUrl: "https://a/", events: ["boleto.paid"] }))).toEqual(["https://a/"]);
     expect(deliveryTargets("boleto.paid", [], { webhookUrl: "https://c/", events: ["cte.cce"] })).toEqual([]);
+  });
+
+  it("refers each target to its credential: the subscription's first, the config's when the subscription has none", () => {
+    const basic = { type: "basic", username: "u", password: "p" };
+    const config = (authentication?: unknown) => ({ webhookUrl: "https://a/", events: ["boleto.paid"], authentication });
+    // Nobody has a credential: no reference at all (the message stays as it was).
+    expect(deliveryTargets("boleto.paid", [{ id: 1, endpoint: "https://a/" }], config())).toEqual([{ url: "https://a/" }]);
+    expect(deliveryTargets("boleto.paid", [{ id: 7, endpoint: "https://a/", authentication: basic }], config(basic))).toEqual([
+      { url: "https://a/", credential: { subscription: 7 } },
+    ]);
+    expect(deliveryTargets("boleto.paid", [{ id: 7, endpoint: "https://a/" }], config(basic))).toEqual([{ url: "https://a/", credential: { config: true } }]);
+    expect(deliveryTargets("boleto.paid", [{ id: 7, endpoint: "https://b/", authentication: basic }], config(basic))).toEqual([
+      { url: "https://b/", credential: { subscription: 7 } },
+      { url: "https://a/", credential: { config: true } },
+    ]);
+    // The config's credential only goes with the config's own deliveries.
+    expect(deliveryTargets("cte.cce", [{ id: 7, endpoint: "https://a/" }], config(basic))).toEqual([{ url: "https://a/" }]);
   });
 });
 
