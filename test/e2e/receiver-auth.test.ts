@@ -56,7 +56,7 @@ describe("receiver authentication on Portal subscriptions", () => {
     const basic = await subscribe("invoice.authorized", { tipo: "basic", usuario: "fiscal", senha: password });
     const bearer = await subscribe("invoice.canceled", { tipo: "bearer", token });
     const header = await subscribe("boleto.paid", { tipo: "cabecalho", nome: "X-Api-Key", valor: apiKey });
-    expect(basic).toEqual({ id: expect.any(Number), evento: "invoice.authorized", endpoint: `${hook.url}?invoice.authorized`, autenticacao: { tipo: "basic", usuario: "fiscal", senha: "****" } });
+    expect(basic).toEqual({ id: expect.any(Number), evento: "invoice.authorized", endpoint: `${hook.url}?invoice.authorized`, autenticacao: { tipo: "basic", usuario: "fiscal", senha: "****" }, situacao: { codigo: "ativa" } });
     expect(bearer["autenticacao"]).toEqual({ tipo: "bearer", token: "****" });
     expect(header["autenticacao"]).toEqual({ tipo: "cabecalho", nome: "X-Api-Key", valor: "****" });
     const listed = (await portalJson(await tenant.call("GET", PORTAL), 200)) as unknown as Record<string, unknown>[];
@@ -92,7 +92,7 @@ describe("receiver authentication on Portal subscriptions", () => {
     await portalJson(await tenant.call("PUT", `${PORTAL}/${id}`, { id, evento: "cte.authorized", endpoint: hook.url, autenticacao: { tipo: "bearer", token: second } }), 200);
     await eventually(() => hook.received.some((w) => w.headers["authorization"] === `Bearer ${second}`), 30_000);
     const removed = await portalJson(await tenant.call("PUT", `${PORTAL}/${id}`, { id, evento: "cte.authorized", endpoint: hook.url, autenticacao: null }), 200);
-    expect(removed).toEqual({ id, evento: "cte.authorized", endpoint: hook.url });
+    expect(removed).toEqual({ id, evento: "cte.authorized", endpoint: hook.url, situacao: { codigo: "ativa" } });
     expect(await portalJson(await tenant.call("GET", PORTAL), 200)).toEqual([removed]);
 
     const line = await logLine(tenant.call, "success");
@@ -209,7 +209,7 @@ describe("receiver authentication on the account config", () => {
       await tenant.call("PATCH", "/webhooks/config", { webhookUrl: hook.url, events: ["boleto.registered"], authentication: { type: "header", name: "X-Api-Key", value: apiKey } }),
       200,
     );
-    expect(patched).toEqual({ webhookUrl: hook.url, webhookSecret: expect.any(String), events: ["boleto.registered"], authentication: { type: "header", name: "X-Api-Key", value: "****" } });
+    expect(patched).toEqual({ webhookUrl: hook.url, webhookSecret: expect.any(String), events: ["boleto.registered"], authentication: { type: "header", name: "X-Api-Key", value: "****" }, status: { state: "enabled" } });
     expect(await portalJson(await tenant.call("GET", "/webhooks/config"), 200)).toEqual(patched);
 
     await emit(tenant.tenantId, "boleto.registered");
@@ -236,7 +236,7 @@ describe("receiver authentication on the account config", () => {
     expect(hook.received[3]!.headers["authorization"]).toBe(`Bearer ${token}`);
 
     const removed = await portalJson(await tenant.call("PATCH", "/webhooks/config", { authentication: null }), 200);
-    expect(Object.keys(removed).sort()).toEqual(["events", "webhookSecret", "webhookUrl"]);
+    expect(Object.keys(removed).sort()).toEqual(["events", "status", "webhookSecret", "webhookUrl"]);
     await tenant.call("POST", "/webhooks/test");
     await emit(tenant.tenantId, "boleto.canceled");
     await eventually(() => hook.received.length === 6);
