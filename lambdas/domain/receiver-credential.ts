@@ -154,3 +154,23 @@ export function portalCredentialView(credential: ReceiverCredential): PortalCred
       return { tipo: "cabecalho", nome: credential.name, valor: CREDENTIAL_MASK };
   }
 }
+
+/** Whether a credential's secret is the mask reads show (a read sent back as it was). */
+export function isMasked(credential: ReceiverCredential): boolean {
+  const secret = credential.type === "basic" ? credential.password : credential.type === "bearer" ? credential.token : credential.value;
+  return secret === CREDENTIAL_MASK;
+}
+
+/**
+ * A masked credential stands for the stored one when it names the same type and username or
+ * header name, so a subscription read with GET can be PUT back as it is: the change leaves the
+ * credential unchanged. Anything else masked is refused (undefined), never stored as a secret.
+ */
+export function unmaskedChange(change: ReceiverCredential, current: ReceiverCredential | undefined): { readonly keep: true } | undefined {
+  if (!current || current.type !== change.type) return undefined;
+  const sameName =
+    (change.type === "basic" && current.type === "basic" && change.username === current.username) ||
+    (change.type === "header" && current.type === "header" && change.name.toLowerCase() === current.name.toLowerCase()) ||
+    change.type === "bearer";
+  return sameName ? { keep: true } : undefined;
+}

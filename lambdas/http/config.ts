@@ -9,6 +9,7 @@ import { credentialView } from "../domain/receiver-credential.ts";
 import { WebhookUrlRequiredError, type WebhookConfig } from "../domain/webhook-config.ts";
 import { endpointStatus, type EndpointHealth } from "../domain/endpoint-health.ts";
 import { readJsonBody, validate } from "../shared/body.ts";
+import { credentialChange } from "../shared/credential-change.ts";
 import { requiredEnv } from "../shared/env.ts";
 import { httpRoutes } from "../shared/http.ts";
 import { addressPolicy } from "../shared/policy.ts";
@@ -64,7 +65,8 @@ export const handler = httpRoutes("config", {
       });
     }
     try {
-      const { config, secret, revealedSecret } = await store.patch(request.tenantId, change);
+      const authentication = await credentialChange(change.authentication, async () => (await store.getConfig(request.tenantId))?.authentication, "authentication");
+      const { config, secret, revealedSecret } = await store.patch(request.tenantId, { ...change, authentication });
       // Naming the URL declares it in use: a disabled endpoint is enabled again.
       const health =
         change.webhookUrl === undefined

@@ -2,6 +2,7 @@ import { ENV } from "../contract/resources.ts";
 import { requestSchemas, SUBSCRIPTION_ID_MAX } from "../contract/schemas.ts";
 import { checkEndpointUrl } from "../domain/endpoint-url.ts";
 import type { CredentialChange } from "../domain/receiver-credential.ts";
+import { credentialChange } from "../shared/credential-change.ts";
 import {
   DuplicateSubscriptionError,
   SubscriptionLimitError,
@@ -88,7 +89,12 @@ export const handler = httpRoutes("subscriptions", {
     const id = pathId(request);
     const body = validate(schemas.subscriptionChange, readJsonBody(request, { required: true }));
     if (body.id !== id) throw idMismatch(id, body.id);
-    const changed = await answering(() => store.change(request.tenantId, id, draftOf(body)));
+    const autenticacao = await credentialChange(
+      body.autenticacao,
+      async () => (await answering(async () => (await store.get(request.tenantId, id)) ?? Promise.reject(new SubscriptionNotFoundError(id)))).authentication,
+      "autenticacao",
+    );
+    const changed = await answering(() => store.change(request.tenantId, id, draftOf({ ...body, autenticacao })));
     // The Portal's natural re-enable: a PUT, even of an unchanged subscription, enables its endpoint again.
     const health = await secrets.reenableEndpoint(request.tenantId, changed.endpoint);
     return { status: 200, body: subscriptionView(changed, health) };

@@ -86,6 +86,14 @@ describe("receiver authentication on Portal subscriptions", () => {
     // A client of the original document sends no autenticacao: the credential stays.
     const kept = await portalJson(await tenant.call("PUT", `${PORTAL}/${id}`, { id, evento: "cte.authorized", endpoint: hook.url }), 200);
     expect(kept["autenticacao"]).toEqual({ tipo: "bearer", token: "****" });
+    // A read PUT back as it is (credential masked, situacao read-only) changes nothing: the first token stays.
+    expect(await portalJson(await tenant.call("PUT", `${PORTAL}/${id}`, kept), 200)).toEqual(kept);
+    // A mask standing for no stored credential is refused, never stored as a secret.
+    const masked = await problemOf(
+      await tenant.call("PUT", `${PORTAL}/${id}`, { id, evento: "cte.authorized", endpoint: hook.url, autenticacao: { tipo: "basic", usuario: "x", senha: "****" } }),
+      400,
+    );
+    expect(masked["errors"]).toEqual([expect.objectContaining({ field: "autenticacao", rule: "masked" })]);
 
     await emit(tenant.tenantId, "cte.authorized");
     await eventually(() => hook.received.length >= 1);
