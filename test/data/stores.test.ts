@@ -141,6 +141,32 @@ describe(`the data layer on ${process.env["FW_DYNAMODB"] ?? "dynalite"}`, () => 
     expect((await store.getSecret("ten_f", new Date(at.getTime() + 61_000)))?.previous).toBeUndefined();
   });
 
+  it("endpoint health: one of two racing transitions wins, and the secret's rotations keep the record", async () => {
+    const store = new WebhookConfigStore(dynamo.documents, TABLE);
+    const url = "https://h.example.com/hooks";
+    await store.ensureSecret("ten_h");
+    const failing = { url, failingSince: "2026-11-27T10:00:00.000Z", failure: "HTTP 503", at: "2026-11-27T10:00:00.000Z" };
+    // Two batches saw the endpoint healthy and both saw it fail: one records the streak.
+    const first = await Promise.all([store.recordHealth("ten_h", undefined, failing), store.recordHealth("ten_h", undefined, { ...failing, at: "2026-11-27T10:00:00.001Z" })]);
+    expect(first.filter(Boolean)).toHaveLength(1);
+    const stored = (await store.endpointHealth("ten_h"))("https://H.example.com:443/hooks");
+    expect(stored?.failingSince).toBe(failing.failingSince);
+    // Both go on to disable it from what they read: one wins (and only it tells the tenant).
+    const disabled = { ...stored!, disabledAt: "2026-11-27T11:00:00.000Z", disabledReason: "the endpoint answered 410 Gone", at: "2026-11-27T11:00:00.000Z" };
+    const second = await Promise.all([store.recordHealth("ten_h", stored, disabled), store.recordHealth("ten_h", stored, { ...disabled, at: "2026-11-27T11:00:00.002Z" })]);
+    expect(second.filter(Boolean)).toHaveLength(1);
+    // A rotation rewrites the secret, not the endpoints' health.
+    await store.regenerateSecret("ten_h");
+    await store.regenerateSecret("ten_h", 60);
+    expect((await store.endpointHealth("ten_h"))(url)?.disabledAt).toBe(disabled.disabledAt);
+    // Re-enabled concurrently twice: it ends enabled, its first success awaited as a recovery.
+    const enabled = await Promise.all([store.reenableEndpoint("ten_h", url), store.reenableEndpoint("ten_h", url)]);
+    expect(enabled.every((health) => health?.disabledAt === undefined && health?.reenabledAt !== undefined)).toBe(true);
+    expect((await store.deliveryState("ten_h")).secret?.previous).toBeDefined();
+    // No secret, no health: a tenant without one cannot have a record made for it.
+    expect(await store.recordHealth("ten_nosecret", undefined, failing)).toBe(false);
+  });
+
   it("failures: records of the same millisecond get distinct, time-ordered Number(10) ids", async () => {
     const store = new FailureStore(dynamo.documents, TABLE);
     const failedAt = "2018-09-18T02:30:00.123Z";
