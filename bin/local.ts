@@ -15,6 +15,7 @@ Options:
   --sqs-port <n>            SQS emulator port (default 9324)
   --inspector-port <n>      HTTPS inspector receiver port (default 4443)
   --retry-schedule <s,...>  seconds before each delivery attempt, e.g. 0,1,2
+  --endpoint-disable-after <s>  seconds an endpoint may fail without a success before it is disabled (default 432000)
   --no-iam                  let the functions make calls their roles do not grant (default: refused and printed as [iam …])
   --quiet                   do not print the functions' logs
   --verbose                 print the CDK's bundling progress while synthesizing
@@ -29,6 +30,7 @@ const { values } = parseArgs({
     "sqs-port": { type: "string", default: "9324" },
     "inspector-port": { type: "string", default: "4443" },
     "retry-schedule": { type: "string" },
+    "endpoint-disable-after": { type: "string" },
     "no-iam": { type: "boolean", default: false },
     quiet: { type: "boolean", default: false },
     verbose: { type: "boolean", default: false },
@@ -51,6 +53,15 @@ function port(name: string, text: string): number {
   return value;
 }
 
+function positiveSeconds(name: string, text: string): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1) {
+    console.error(`--${name} must be a whole number of seconds, at least 1, got "${text}"`);
+    process.exit(2);
+  }
+  return value;
+}
+
 const started = Date.now();
 try {
   const product = await startProductRuntime({
@@ -66,13 +77,16 @@ try {
       const mark = (ok: boolean) => (ok ? "verified" : "NOT verified");
       console.log(
         `[inspector] ${webhook.receivedAt} ${webhook.headers["x-webhook-event"] ?? "?"} webhook-id ${webhook.headers["webhook-id"] ?? "?"} ` +
-          `attempt ${webhook.headers["x-webhook-attempt"] ?? "?"} → answered ${webhook.answeredStatus}\n` +
+          `attempt ${webhook.headers["x-webhook-attempt"] ?? "?"} → answered ${webhook.answeredStatus}` +
+          // The receiver credential's scheme, never its value.
+          `${webhook.headers["authorization"] ? `, Authorization ${webhook.headers["authorization"].split(" ")[0]} ****` : ""}\n` +
           `            X-Webhook-Signature ${mark(webhook.hmacSignature)}, Standard Webhooks signature ${mark(webhook.standardWebhooksSignature)}` +
           `${webhook.tenantId ? ` (tenant ${webhook.tenantId})` : ""}\n            ${webhook.body.slice(0, 500)}`,
       );
     },
     // Passed as the CDK context value, as `cdk deploy -c retrySchedule=…` would: synthesis checks it.
     ...(values["retry-schedule"] ? { retrySchedule: values["retry-schedule"] } : {}),
+    ...(values["endpoint-disable-after"] ? { endpointDisableAfterSeconds: positiveSeconds("endpoint-disable-after", values["endpoint-disable-after"]) } : {}),
     verbose: values.verbose,
     enforceIam: !values["no-iam"],
     ...(values.quiet ? {} : { functionOutput: (fn: string, line: string) => console.log(`[${fn}] ${line}`) }),
