@@ -236,8 +236,9 @@ export class FiscalWebhooksStack extends Stack {
       },
     });
     // Retries read where events go now (tenant, config, subscriptions by type) to stop unwanted
-    // ones; first attempts' log lines go in one BatchWriteItem, later ones as conditional puts.
-    tableAccess(deliver, ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:BatchWriteItem"], true);
+    // ones; first attempts' log lines go in one BatchWriteItem, later ones as conditional puts;
+    // deliveries to an endpoint with a rate limit are counted in its window (UpdateItem).
+    tableAccess(deliver, ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:BatchWriteItem", "dynamodb:UpdateItem"], true);
     // Each retry is queued as a new message for its step; an exhausted delivery goes to the DLQ;
     // a message back before its time is hidden until it is due.
     sendsTo(deliver, queues.deliveries);

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { EVENT_CATALOGUE, EVENT_TYPES } from "../domain/catalogue.ts";
 import type { AddressPolicy } from "../domain/addresses.ts";
 import { checkEndpointUrl, ENDPOINT_MAX_LENGTH } from "../domain/endpoint-url.ts";
+import { MAX_RATE_PER_SECOND } from "../domain/delivery.ts";
 import { MAX_SECRET_GRACE_SECONDS } from "../domain/webhook-config.ts";
 
 /**
@@ -52,20 +53,40 @@ const eventListSchema = z
   })
   .meta({ description: "Event types delivered to webhookUrl", examples: [["invoice.authorized", "invoice.rejected"]] });
 
+const RATE_RULE = `must be a whole number of deliveries per second from 1 to ${MAX_RATE_PER_SECOND}, or null for no limit`;
+
+/** An endpoint's rate limit in a request: a number sets it, null removes it, absent leaves it as it is. */
+const rateLimitSchema = z
+  .number({ error: RATE_RULE })
+  .int({ error: RATE_RULE })
+  .min(1, { error: RATE_RULE })
+  .max(MAX_RATE_PER_SECOND, { error: RATE_RULE })
+  .nullable()
+  .optional()
+  .meta({
+    description:
+      `At most this many deliveries a second to the endpoint (1 to ${MAX_RATE_PER_SECOND}); the rest wait for the next seconds, ` +
+      "without using an attempt. null removes the limit; leaving the field out of a change keeps it as it is",
+    examples: [10],
+  });
+
+/** An endpoint's rate limit as a view shows it: only when one is set. */
+const rateLimitViewSchema = z.number().int().min(1).max(MAX_RATE_PER_SECOND).optional().meta({ description: "Deliveries per second at most; absent when there is no limit" });
+
 export function requestSchemas(policy: AddressPolicy) {
   const endpoint = endpointSchema(policy);
   return {
-    subscriptionCreate: z.strictObject({ evento: eventTypeSchema, endpoint }),
-    subscriptionChange: z.strictObject({ id: subscriptionIdSchema, evento: eventTypeSchema, endpoint }),
+    subscriptionCreate: z.strictObject({ evento: eventTypeSchema, endpoint, maxPorSegundo: rateLimitSchema }),
+    subscriptionChange: z.strictObject({ id: subscriptionIdSchema, evento: eventTypeSchema, endpoint, maxPorSegundo: rateLimitSchema }),
     subscriptionDelete: z.strictObject({ id: subscriptionIdSchema }),
-    configPatch: z.strictObject({ webhookUrl: endpoint.optional(), events: eventListSchema.optional() }),
+    configPatch: z.strictObject({ webhookUrl: endpoint.optional(), events: eventListSchema.optional(), maxPerSecond: rateLimitSchema }),
   };
 }
 
 export type RequestSchemas = ReturnType<typeof requestSchemas>;
 
 export const subscriptionViewSchema = z
-  .object({ id: subscriptionIdSchema, evento: eventTypeSchema, endpoint: z.string() })
+  .object({ id: subscriptionIdSchema, evento: eventTypeSchema, endpoint: z.string(), maxPorSegundo: rateLimitViewSchema })
   .meta({ title: "Subscription" });
 
 export const catalogueSchema = z
@@ -79,6 +100,7 @@ export const webhookConfigViewSchema = z
       description: "Masked (whsec_ab...xy) except in the answer that created it",
     }),
     events: z.array(eventTypeSchema),
+    maxPerSecond: rateLimitViewSchema,
   })
   .meta({ title: "WebhookConfig" });
 

@@ -36,10 +36,12 @@ export class SubscriptionStore extends TableStore {
     const stale = await this.staleGuardOrThrow(tenantId, guardKey, draft, undefined, now);
     const id = await this.nextId();
     const slot = await this.claimSlot(tenantId, id, limit, now);
+    const { maxPorSegundo, ...fields } = draft;
     const subscription: Subscription = {
       id,
       tenantId,
-      ...draft,
+      ...fields,
+      ...(typeof maxPorSegundo === "number" ? { maxPorSegundo } : {}),
       createdAt: now.toISOString(),
       updatedAt: now.toISOString(),
     };
@@ -79,10 +81,12 @@ export class SubscriptionStore extends TableStore {
       const stale = await this.staleGuardOrThrow(tenantId, newGuard, draft, id, now);
       await this.claimGuard(newGuard, id, stale, now);
     }
+    const sets = `SET evento = :evento, endpoint = :endpoint, endpointKey = :key, ${GSI1_PK} = :eventIndex, updatedAt = :now`;
+    const rate = draft.maxPorSegundo === undefined ? "" : draft.maxPorSegundo === null ? " REMOVE maxPorSegundo" : ", maxPorSegundo = :rate";
     const update = await conditionally(
       this.table.update({
         Key: keys.subscription(tenantId, id),
-        UpdateExpression: `SET evento = :evento, endpoint = :endpoint, endpointKey = :key, ${GSI1_PK} = :eventIndex, updatedAt = :now`,
+        UpdateExpression: sets + rate,
         ConditionExpression: IF_PRESENT,
         ExpressionAttributeValues: {
           ":evento": draft.evento,
@@ -90,6 +94,7 @@ export class SubscriptionStore extends TableStore {
           ":key": draft.endpointKey,
           ":eventIndex": keys.subscriptionsForEvent(tenantId, draft.evento),
           ":now": now.toISOString(),
+          ...(typeof draft.maxPorSegundo === "number" ? { ":rate": draft.maxPorSegundo } : {}),
         },
         ReturnValues: "ALL_NEW",
       }),
@@ -236,4 +241,13 @@ export class SubscriptionStore extends TableStore {
 }
 
 const toSubscription = (item: Item) =>
-  entityOf<Subscription>(item, { id: true, tenantId: true, evento: true, endpoint: true, endpointKey: true, createdAt: true, updatedAt: true });
+  entityOf<Subscription>(item, {
+    id: true,
+    tenantId: true,
+    evento: true,
+    endpoint: true,
+    endpointKey: true,
+    maxPorSegundo: true,
+    createdAt: true,
+    updatedAt: true,
+  });

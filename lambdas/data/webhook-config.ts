@@ -37,6 +37,7 @@ export class WebhookConfigStore extends TableStore {
         tenantId,
         webhookUrl: change.webhookUrl,
         events: change.events ?? [],
+        ...(typeof change.maxPerSecond === "number" ? { maxPerSecond: change.maxPerSecond } : {}),
         createdAt: at,
         updatedAt: at,
       };
@@ -60,9 +61,13 @@ export class WebhookConfigStore extends TableStore {
       sets.push("events = :events");
       values[":events"] = change.events;
     }
+    if (typeof change.maxPerSecond === "number") {
+      sets.push("maxPerSecond = :rate");
+      values[":rate"] = change.maxPerSecond;
+    }
     const { Attributes } = await this.table.update({
       Key: keys.webhookConfig(tenantId),
-      UpdateExpression: `SET ${sets.join(", ")}`,
+      UpdateExpression: `SET ${sets.join(", ")}${change.maxPerSecond === null ? " REMOVE maxPerSecond" : ""}`,
       ConditionExpression: IF_PRESENT,
       ExpressionAttributeValues: values,
       ReturnValues: "ALL_NEW",
@@ -138,5 +143,6 @@ export class WebhookConfigStore extends TableStore {
   }
 }
 
-const toConfig = (item: Item) => entityOf<WebhookConfig>(item, { tenantId: true, webhookUrl: true, events: true, createdAt: true, updatedAt: true });
+const toConfig = (item: Item) =>
+  entityOf<WebhookConfig>(item, { tenantId: true, webhookUrl: true, events: true, maxPerSecond: true, createdAt: true, updatedAt: true });
 

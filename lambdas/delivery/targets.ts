@@ -1,5 +1,5 @@
 import type { EventType } from "../domain/catalogue.ts";
-import { deliveryTargets } from "../domain/fiscal-event.ts";
+import { deliveryTargets, type DeliveryTarget } from "../domain/fiscal-event.ts";
 import { onceEach } from "../shared/once-each.ts";
 import type { SubscriptionStore } from "../data/subscriptions.ts";
 import type { TenantStore } from "../data/tenants.ts";
@@ -15,7 +15,9 @@ export interface TargetStores {
 export interface BatchTargets {
   /** Why events of this tenant cannot go anywhere (unknown or revoked), if they cannot. */
   tenantProblem(tenantId: string): Promise<string | undefined>;
-  /** The distinct endpoints that receive the tenant's events of this type. */
+  /** The distinct endpoints that receive the tenant's events of this type, with their rate limits. */
+  targetsFor(tenantId: string, type: EventType): Promise<DeliveryTarget[]>;
+  /** The same endpoints' URLs. */
   urlsFor(tenantId: string, type: EventType): Promise<string[]>;
 }
 
@@ -32,15 +34,17 @@ export function batchTargets(stores: TargetStores): BatchTargets {
   });
   const subscribed = onceEach(
     async ({ tenantId, type }: { tenantId: string; type: EventType }) =>
-      (await stores.subscriptions.listForEvent(tenantId, type)).map((s) => s.endpoint),
+      (await stores.subscriptions.listForEvent(tenantId, type)).map(({ endpoint, maxPorSegundo }) => ({ endpoint, maxPorSegundo })),
     ({ tenantId, type }) => `${tenantId}\n${type}`,
   );
   const config = onceEach((tenantId: string) => stores.configs.getConfig(tenantId, false));
+  const targetsFor = async (tenantId: string, type: EventType) => {
+    const [endpoints, account] = await Promise.all([subscribed({ tenantId, type }), config(tenantId)]);
+    return deliveryTargets(type, endpoints, account);
+  };
   return {
     tenantProblem,
-    async urlsFor(tenantId, type) {
-      const [endpoints, account] = await Promise.all([subscribed({ tenantId, type }), config(tenantId)]);
-      return deliveryTargets(type, endpoints, account);
-    },
+    targetsFor,
+    urlsFor: async (tenantId, type) => (await targetsFor(tenantId, type)).map((target) => target.url),
   };
 }

@@ -80,16 +80,28 @@ export function deliveryIdFor(tenantId: string, eventId: string, url: string): s
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
+/** One endpoint an event goes to, with the rate limit (deliveries per second) it is held to, if any. */
+export interface DeliveryTarget {
+  readonly url: string;
+  readonly maxPerSecond?: number | undefined;
+}
+
 /**
  * Where an event goes: the tenant's Portal subscriptions to its type, plus the account
- * webhook when it lists the type; each distinct URL once.
+ * webhook when it lists the type; each distinct URL once. A URL that several of them name is
+ * held to the smallest rate limit any of them sets.
  */
 export function deliveryTargets(
   type: EventType,
-  subscriptionEndpoints: readonly string[],
-  config: { readonly webhookUrl: string; readonly events: readonly string[] } | undefined,
-): string[] {
-  const urls = [...subscriptionEndpoints];
-  if (config?.events.includes(type)) urls.push(config.webhookUrl);
-  return [...new Set(urls)];
+  subscriptions: readonly { readonly endpoint: string; readonly maxPorSegundo?: number | undefined }[],
+  config: { readonly webhookUrl: string; readonly events: readonly string[]; readonly maxPerSecond?: number | undefined } | undefined,
+): DeliveryTarget[] {
+  const named = subscriptions.map((subscription) => ({ url: subscription.endpoint, limit: subscription.maxPorSegundo }));
+  if (config?.events.includes(type)) named.push({ url: config.webhookUrl, limit: config.maxPerSecond });
+  const limits = new Map<string, number | undefined>();
+  for (const { url, limit } of named) {
+    const known = limits.get(url);
+    limits.set(url, known === undefined ? limit : limit === undefined ? known : Math.min(known, limit));
+  }
+  return [...limits].map(([url, limit]) => (limit === undefined ? { url } : { url, maxPerSecond: limit }));
 }

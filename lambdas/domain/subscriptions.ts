@@ -9,6 +9,8 @@ export interface Subscription {
   readonly endpoint: string;
   /** WHATWG serialization of the endpoint: what uniqueness is judged on. */
   readonly endpointKey: string;
+  /** At most this many deliveries a second to the endpoint; absent: no limit. */
+  readonly maxPorSegundo?: number | undefined;
   readonly createdAt: string;
   readonly updatedAt: string;
 }
@@ -17,11 +19,21 @@ export interface SubscriptionDraft {
   readonly evento: EventType;
   readonly endpoint: string;
   readonly endpointKey: string;
+  /**
+   * The rate limit: a number sets it, null removes it, absent leaves it as it is (a client of
+   * the original document never sends it). A new subscription has none unless it sets one.
+   */
+  readonly maxPorSegundo?: number | null | undefined;
 }
 
-/** The view both the API and its documentation promise: `{id, evento, endpoint}`. */
+/** The view both the API and its documentation promise: `{id, evento, endpoint}`, plus the options set. */
 export function subscriptionView(subscription: Subscription) {
-  return { id: subscription.id, evento: subscription.evento, endpoint: subscription.endpoint };
+  return {
+    id: subscription.id,
+    evento: subscription.evento,
+    endpoint: subscription.endpoint,
+    ...(subscription.maxPorSegundo === undefined ? {} : { maxPorSegundo: subscription.maxPorSegundo }),
+  };
 }
 
 export class DuplicateSubscriptionError extends Error {

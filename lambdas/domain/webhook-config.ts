@@ -5,6 +5,8 @@ export interface WebhookConfig {
   readonly tenantId: string;
   readonly webhookUrl: string;
   readonly events: readonly EventType[];
+  /** At most this many deliveries a second to webhookUrl; absent: no limit. */
+  readonly maxPerSecond?: number | undefined;
   readonly createdAt: string;
   readonly updatedAt: string;
 }
@@ -12,6 +14,8 @@ export interface WebhookConfig {
 export interface WebhookConfigChange {
   readonly webhookUrl?: string | undefined;
   readonly events?: readonly EventType[] | undefined;
+  /** A number sets the rate limit, null removes it, absent leaves it as it is. */
+  readonly maxPerSecond?: number | null | undefined;
 }
 
 /** The tenant's one signing secret, used for every delivery (Portal subscriptions included). */

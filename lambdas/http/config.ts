@@ -5,7 +5,7 @@ import { postWebhook } from "../delivery/attempt.ts";
 import { createWebhookSender } from "../delivery/sender.ts";
 import { maskSigningSecret } from "../domain/signing.ts";
 import { webhookEnvelope } from "../domain/webhook-message.ts";
-import { WebhookUrlRequiredError } from "../domain/webhook-config.ts";
+import { WebhookUrlRequiredError, type WebhookConfig } from "../domain/webhook-config.ts";
 import { readJsonBody, validate } from "../shared/body.ts";
 import { requiredEnv } from "../shared/env.ts";
 import { httpRoutes } from "../shared/http.ts";
@@ -20,6 +20,9 @@ const sender = createWebhookSender({
   allowLoopback: addressPolicy.allowLoopback,
   ...(process.env["NODE_EXTRA_CA_CERTS"] ? { extraCaFile: process.env["NODE_EXTRA_CA_CERTS"] } : {}),
 });
+/** The view's optional settings, shown when set. */
+const options = (config: WebhookConfig) => (config.maxPerSecond === undefined ? {} : { maxPerSecond: config.maxPerSecond });
+
 /** Test events carry a type outside the catalogue, so receivers can tell them apart. */
 const TEST_EVENT_TYPE = "webhook.test";
 const TEST_BODY_MAX = 1024;
@@ -36,15 +39,16 @@ export const handler = httpRoutes("config", {
         webhookUrl: found.config.webhookUrl,
         webhookSecret: found.secret ? maskSigningSecret(found.secret.secret) : null,
         events: found.config.events,
+        ...options(found.config),
       },
     };
   },
 
   "PATCH /webhooks/config": async (request) => {
     const change = validate(schemas.configPatch, readJsonBody(request, { required: true }));
-    if (change.webhookUrl === undefined && change.events === undefined) {
-      throw problems.validation("Send webhookUrl, events or both.", {
-        errors: [{ field: "(body)", rule: "minProperties", message: "must contain webhookUrl, events or both" }],
+    if (Object.values(change).every((value) => value === undefined)) {
+      throw problems.validation("Send at least one of webhookUrl, events, maxPerSecond.", {
+        errors: [{ field: "(body)", rule: "minProperties", message: "must contain at least one of webhookUrl, events, maxPerSecond" }],
       });
     }
     try {
@@ -55,6 +59,7 @@ export const handler = httpRoutes("config", {
           webhookUrl: config.webhookUrl,
           webhookSecret: revealedSecret ?? maskSigningSecret(secret.secret),
           events: config.events,
+          ...options(config),
         },
         // The answer that reveals the secret must not be kept by any cache on the way.
         ...(revealedSecret ? { headers: { "cache-control": "no-store" } } : {}),

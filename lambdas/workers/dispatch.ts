@@ -119,10 +119,10 @@ function alreadyDispatched(event: ProducerEvent): void {
 }
 
 async function plan(fiscalEvent: FiscalEvent, targets: BatchTargets, acceptedAt: string): Promise<Delivery[]> {
-  const urls = await targets.urlsFor(fiscalEvent.tenantId, fiscalEvent.type);
+  const endpoints = await targets.targetsFor(fiscalEvent.tenantId, fiscalEvent.type);
   const body = webhookEnvelope(fiscalEvent);
   const createdAt = new Date().toISOString();
-  return urls.map((url) => ({
+  return endpoints.map(({ url, maxPerSecond }) => ({
     deliveryId: deliveryIdFor(fiscalEvent.tenantId, fiscalEvent.id, url),
     tenantId: fiscalEvent.tenantId,
     eventId: fiscalEvent.id,
@@ -133,6 +133,7 @@ async function plan(fiscalEvent: FiscalEvent, targets: BatchTargets, acceptedAt:
     attemptsBefore: 0,
     step: 1,
     acceptedAt,
+    ...(maxPerSecond === undefined ? {} : { maxPerSecond }),
   }));
 }
 

@@ -1,4 +1,4 @@
-import { PutCommand } from "@aws-sdk/lib-dynamodb";
+import { GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -121,6 +121,22 @@ describe(`the data layer on ${process.env["FW_DYNAMODB"] ?? "dynalite"}`, () => 
     expect(decisions.filter((d) => !d.allowed)).toEqual(Array.from({ length: 4 }, () => ({ allowed: false, retryAfterSeconds: 50 })));
     expect(await store.take("ten_rate", "test-webhook", 3, 60, new Date("2026-11-27T10:01:00Z"))).toEqual({ allowed: true });
     expect(await store.take("ten_other", "test-webhook", 3, 60, at)).toEqual({ allowed: true });
+  });
+
+  it("rate limits: counting many uses at once tells each caller how many came before, concurrently too", async () => {
+    const store = new RateLimitStore(dynamo.documents, TABLE);
+    const at = new Date("2026-11-27T10:00:10.400Z");
+    const counts = await Promise.all([4, 3, 5].map((uses) => store.count("ten_count", "ENDPOINT#a", uses, 1, at)));
+    // Whatever the order the three updates ran in, they cover 0..11 without overlap.
+    const spans = counts.map(({ before }, i) => [before, before + [4, 3, 5][i]!] as const).sort((x, y) => x[0] - y[0]);
+    expect(spans.map(([from]) => from)).toEqual([0, spans[0]![1], spans[1]![1]]);
+    expect(spans[2]![1]).toBe(12);
+    expect(counts.map(({ window }) => window)).toEqual(Array.from({ length: 3 }, () => ({ start: Date.parse("2026-11-27T10:00:10Z") / 1000, seconds: 1 })));
+    // The next second is a window of its own; so is another action, and a limit's window holds its expiry.
+    expect((await store.count("ten_count", "ENDPOINT#a", 2, 1, new Date("2026-11-27T10:00:11Z"))).before).toBe(0);
+    expect((await store.count("ten_count", "ENDPOINT#b", 2, 1, at)).before).toBe(0);
+    const item = await dynamo.documents.send(new GetCommand({ TableName: TABLE, Key: keys.rateWindow("ten_count", "ENDPOINT#a", Date.parse("2026-11-27T10:00:10Z") / 1000) }));
+    expect(item.Item).toMatchObject({ uses: 12, expiresAt: Date.parse("2026-11-28T10:00:11Z") / 1000 });
   });
 
   it("config: concurrent first PATCHes create one configuration and reveal the secret once", async () => {

@@ -72,13 +72,31 @@ describe("the event contract", () => {
   });
 
   it("targets each subscribed URL once, plus the account webhook when it lists the type", () => {
-    expect(deliveryTargets("boleto.paid", ["https://a/", "https://a/", "https://b/"], { webhookUrl: "https://c/", events: ["boleto.paid"] })).toEqual([
-      "https://a/",
-      "https://b/",
-      "https://c/",
+    const subscribed = (...urls: string[]) => urls.map((endpoint) => ({ endpoint }));
+    expect(deliveryTargets("boleto.paid", subscribed("https://a/", "https://a/", "https://b/"), { webhookUrl: "https://c/", events: ["boleto.paid"] })).toEqual([
+      { url: "https://a/" },
+      { url: "https://b/" },
+      { url: "https://c/" },
     ]);
-    expect(deliveryTargets("boleto.paid", ["https://a/"], { webhookUrl: "https://a/", events: ["boleto.paid"] })).toEqual(["https://a/"]);
+    expect(deliveryTargets("boleto.paid", subscribed("https://a/"), { webhookUrl: "https://a/", events: ["boleto.paid"] })).toEqual([{ url: "https://a/" }]);
     expect(deliveryTargets("boleto.paid", [], { webhookUrl: "https://c/", events: ["cte.cce"] })).toEqual([]);
+  });
+
+  it("holds a URL that several targets name to the smallest rate limit any of them sets", () => {
+    const targets = deliveryTargets(
+      "boleto.paid",
+      [
+        { endpoint: "https://a/", maxPorSegundo: 20 },
+        { endpoint: "https://a/" },
+        { endpoint: "https://a/", maxPorSegundo: 7 },
+        { endpoint: "https://b/" },
+        { endpoint: "https://c/", maxPorSegundo: 50 },
+      ],
+      { webhookUrl: "https://c/", events: ["boleto.paid"], maxPerSecond: 9 },
+    );
+    expect(targets).toEqual([{ url: "https://a/", maxPerSecond: 7 }, { url: "https://b/" }, { url: "https://c/", maxPerSecond: 9 }]);
+    // The config's limit applies only when it receives the type.
+    expect(deliveryTargets("boleto.paid", [{ endpoint: "https://c/" }], { webhookUrl: "https://c/", events: [], maxPerSecond: 9 })).toEqual([{ url: "https://c/" }]);
   });
 });
 
