@@ -109,7 +109,7 @@ const write = (bytes: number) => Math.max(1, Math.ceil(bytes / UNITS.writeUnitBy
  * source's ReceiveMessage and DeleteMessageBatch, one deliver invocation, one secret
  * GetItem per distinct tenant. Per delivery: one log item put (BatchWriteItem); a
  * successful delivery writes no failure record and changes no visibility. Deliveries to an
- * endpoint with a rate limit add one window UpdateItem per batch and endpoint, and each time one
+ * endpoint with a rate limit add one or two schedule UpdateItems per batch and endpoint, and each time one
  * is held back it travels the deliveries queue once more (sent, received and deleted in batches
  * of ten, one more deliver invocation per ten); the rest add nothing (rateLimitLines).
  */
@@ -188,15 +188,15 @@ export function rateLimitLines(deliveries: number, traffic: RateLimitedTraffic |
   const updates = deliveries * (traffic?.updatesPerDelivery ?? 0);
   const held = deliveries * (traffic?.heldPerDelivery ?? 0);
   const raw: Omit<CostLine, "dollars">[] = [
-    { service: "DynamoDB", component: "deliver: UpdateItem rate window (limited endpoints)", unit: "WRU", units: updates * write(RATE_WINDOW_ITEM_BYTES) },
+    { service: "DynamoDB", component: "deliver: UpdateItem rate schedule (limited endpoints)", unit: "WRU", units: updates * write(RATE_SCHEDULE_ITEM_BYTES) },
     { service: "SQS", component: "deliveries: held back, sent again, received, deleted", unit: "requests", units: (3 * held) / UNITS.sqsBatchEntries },
     { service: "Lambda", component: "deliver invocations for held-back deliveries", unit: "requests", units: held / UNITS.deliveriesBatchSize },
   ];
   return raw.map((line) => ({ ...line, dollars: line.units * price(line) }));
 }
 
-/** A rate window item: its keys, `uses` and `expiresAt`, well under one write unit. */
-const RATE_WINDOW_ITEM_BYTES = 150;
+/** A rate schedule item: its keys, `nextSlot` and `expiresAt`, well under one write unit. */
+const RATE_SCHEDULE_ITEM_BYTES = 150;
 
 function price(line: Omit<CostLine, "dollars">): number {
   switch (line.unit) {

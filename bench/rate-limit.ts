@@ -1,11 +1,9 @@
 import { SendMessageBatchCommand } from "@aws-sdk/client-sqs";
-import { DynamoDBDocumentClient, QueryCommand } from "@aws-sdk/lib-dynamodb";
+import type { SQSEvent } from "aws-lambda";
 import { setTimeout as sleep } from "node:timers/promises";
-import { ENV, OUTPUTS, TABLE_KEYS } from "../lambdas/contract/resources.ts";
-import { keys } from "../lambdas/data/keys.ts";
+import { ENV, OUTPUTS } from "../lambdas/contract/resources.ts";
 import { startEphemeralProduct, type EphemeralProduct } from "../lib/dev/ephemeral-product.ts";
 import type { HttpsReceiver, ReceiverFactory } from "../lib/dev/https-receiver.ts";
-import { recordInvocations } from "./instrument.ts";
 import { BENCH_EVENT_TYPE, fiscalData } from "./workload.ts";
 
 export interface RateLimitOptions {
@@ -33,10 +31,10 @@ export interface RateLimitResult {
   /** First SendMessageBatch to the last arrival. */
   readonly drainSeconds: number;
   readonly complete: boolean;
-  /** The endpoint's window items and the deliveries they counted (a delivery held back is counted again when it comes back). */
-  readonly windows: number;
-  readonly counted: number;
-  /** Deliver invocations while draining: at most one window update each for this one endpoint. */
+  /** Deliver invocations that reserved slots of the endpoint's schedule (one or two updates each). */
+  readonly reservations: number;
+  /** Deliveries held back and sent to the queue again, seen when they came back. */
+  readonly heldBack: number;
   readonly deliverInvocations: number;
   readonly runtimeErrors: readonly string[];
 }
@@ -58,12 +56,23 @@ export async function runRateLimited(options: RateLimitOptions): Promise<RateLim
       onError: (source, error) => runtimeErrors.push(`${source}: ${error instanceof Error ? error.message : String(error)}`),
     });
     const { product } = env;
-    const invocations = recordInvocations(product.runtime);
-    stopRecording = invocations.stop;
     const eventsQueueUrl = String(product.outputs[OUTPUTS.eventsQueueUrl]);
     const dispatchSource = product.runtime.eventSources.find((s) => s.queueUrl === eventsQueueUrl);
     const deliveriesQueueUrl = product.runtime.functions.find((f) => f.logicalId === dispatchSource?.functionId)?.environment[ENV.deliveriesQueueUrl];
     const deliverId = product.runtime.eventSources.find((s) => s.queueUrl === deliveriesQueueUrl)?.functionId;
+    // What deliver was handed: messages back holding a slot (held back before) and the rest.
+    const seen = { invocations: 0, reservations: 0, heldBack: 0 };
+    stopRecording = product.runtime.observeInvocations({
+      started: () => undefined,
+      finished: (functionId, event) => {
+        if (functionId !== deliverId) return;
+        const records = (event as SQSEvent).Records;
+        const held = records.filter((record) => record.messageAttributes["reserved-slot"] !== undefined).length;
+        seen.invocations++;
+        seen.heldBack += held;
+        if (held < records.length) seen.reservations++;
+      },
+    });
 
     const tenant = await env.newTenant("bench-rate");
     const created = await tenant.call("POST", "/portal/api/ext/webhook", { evento: BENCH_EVENT_TYPE, endpoint: receiver.url, maxPorSegundo: options.limit });
@@ -93,14 +102,6 @@ export async function runRateLimited(options: RateLimitOptions): Promise<RateLim
     for (const at of arrivals) perSecond[Math.floor(at / 1000) - first]!++;
     const delivered = distinct();
 
-    const documents = DynamoDBDocumentClient.from(product.runtime.dynamodb);
-    const { Items: windows = [] } = await documents.send(
-      new QueryCommand({
-        TableName: String(product.outputs[OUTPUTS.tableName]),
-        KeyConditionExpression: `${TABLE_KEYS.partitionKey} = :pk AND begins_with(${TABLE_KEYS.sortKey}, :rate)`,
-        ExpressionAttributeValues: { ":pk": keys.tenantPartition(tenant.tenantId), ":rate": `RATE#${keys.endpointRateAction(receiver.url)}#` },
-      }),
-    );
     return {
       events: options.events,
       limit: options.limit,
@@ -112,9 +113,9 @@ export async function runRateLimited(options: RateLimitOptions): Promise<RateLim
       peakPerSecond: Math.max(0, ...perSecond),
       drainSeconds: (Math.max(...arrivals) - sentAt) / 1000,
       complete: delivered === options.events,
-      windows: windows.length,
-      counted: windows.reduce((sum, item) => sum + Number(item["uses"]), 0),
-      deliverInvocations: invocations.invocations.filter((i) => i.functionId === deliverId).length,
+      reservations: seen.reservations,
+      heldBack: seen.heldBack,
+      deliverInvocations: seen.invocations,
       runtimeErrors,
     };
   } finally {

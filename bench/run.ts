@@ -256,7 +256,8 @@ async function rateLimitScenario(receivers: Awaited<ReturnType<typeof receiverFa
   const r = await runRateLimited({ receivers, events, limit, retrySchedule: CONFIG.retrySchedule, timeLimitMs });
   const ceiling = limit + batch;
   const pass = r.complete && r.lost === 0 && r.peakPerSecond <= ceiling;
-  const traffic = { updatesPerDelivery: r.deliverInvocations / Math.max(1, r.delivered), heldPerDelivery: Math.max(0, r.counted - r.delivered) / Math.max(1, r.delivered) };
+  // Two updates per reservation, as when the schedule has a backlog (one when it has none).
+  const traffic = { updatesPerDelivery: (2 * r.reservations) / Math.max(1, r.delivered), heldPerDelivery: r.heldBack / Math.max(1, r.delivered) };
   const added = rateLimitLines(1e6, traffic);
   const addedTotal = added.reduce((sum, line) => sum + line.dollars, 0);
   console.log(
@@ -266,8 +267,9 @@ async function rateLimitScenario(receivers: Awaited<ReturnType<typeof receiverFa
       `in ${fixed(r.drainSeconds)} s from the first send to the last arrival (${fixed(events / limit)} s at exactly the limit)${r.complete ? "" : " (INCOMPLETE at the time limit)"}\n` +
       `   arrivals per second (receiver's clock): ${r.perSecond.join(" ")}\n` +
       `   peak ${r.peakPerSecond}/s (target ≤ ${limit} + one batch of ${batch} = ${ceiling}) → ${verdict(pass)}\n` +
-      `   counting: ${r.windows} one-second windows, ${int(r.counted)} deliveries counted (${int(Math.max(0, r.counted - r.delivered))} of them again ` +
-      `after being held back), ${int(r.deliverInvocations)} deliver invocations (at most one window update each)${r.runtimeErrors.length ? `; ${r.runtimeErrors.length} runtime errors` : ""}\n` +
+      `   ${int(r.heldBack)} deliveries held back and queued again (each once at most: it comes back holding its slot); ` +
+      `${int(r.deliverInvocations)} deliver invocations, ${int(r.reservations)} of them reserving slots (one update, two with a backlog)` +
+      `${r.runtimeErrors.length ? `; ${r.runtimeErrors.length} runtime errors` : ""}\n` +
       `   added cost per 1M deliveries to limited endpoints, at this backlog: $${addedTotal.toFixed(3)} ` +
       `(${added.map((line) => `${line.service} ${line.component} ${dollars(line.dollars)}`).join("; ")}); deliveries without a limit: none (the same lines, zero, in the cost table)`,
   );

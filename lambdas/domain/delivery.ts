@@ -151,8 +151,8 @@ export interface Deferred {
 }
 
 /**
- * Not sent: its endpoint already had its rate limit's worth of deliveries in this window. It
- * goes back to the queue as a new message due `until` (the same step: no attempt used).
+ * Not sent: its endpoint's rate limit leaves it no slot in this second. It goes back to the
+ * queue as a new message due `until`, the second of its slot (the same step: no attempt used).
  */
 export interface Throttled {
   readonly kind: "throttled";

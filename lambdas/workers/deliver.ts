@@ -2,7 +2,7 @@ import type { SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import { changeVisibilities, MAX_DELAY_SECONDS, sendMessages } from "../../lib/aws/sqs-batch.ts";
 import { ENV } from "../contract/resources.ts";
 import { attemptDelivery, type AttemptSetup } from "../delivery/attempt.ts";
-import { admitAtEndpointRates } from "../delivery/endpoint-rate.ts";
+import { admitAtEndpointRates, heldBackMessage } from "../delivery/endpoint-rate.ts";
 import { batchTargets } from "../delivery/targets.ts";
 import { createWebhookSender } from "../delivery/sender.ts";
 import {
@@ -14,7 +14,6 @@ import {
   isHeldBack,
   nextStep,
   parseDeliveryMessage,
-  throttledDelivery,
   type Delivery,
   type DeliveryAttempt,
   type HeldBack,
@@ -67,7 +66,7 @@ interface Stay {
  * due at its time; the last failed attempt queues the delivery on the dead-letter queue; the
  * received message is then deleted. A receive that attempts nothing (a throttled or crashed
  * invocation, a message back before its time, a delivery over its endpoint's rate limit, which
- * goes back to the queue as a new message due in a later window) uses up no attempt. The queue's
+ * goes back to the queue as a new message due in a later second) uses up no attempt. The queue's
  * maxReceiveCount is only a safety net above the schedule.
  */
 async function handle(event: SQSEvent): Promise<SQSBatchResponse> {
@@ -92,8 +91,8 @@ async function handle(event: SQSEvent): Promise<SQSBatchResponse> {
     ((await targets.urlsFor(delivery.tenantId, delivery.eventType)).includes(delivery.url)
       ? undefined
       : `no subscription or account webhook sends ${delivery.eventType} to this endpoint any more`);
-  // Deliveries to endpoints with a rate limit: one count per endpoint for the batch; the rest cost nothing.
-  const admission = await admitAtEndpointRates(rateLimits, valid.map(({ delivery }) => delivery), new Date());
+  // Deliveries to endpoints with a rate limit: one reservation per endpoint for the batch; the rest cost nothing.
+  const admission = await admitAtEndpointRates(rateLimits, valid, new Date());
 
   // Each delivery on its own: a failed read or write fails its message only, never its batch-mates.
   const settled = await Promise.all(
@@ -129,7 +128,7 @@ async function handle(event: SQSEvent): Promise<SQSBatchResponse> {
     outcome.kind === "retry-at"
       ? [{ record, delay: outcome.delaySeconds, ...deliveryMessage(nextStep(delivery, step, outcome.delaySeconds, now)), delaySeconds: Math.min(outcome.delaySeconds, MAX_DELAY_SECONDS) }]
       : outcome.kind === "throttled"
-        ? [{ record, delay: secondsUntil(outcome.until, now), ...deliveryMessage(throttledDelivery(delivery, step, outcome.until)), delaySeconds: Math.min(secondsUntil(outcome.until, now), MAX_DELAY_SECONDS) }]
+        ? [{ record, ...heldBackMessage(delivery, step, outcome, now) }]
         : [],
   );
   const dead = attempted.flatMap(({ record, delivery, outcome }) =>
@@ -222,8 +221,6 @@ async function recordOutcomes(outcomes: readonly Omit<Attempted, "superseded">[]
 }
 
 const OUTCOME_NAMES = { delivered: "delivered", "retry-at": "retrying", exhausted: "exhausted", canceled: "canceled" } as const;
-
-const secondsUntil = (instant: string, now: Date) => Math.max(0, Math.ceil((Date.parse(instant) - now.getTime()) / 1000));
 
 function measureOf(delivery: Delivery, outcome: Exclude<DeliveryAttempt, HeldBack>, now: Date): AttemptMeasure {
   const responseMs = outcome.kind === "delivered" ? outcome.responseMs : outcome.kind === "canceled" ? undefined : outcome.failure.responseMs;

@@ -123,20 +123,25 @@ describe(`the data layer on ${process.env["FW_DYNAMODB"] ?? "dynalite"}`, () => 
     expect(await store.take("ten_other", "test-webhook", 3, 60, at)).toEqual({ allowed: true });
   });
 
-  it("rate limits: counting many uses at once tells each caller how many came before, concurrently too", async () => {
+  it("rate limits: a schedule hands concurrent callers consecutive slots, once each, and restarts at now after idling", async () => {
     const store = new RateLimitStore(dynamo.documents, TABLE);
     const at = new Date("2026-11-27T10:00:10.400Z");
-    const counts = await Promise.all([4, 3, 5].map((uses) => store.count("ten_count", "ENDPOINT#a", uses, 1, at)));
-    // Whatever the order the three updates ran in, they cover 0..11 without overlap.
-    const spans = counts.map(({ before }, i) => [before, before + [4, 3, 5][i]!] as const).sort((x, y) => x[0] - y[0]);
-    expect(spans.map(([from]) => from)).toEqual([0, spans[0]![1], spans[1]![1]]);
-    expect(spans[2]![1]).toBe(12);
-    expect(counts.map(({ window }) => window)).toEqual(Array.from({ length: 3 }, () => ({ start: Date.parse("2026-11-27T10:00:10Z") / 1000, seconds: 1 })));
-    // The next second is a window of its own; so is another action, and a limit's window holds its expiry.
-    expect((await store.count("ten_count", "ENDPOINT#a", 2, 1, new Date("2026-11-27T10:00:11Z"))).before).toBe(0);
-    expect((await store.count("ten_count", "ENDPOINT#b", 2, 1, at)).before).toBe(0);
-    const item = await dynamo.documents.send(new GetCommand({ TableName: TABLE, Key: keys.rateWindow("ten_count", "ENDPOINT#a", Date.parse("2026-11-27T10:00:10Z") / 1000) }));
-    expect(item.Item).toMatchObject({ uses: 12, expiresAt: Date.parse("2026-11-28T10:00:11Z") / 1000 });
+    const uses = [4, 3, 5];
+    const firsts = await Promise.all(uses.map((n) => store.reserve("ten_slots", "ENDPOINT#a", n, 100, at)));
+    // Whatever the order they ran in, the three got 12 slots from `at` without a gap or an overlap.
+    const spans = firsts.map((first, i) => [first, first + uses[i]! * 100] as const).sort((x, y) => x[0] - y[0]);
+    expect(spans[0]![0]).toBe(at.getTime());
+    expect(spans[1]![0]).toBe(spans[0]![1]);
+    expect(spans[2]![0]).toBe(spans[1]![1]);
+    expect(spans[2]![1]).toBe(at.getTime() + 1200);
+    // A backlog: a later caller queues behind it; another action has a schedule of its own.
+    expect(await store.reserve("ten_slots", "ENDPOINT#a", 2, 100, new Date(at.getTime() + 500))).toBe(at.getTime() + 1200);
+    expect(await store.reserve("ten_slots", "ENDPOINT#b", 2, 100, at)).toBe(at.getTime());
+    // Once the schedule is behind (idle), it starts at now again.
+    const later = new Date(at.getTime() + 60_000);
+    expect(await store.reserve("ten_slots", "ENDPOINT#a", 1, 100, later)).toBe(later.getTime());
+    const item = await dynamo.documents.send(new GetCommand({ TableName: TABLE, Key: keys.rateSchedule("ten_slots", "ENDPOINT#a") }));
+    expect(item.Item).toMatchObject({ nextSlot: later.getTime() + 100, expiresAt: Math.floor(later.getTime() / 1000) + 14 * 86_400 });
   });
 
   it("config: concurrent first PATCHes create one configuration and reveal the secret once", async () => {

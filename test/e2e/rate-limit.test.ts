@@ -12,7 +12,7 @@ import { problemOf } from "../support/product.ts";
 const fixture = pipelineFixture({ retrySchedule: [0, 1, 1], deliveryTimeoutSeconds: 2 });
 const { receiver, tenantWith } = fixture;
 
-/** One batch of deliveries may go out within a window after the window's allowance. */
+/** The tolerance of a second's arrivals over the limit: one batch of deliveries, late from the second before. */
 const BATCH = 10;
 
 type LogLine = { id: string; status: string; attempts: number };
@@ -52,8 +52,8 @@ async function allArrive(hook: HttpsReceiver, count: number, secret: string, cal
   expect(await (await call("GET", `${PORTAL}/falhas?data=${brazilDate(new Date())}`)).json()).toEqual([]);
 }
 
-/** The tenant's rate-window items: what counting cost it. */
-async function rateWindows(tenantId: string): Promise<Record<string, unknown>[]> {
+/** The tenant's rate-limit items: what counting cost it. */
+async function rateItems(tenantId: string): Promise<Record<string, unknown>[]> {
   const { product } = fixture.env;
   const documents = DynamoDBDocumentClient.from(product.runtime.dynamodb);
   const { Items = [] } = await documents.send(
@@ -80,8 +80,8 @@ describe("per-endpoint rate limits", () => {
     expect(Math.max(...counts)).toBeLessThanOrEqual(5 + BATCH);
     // Spread over the seconds the limit asks for (12 at 5 a second), not sent at once.
     expect(counts.length).toBeGreaterThanOrEqual(60 / (5 + BATCH));
-    // Counting cost one window item per second of sending.
-    expect((await rateWindows(tenant.tenantId)).length).toBeGreaterThan(0);
+    // The endpoint's schedule is the one item the limit added.
+    expect(await rateItems(tenant.tenantId)).toEqual([expect.objectContaining(keys.rateSchedule(tenant.tenantId, keys.endpointRateAction(hook.url)))]);
   });
 
   it("holds the account webhook to the config's maxPerSecond", async () => {
@@ -100,7 +100,7 @@ describe("per-endpoint rate limits", () => {
     const tenant = await tenantWith([{ evento: "boleto.paid", endpoint: hook.url }]);
     await burst(tenant.tenantId, "boleto.paid", 30, "boleto");
     await allArrive(hook, 30, tenant.secret, tenant.call);
-    expect(await rateWindows(tenant.tenantId)).toEqual([]);
+    expect(await rateItems(tenant.tenantId)).toEqual([]);
   });
 
   it("keeps a limit a change leaves out, removes it with null, and refuses anything else naming the field", async () => {

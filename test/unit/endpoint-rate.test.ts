@@ -1,28 +1,27 @@
+import type { SQSRecord } from "aws-lambda";
 import { describe, expect, it } from "vitest";
 import { keys } from "../../lambdas/data/keys.ts";
-import { windowOf } from "../../lambdas/data/rate-limits.ts";
-import { admitAtEndpointRates, type WindowCounter } from "../../lambdas/delivery/endpoint-rate.ts";
-import type { Delivery } from "../../lambdas/domain/delivery.ts";
+import { admitAtEndpointRates, heldBackMessage, type SlotSchedule } from "../../lambdas/delivery/endpoint-rate.ts";
+import { parseDeliveryMessage, type Delivery } from "../../lambdas/domain/delivery.ts";
 
 const TENANT = "ten_0123456789abcdef0123";
 const URL_A = "https://a.example.com/hook";
 
-/** The store's counting, in memory: windows by tenant, action and start. */
-function memoryCounter(fail?: (action: string) => boolean) {
-  const windows = new Map<string, number>();
-  const calls: { tenantId: string; action: string; uses: number }[] = [];
-  const counter: WindowCounter = {
-    count: async (tenantId, action, uses, windowSeconds, now = new Date()) => {
-      calls.push({ tenantId, action, uses });
+/** The store's schedules, in memory: the next free slot per tenant and action. */
+function memorySchedule(fail?: (action: string) => boolean) {
+  const next = new Map<string, number>();
+  const calls: { tenantId: string; action: string; uses: number; intervalMs: number }[] = [];
+  const schedule: SlotSchedule = {
+    reserve: async (tenantId, action, uses, intervalMs, now = new Date()) => {
+      calls.push({ tenantId, action, uses, intervalMs });
       if (fail?.(action)) throw new Error("ProvisionedThroughputExceededException");
-      const window = windowOf(now, windowSeconds);
-      const key = `${tenantId} ${action} ${window.start}`;
-      const before = windows.get(key) ?? 0;
-      windows.set(key, before + uses);
-      return { window, before };
+      const key = `${tenantId} ${action}`;
+      const first = Math.max(next.get(key) ?? 0, now.getTime());
+      next.set(key, first + uses * intervalMs);
+      return first;
     },
   };
-  return { counter, calls };
+  return { schedule, calls };
 }
 
 let sequence = 0;
@@ -43,79 +42,96 @@ function delivery(fields: Partial<Delivery> = {}): Delivery {
 }
 const limited = (count: number, maxPerSecond: number, fields: Partial<Delivery> = {}) =>
   Array.from({ length: count }, () => delivery({ maxPerSecond, ...fields }));
+/** As received from the queue; a message held back before carries its reserved slot. */
+const received = (deliveries: readonly Delivery[], attributes: SQSRecord["messageAttributes"] = {}) =>
+  deliveries.map((d) => ({ record: { messageAttributes: attributes } as SQSRecord, delivery: d }));
 const at = (instant: string) => new Date(instant);
+const throttled = (until: string) => ({ kind: "throttled", until });
+const times = <T>(n: number, value: T) => Array.from({ length: n }, () => value);
 
 describe("endpoint rate limits", () => {
-  it("counts nothing for deliveries without a limit", async () => {
-    const { counter, calls } = memoryCounter();
+  it("reserves nothing for deliveries without a limit", async () => {
+    const { schedule, calls } = memorySchedule();
     const batch = Array.from({ length: 10 }, () => delivery());
-    const admission = await admitAtEndpointRates(counter, batch, at("2026-11-27T10:00:10.300Z"));
+    const admission = await admitAtEndpointRates(schedule, received(batch), at("2026-11-27T10:00:10.300Z"));
     expect(calls).toEqual([]);
     for (const d of batch) expect(admission.check(d)).toBeUndefined();
   });
 
-  it("lets a window's allowance go and places the rest in later windows, a limit's worth each", async () => {
-    const { counter, calls } = memoryCounter();
+  it("lets the slots of the current second go and holds the rest until the second of their slot, a limit's worth a second", async () => {
+    const { schedule, calls } = memorySchedule();
     const batch = limited(12, 5);
-    const admission = await admitAtEndpointRates(counter, batch, at("2026-11-27T10:00:10.300Z"));
-    // One count for the whole batch's deliveries to the endpoint.
-    expect(calls).toEqual([{ tenantId: TENANT, action: keys.endpointRateAction(URL_A), uses: 12 }]);
+    const admission = await admitAtEndpointRates(schedule, received(batch), at("2026-11-27T10:00:10.300Z"));
+    // One reservation for the whole batch's deliveries to the endpoint, 200 ms apart.
+    expect(calls).toEqual([{ tenantId: TENANT, action: keys.endpointRateAction(URL_A), uses: 12, intervalMs: 200 }]);
+    // Slots at 10.3, 10.5, 10.7, 10.9 go now; 11.1 … 11.9 in second 11; 12.1 … 12.5 in second 12.
     expect(batch.map((d) => admission.check(d))).toEqual([
-      ...Array.from({ length: 5 }, () => undefined),
-      ...Array.from({ length: 5 }, () => ({ kind: "throttled", until: "2026-11-27T10:00:11.000Z" })),
-      ...Array.from({ length: 2 }, () => ({ kind: "throttled", until: "2026-11-27T10:00:12.000Z" })),
+      ...times(4, undefined),
+      ...times(5, throttled("2026-11-27T10:00:11.000Z")),
+      ...times(3, throttled("2026-11-27T10:00:12.000Z")),
     ]);
 
-    // A later batch in the same second finds the window full and queues up behind the first.
+    // A later batch queues behind the backlog, never in a second already full.
     const later = limited(4, 5);
-    const second = await admitAtEndpointRates(counter, later, at("2026-11-27T10:00:10.900Z"));
-    expect(later.map((d) => second.check(d))).toEqual([
-      ...Array.from({ length: 3 }, () => ({ kind: "throttled", until: "2026-11-27T10:00:12.000Z" })),
-      { kind: "throttled", until: "2026-11-27T10:00:13.000Z" },
-    ]);
+    const second = await admitAtEndpointRates(schedule, received(later), at("2026-11-27T10:00:10.900Z"));
+    expect(later.map((d) => second.check(d))).toEqual([...times(2, throttled("2026-11-27T10:00:12.000Z")), ...times(2, throttled("2026-11-27T10:00:13.000Z"))]);
 
-    // The next second opens a window of its own.
-    const next = limited(6, 5);
-    const third = await admitAtEndpointRates(counter, next, at("2026-11-27T10:00:11.000Z"));
-    expect(next.map((d) => third.check(d))).toEqual([...Array.from({ length: 5 }, () => undefined), { kind: "throttled", until: "2026-11-27T10:00:12.000Z" }]);
+    // Those held back come back holding their slots: they go without being counted again.
+    const back = later.map((d) => ({ ...d, notBefore: "2026-11-27T10:00:12.000Z" }));
+    const returning = await admitAtEndpointRates(schedule, received(back, { "reserved-slot": { stringValue: "2026-11-27T10:00:12.000Z", dataType: "String" } }), at("2026-11-27T10:00:12.050Z"));
+    expect(back.map((d) => returning.check(d))).toEqual(times(4, undefined));
+    expect(calls).toHaveLength(2);
   });
 
-  it("counts each endpoint of each tenant apart, and holds a batch's deliveries to one endpoint to the smallest limit among them", async () => {
-    const { counter, calls } = memoryCounter();
-    const other = "ten_fedcba9876543210fedc";
+  it("keeps a schedule per endpoint of each tenant, at the smallest limit among a batch's deliveries to it", async () => {
+    const { schedule, calls } = memorySchedule();
     const toA = [...limited(2, 3), ...limited(2, 1)];
     const toB = limited(3, 3, { url: "https://b.example.com/hook" });
-    const otherTenant = limited(3, 3, { tenantId: other });
+    const otherTenant = limited(3, 3, { tenantId: "ten_fedcba9876543210fedc" });
     const unlimited = delivery();
-    const admission = await admitAtEndpointRates(counter, [...toA, ...toB, unlimited, ...otherTenant], at("2026-11-27T10:00:10Z"));
-    expect(calls).toHaveLength(3);
-    // Limit 1 for the four to A: one goes, one a second after another.
-    expect(toA.map((d) => admission.check(d)?.kind)).toEqual([undefined, "throttled", "throttled", "throttled"]);
-    expect(toA.map((d) => admission.check(d))).toContainEqual({ kind: "throttled", until: "2026-11-27T10:00:13.000Z" });
-    expect(toB.map((d) => admission.check(d))).toEqual([undefined, undefined, undefined]);
-    expect(otherTenant.map((d) => admission.check(d))).toEqual([undefined, undefined, undefined]);
+    const admission = await admitAtEndpointRates(schedule, received([...toA, ...toB, unlimited, ...otherTenant]), at("2026-11-27T10:00:10Z"));
+    expect(calls.map(({ uses, intervalMs }) => [uses, intervalMs])).toEqual([
+      [4, 1000],
+      [3, 1000 / 3],
+      [3, 1000 / 3],
+    ]);
+    // One a second for the four to A.
+    expect(toA.map((d) => admission.check(d))).toEqual([
+      undefined,
+      throttled("2026-11-27T10:00:11.000Z"),
+      throttled("2026-11-27T10:00:12.000Z"),
+      throttled("2026-11-27T10:00:13.000Z"),
+    ]);
+    expect(toB.map((d) => admission.check(d))).toEqual(times(3, undefined));
+    expect(otherTenant.map((d) => admission.check(d))).toEqual(times(3, undefined));
     expect(admission.check(unlimited)).toBeUndefined();
   });
 
-  it("neither counts nor sends a limited delivery back before its time", async () => {
-    const { counter, calls } = memoryCounter();
+  it("neither reserves nor sends a limited delivery back before its time", async () => {
+    const { schedule, calls } = memorySchedule();
     const early = delivery({ maxPerSecond: 5, notBefore: "2026-11-27T10:05:00.000Z" });
-    const admission = await admitAtEndpointRates(counter, [early], at("2026-11-27T10:00:10Z"));
+    const admission = await admitAtEndpointRates(schedule, received([early]), at("2026-11-27T10:00:10Z"));
     expect(calls).toEqual([]);
     expect(admission.check(early)).toEqual({ kind: "deferred", until: "2026-11-27T10:05:00.000Z" });
-    // Due (within SQS's second of slack): counted.
-    const due = delivery({ maxPerSecond: 5, notBefore: "2026-11-27T10:00:10.800Z" });
-    expect((await admitAtEndpointRates(counter, [due], at("2026-11-27T10:00:10Z"))).check(due)).toBeUndefined();
-    expect(calls).toHaveLength(1);
   });
 
-  it("fails only the deliveries of an endpoint whose window could not be counted", async () => {
+  it("fails only the deliveries of an endpoint whose schedule could not be reserved", async () => {
     const broken = "https://broken.example.com/";
-    const { counter } = memoryCounter((action) => action === keys.endpointRateAction(broken));
+    const { schedule } = memorySchedule((action) => action === keys.endpointRateAction(broken));
     const lost = limited(2, 5, { url: broken });
     const fine = limited(2, 5);
-    const admission = await admitAtEndpointRates(counter, [...lost, ...fine], at("2026-11-27T10:00:10Z"));
+    const admission = await admitAtEndpointRates(schedule, received([...lost, ...fine]), at("2026-11-27T10:00:10Z"));
     for (const d of lost) expect(() => admission.check(d)).toThrow(/ProvisionedThroughputExceeded/);
     for (const d of fine) expect(admission.check(d)).toBeUndefined();
+  });
+
+  it("sends a delivery held back as the same delivery and step, due in its slot's second, delayed into it", () => {
+    const held = delivery({ maxPerSecond: 5, step: 3, attemptsBefore: 2 });
+    const message = heldBackMessage(held, 3, { kind: "throttled", until: "2026-11-27T10:00:12.000Z" }, at("2026-11-27T10:00:10.300Z"));
+    // Sent at 10.3 with 2 s of delay: back at 12.3, within its second.
+    expect(message).toMatchObject({ delay: 2, delaySeconds: 2, attributes: { "reserved-slot": "2026-11-27T10:00:12.000Z" } });
+    expect(parseDeliveryMessage(message.body)).toEqual({ ok: true, delivery: { ...held, notBefore: "2026-11-27T10:00:12.000Z" } });
+    // Beyond SQS's 15 minutes of delay it comes back early and waits, hidden, until due.
+    expect(heldBackMessage(held, 3, { kind: "throttled", until: "2026-11-27T10:20:10.000Z" }, at("2026-11-27T10:00:10.300Z"))).toMatchObject({ delay: 1200, delaySeconds: 900 });
   });
 });
