@@ -60,6 +60,16 @@ export interface CostScenario {
   readonly dispatchMemoryMb: number;
   readonly deliverMemoryMb: number;
   readonly sizes: PayloadSizes;
+  /** Deliveries to endpoints with a rate limit (measured by the rate-limit scenario); absent: none has one. */
+  readonly rateLimited?: RateLimitedTraffic | undefined;
+}
+
+/** What holding deliveries to an endpoint's rate limit costs, per delivery to such an endpoint. */
+export interface RateLimitedTraffic {
+  /** Window updates (one per deliver batch and limited endpoint). */
+  readonly updatesPerDelivery: number;
+  /** Times a delivery was held back and sent back to the queue. */
+  readonly heldPerDelivery: number;
 }
 
 export type Service = "SQS" | "Lambda" | "DynamoDB";
@@ -98,7 +108,10 @@ const write = (bytes: number) => Math.max(1, Math.ceil(bytes / UNITS.writeUnitBy
  * Per deliveries batch (10, assumed full): one SendMessageBatch from dispatch, the event
  * source's ReceiveMessage and DeleteMessageBatch, one deliver invocation, one secret
  * GetItem per distinct tenant. Per delivery: one log item put (BatchWriteItem); a
- * successful delivery writes no failure record and changes no visibility.
+ * successful delivery writes no failure record and changes no visibility. Deliveries to an
+ * endpoint with a rate limit add one or two schedule UpdateItems per batch and endpoint, and each time one
+ * is held back it travels the deliveries queue once more (sent, received and deleted in batches
+ * of ten, one more deliver invocation per ten); the rest add nothing (rateLimitLines).
  */
 export function estimateCostPerMillionDeliveries(scenario: CostScenario): CostEstimate {
   const { fanOut, sizes } = scenario;
@@ -162,23 +175,40 @@ export function estimateCostPerMillionDeliveries(scenario: CostScenario): CostEs
       units: deliveryBatches * scenario.tenantsPerDeliveriesBatch * strongRead(sizes.secretItem),
     },
     { service: "DynamoDB", component: "deliver: BatchWrite log item", unit: "WRU", units: deliveries * write(sizes.logItem) },
+    ...rateLimitLines(deliveries, scenario.rateLimited),
   ];
-  const price = (line: Omit<CostLine, "dollars">): number => {
-    switch (line.unit) {
-      case "GB-s":
-        return PRICES.lambdaArmPerGbSecond;
-      case "RRU":
-        return PRICES.dynamoPerReadUnit;
-      case "WRU":
-        return PRICES.dynamoPerWriteUnit;
-      case "requests":
-        return line.service === "SQS" ? PRICES.sqsPerRequest : PRICES.lambdaPerRequest;
-    }
-  };
   const lines = raw.map((line) => ({ ...line, dollars: line.units * price(line) }));
   const byService: Record<Service, number> = { SQS: 0, Lambda: 0, DynamoDB: 0 };
   for (const line of lines) byService[line.service] += line.dollars;
   return { lines, total: lines.reduce((sum, line) => sum + line.dollars, 0), byService };
+}
+
+/** The lines rate limits add for `deliveries` deliveries: all zero when no endpoint has a limit. */
+export function rateLimitLines(deliveries: number, traffic: RateLimitedTraffic | undefined): CostLine[] {
+  const updates = deliveries * (traffic?.updatesPerDelivery ?? 0);
+  const held = deliveries * (traffic?.heldPerDelivery ?? 0);
+  const raw: Omit<CostLine, "dollars">[] = [
+    { service: "DynamoDB", component: "deliver: UpdateItem rate schedule (limited endpoints)", unit: "WRU", units: updates * write(RATE_SCHEDULE_ITEM_BYTES) },
+    { service: "SQS", component: "deliveries: held back, sent again, received, deleted", unit: "requests", units: (3 * held) / UNITS.sqsBatchEntries },
+    { service: "Lambda", component: "deliver invocations for held-back deliveries", unit: "requests", units: held / UNITS.deliveriesBatchSize },
+  ];
+  return raw.map((line) => ({ ...line, dollars: line.units * price(line) }));
+}
+
+/** A rate schedule item: its keys, `nextSlot` and `expiresAt`, well under one write unit. */
+const RATE_SCHEDULE_ITEM_BYTES = 150;
+
+function price(line: Omit<CostLine, "dollars">): number {
+  switch (line.unit) {
+    case "GB-s":
+      return PRICES.lambdaArmPerGbSecond;
+    case "RRU":
+      return PRICES.dynamoPerReadUnit;
+    case "WRU":
+      return PRICES.dynamoPerWriteUnit;
+    case "requests":
+      return line.service === "SQS" ? PRICES.sqsPerRequest : PRICES.lambdaPerRequest;
+  }
 }
 
 /**

@@ -1,23 +1,38 @@
 /**
  * `npm run bench`: throughput of the local pipeline against a bare sign-and-POST loop,
- * and the AWS list-price cost per million deliveries derived from the code's requests.
- * A report, not a test: it exits 0 whatever the verdicts, non-zero only if something broke.
+ * the AWS list-price cost per million deliveries derived from the code's requests, and a
+ * burst to an endpoint with a rate limit. `npm run bench -- --only throughput` or
+ * `--only rate` runs one scenario. A report, not a test: it exits 0 whatever the verdicts,
+ * non-zero only if something broke.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import path from "node:path";
 import { receiverFactory, type HttpsReceiver } from "../lib/dev/https-receiver.ts";
 import { runBareLoop, runBareLoopInWorker, type BareLoopResult } from "./bare-loop.ts";
-import { estimateCostPerMillionDeliveries, PRICES, type CostEstimate, type CostScenario } from "./cost-model.ts";
+import { estimateCostPerMillionDeliveries, PRICES, rateLimitLines, type CostEstimate, type CostScenario } from "./cost-model.ts";
 import { count, dollars, fixed, int, mb, table, verdict } from "./format.ts";
 import { sampleRss, watchLoad } from "./instrument.ts";
 import { runPipeline } from "./pipeline.ts";
+import { runRateLimited } from "./rate-limit.ts";
 
 function bounded(name: string, fallback: number, min: number, max: number): number {
   const value = Number(process.env[name] ?? fallback);
   if (!Number.isInteger(value) || value < min || value > max) throw new RangeError(`${name} must be an integer in ${min}..${max}`);
   return value;
 }
+
+const SCENARIOS = ["throughput", "rate"] as const;
+type Scenario = (typeof SCENARIOS)[number];
+
+function selectedScenarios(args: readonly string[]): readonly Scenario[] {
+  const at = args.indexOf("--only");
+  if (at === -1) return SCENARIOS;
+  const name = args[at + 1];
+  if (!SCENARIOS.includes(name as Scenario)) throw new RangeError(`--only takes one of ${SCENARIOS.join(", ")}`);
+  return [name as Scenario];
+}
+const scenarios = selectedScenarios(process.argv.slice(2));
 
 const CONFIG = {
   deliveries: bounded("BENCH_DELIVERIES", 2000, 100, 20_000),
@@ -30,10 +45,12 @@ const CONFIG = {
   /** Each measured phase stops there and reports what it got. */
   phaseTimeLimitMs: 45_000,
   /** The whole run is killed (exit 1) past this. */
-  watchdogMs: 170_000,
+  watchdogMs: 400_000,
   targets: { pipelineOverBare: 0.5, dollarsPerMillion: 1 },
   /** The brief's conservative Lambda duration per full batch; the model uses the larger of it and the measured mean. */
   assumedMsPerBatch: 150,
+  /** A burst of this many events to one endpoint limited to `limit` deliveries a second. */
+  rateLimit: { events: bounded("BENCH_RATE_EVENTS", 500, 50, 5000), limit: 10, batch: 10, timeLimitMs: 150_000 },
 } as const;
 
 const watchdog = setTimeout(() => {
@@ -46,14 +63,20 @@ async function main(): Promise<void> {
   const wall = performance.now();
   const cores = availableParallelism();
   console.log(
-    `Fiscal Webhooks bench: node ${process.version}, ${cores} cores; ${int(CONFIG.deliveries)} deliveries per phase, ` +
-      `pipeline fan-out ${CONFIG.subscriptions}`,
+    `Fiscal Webhooks bench: node ${process.version}, ${cores} cores; scenarios: ${scenarios.join(", ")}; ` +
+      `${int(CONFIG.deliveries)} deliveries per phase, pipeline fan-out ${CONFIG.subscriptions}`,
   );
   const dir = mkdtempSync(path.join(tmpdir(), "fw-bench-"));
   const processRss = sampleRss();
   let receiver: HttpsReceiver | undefined;
   try {
     const receivers = await receiverFactory(dir);
+    if (!scenarios.includes("throughput")) {
+      const rows = await rateLimitScenario(receivers);
+      console.log(`\nSummary (whole run ${fixed((performance.now() - wall) / 1000)} s)`);
+      console.log(table(["metric", "value", "target", "verdict"], rows));
+      return;
+    }
     receiver = await receivers.start();
 
     // 1. The bare loop, before the product starts, so nothing else competes for the cores: once on
@@ -201,7 +224,9 @@ async function main(): Promise<void> {
         "to receivers, DynamoDB storage/PITR, retries and failure records (a success path model)",
     );
 
-    // 5. Summary.
+    const rateRows = scenarios.includes("rate") ? await rateLimitScenario(receivers) : [];
+
+    // Summary.
     const rssPeak = Math.max(processRss.stop(), pipe.rss.peak);
     console.log(`\nSummary (whole run ${fixed((performance.now() - wall) / 1000)} s)`);
     console.log(
@@ -215,6 +240,7 @@ async function main(): Promise<void> {
         ["peak RSS, pipeline measured window", mb(pipe.rss.measuredPeak), "", ""],
         ["peak RSS, pipeline phase", mb(pipe.rss.peak), "", ""],
         ["peak RSS, whole run", mb(rssPeak), "", ""],
+        ...rateRows,
       ]),
     );
   } finally {
@@ -222,6 +248,37 @@ async function main(): Promise<void> {
     await receiver?.close();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** 5. A burst to one endpoint with a rate limit: what reaches it, second by second. Returns its summary rows. */
+async function rateLimitScenario(receivers: Awaited<ReturnType<typeof receiverFactory>>): Promise<string[][]> {
+  const { events, limit, batch, timeLimitMs } = CONFIG.rateLimit;
+  const r = await runRateLimited({ receivers, events, limit, retrySchedule: CONFIG.retrySchedule, timeLimitMs });
+  const ceiling = limit + batch;
+  const pass = r.complete && r.lost === 0 && r.peakPerSecond <= ceiling;
+  // Two updates per reservation, as when the schedule has a backlog (one when it has none).
+  const traffic = { updatesPerDelivery: (2 * r.reservations) / Math.max(1, r.delivered), heldPerDelivery: r.heldBack / Math.max(1, r.delivered) };
+  const added = rateLimitLines(1e6, traffic);
+  const addedTotal = added.reduce((sum, line) => sum + line.dollars, 0);
+  console.log(
+    `\n5. Rate limit: ${int(events)} events at once (SendMessageBatch, 10 per call) to one subscription with maxPorSegundo ${limit} ` +
+      `(local runtime, in memory)\n` +
+      `   ${int(r.delivered)} of ${int(events)} delivered (${r.lost} lost, ${r.copies} copies with a repeated webhook-id, ${r.laterAttempts} on a later attempt) ` +
+      `in ${fixed(r.drainSeconds)} s from the first send to the last arrival (${fixed(events / limit)} s at exactly the limit)${r.complete ? "" : " (INCOMPLETE at the time limit)"}\n` +
+      `   arrivals per second (receiver's clock): ${r.perSecond.join(" ")}\n` +
+      `   peak ${r.peakPerSecond}/s (target ≤ ${limit} + one batch of ${batch} = ${ceiling}) → ${verdict(pass)}\n` +
+      `   ${int(r.heldBack)} deliveries held back and queued again (each once at most: it comes back holding its slot); ` +
+      `${int(r.deliverInvocations)} deliver invocations, ${int(r.reservations)} of them reserving slots (one update, two with a backlog)` +
+      `${r.runtimeErrors.length ? `; ${r.runtimeErrors.length} runtime errors` : ""}\n` +
+      `   added cost per 1M deliveries to limited endpoints, at this backlog: $${addedTotal.toFixed(3)} ` +
+      `(${added.map((line) => `${line.service} ${line.component} ${dollars(line.dollars)}`).join("; ")}); deliveries without a limit: none (the same lines, zero, in the cost table)`,
+  );
+  for (const error of r.runtimeErrors.slice(0, 3)) console.log(`   runtime error: ${error}`);
+  return [
+    ["rate limit: peak arrivals/s", `${r.peakPerSecond}/s (limit ${limit})`, `≤ ${ceiling}`, verdict(r.complete && r.peakPerSecond <= ceiling)],
+    ["rate limit: events lost", String(r.lost), "0", verdict(r.complete && r.lost === 0)],
+    ["rate limit: time to drain", `${fixed(r.drainSeconds)} s for ${int(events)}`, `≈ ${fixed(events / limit)} s`, ""],
+  ];
 }
 
 main().then(

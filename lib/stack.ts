@@ -242,7 +242,8 @@ export class FiscalWebhooksStack extends Stack {
     });
     // Retries read where events go now (tenant, config, subscriptions by type) to stop unwanted
     // ones; first attempts' log lines go in one BatchWriteItem, later ones as conditional puts;
-    // an endpoint's health changes state with a conditional update.
+    // an endpoint's health changes state, and deliveries to an endpoint with a rate limit take
+    // their slots, with conditional updates.
     tableAccess(deliver, ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:BatchWriteItem"], true);
     // Each retry is queued as a new message for its step; an exhausted delivery goes to the DLQ;
     // a message back before its time is hidden until it is due.

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { EVENT_CATALOGUE, EVENT_KINDS, EVENT_TYPES } from "../domain/catalogue.ts";
 import type { AddressPolicy } from "../domain/addresses.ts";
 import { checkEndpointUrl, ENDPOINT_MAX_LENGTH } from "../domain/endpoint-url.ts";
+import { MAX_RATE_PER_SECOND } from "../domain/delivery.ts";
 import { MAX_SECRET_GRACE_SECONDS } from "../domain/webhook-config.ts";
 import {
   CREDENTIAL_MASK,
@@ -138,17 +139,38 @@ const autenticacaoSchema = z
     description: "Sent on every delivery to this endpoint: Authorization Basic (usuario, senha) or Bearer, or one custom header (cabecalho: nome, valor). On PUT, null removes it; absent leaves it unchanged",
   });
 
+const RATE_RULE = `must be a whole number of deliveries per second from 1 to ${MAX_RATE_PER_SECOND}, or null for no limit`;
+
+/** An endpoint's rate limit in a request: a number sets it, null removes it, absent leaves it as it is. */
+const rateLimitSchema = z
+  .number({ error: RATE_RULE })
+  .int({ error: RATE_RULE })
+  .min(1, { error: RATE_RULE })
+  .max(MAX_RATE_PER_SECOND, { error: RATE_RULE })
+  .nullable()
+  .optional()
+  .meta({
+    description:
+      `At most this many deliveries a second to the endpoint (1 to ${MAX_RATE_PER_SECOND}); the rest wait for the next seconds, ` +
+      "without using an attempt. null removes the limit; leaving the field out of a change keeps it as it is",
+    examples: [10],
+  });
+
+/** An endpoint's rate limit as a view shows it: only when one is set. */
+const rateLimitViewSchema = z.number().int().min(1).max(MAX_RATE_PER_SECOND).optional().meta({ description: "Deliveries per second at most; absent when there is no limit" });
+
 export function requestSchemas(policy: AddressPolicy) {
   const endpoint = endpointSchema(policy);
   const autenticacao = autenticacaoSchema.nullable().optional();
   return {
-    subscriptionCreate: z.strictObject({ evento: eventTypeSchema, endpoint, autenticacao }),
+    subscriptionCreate: z.strictObject({ evento: eventTypeSchema, endpoint, autenticacao, maxPorSegundo: rateLimitSchema }),
     // A subscription read with GET can be PUT back as it is: its read-only `situacao` is accepted and ignored.
     subscriptionChange: z.strictObject({
       id: subscriptionIdSchema,
       evento: eventTypeSchema,
       endpoint,
       autenticacao,
+      maxPorSegundo: rateLimitSchema,
       situacao: situacaoSchema.optional().meta({ readOnly: true, description: "Read-only: ignored in a PUT (which re-enables the endpoint)" }),
     }),
     subscriptionDelete: z.strictObject({ id: subscriptionIdSchema }),
@@ -156,6 +178,7 @@ export function requestSchemas(policy: AddressPolicy) {
       webhookUrl: endpoint.optional(),
       events: eventListSchema.optional(),
       authentication: authenticationSchema.nullable().optional(),
+      maxPerSecond: rateLimitSchema,
     }),
   };
 }
@@ -178,6 +201,7 @@ export const subscriptionViewSchema = z
       ])
       .optional()
       .meta({ description: "Only when the subscription has a receiver credential; its secrets are shown as ****" }),
+    maxPorSegundo: rateLimitViewSchema,
   })
   .meta({ title: "Subscription" });
 
@@ -221,6 +245,7 @@ export const webhookConfigViewSchema = z
       ])
       .optional()
       .meta({ description: "Only when a receiver credential is set; its secrets are shown as ****" }),
+    maxPerSecond: rateLimitViewSchema,
     status: endpointStatusSchema,
   })
   .meta({ title: "WebhookConfig" });

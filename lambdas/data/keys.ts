@@ -22,6 +22,9 @@ import { GSI1_SK, indexKey, PK, SK, tableKey } from "./table.ts";
  *   dispatched event    pk TENANT#<tenantId>        sk EVENT#<producer event id>      (TTL)
  *   dead letter         pk TENANT#<tenantId>        sk DEAD#<deliveryId>   gsi1 TENANT#<tenantId>#DEAD / <failedAt>#<deliveryId>
  *   rate window         pk TENANT#<tenantId>        sk RATE#<action>#<window start, epoch seconds>   (TTL)
+ *   rate schedule       pk TENANT#<tenantId>        sk RATE#<action>                  (TTL)
+ *     actions: test-webhook (one-minute windows); ENDPOINT#<sha256 of the URL> (the schedule of
+ *     deliveries to an endpoint with a rate limit)
  *
  * Logs newest first: Query pk, begins_with(sk, "LOG#"), descending. Failures of a Brazilian
  * date: Query their partition. Subscriptions of a tenant: Query pk, begins_with(sk, "SUB#"). Subscriptions of a tenant
@@ -69,6 +72,9 @@ export const keys = {
   failure: (tenantId: string, brazilDate: string, id: number) => tableKey(failures(tenantId, brazilDate), paddedId(id)),
   dispatchedEvent: (tenantId: string, eventId: string) => tableKey(tenantPk(tenantId), `EVENT#${eventId}`),
   rateWindow: (tenantId: string, action: string, windowStart: number) => tableKey(tenantPk(tenantId), `RATE#${action}#${windowStart}`),
+  rateSchedule: (tenantId: string, action: string) => tableKey(tenantPk(tenantId), `RATE#${action}`),
+  /** The rate action of deliveries to one endpoint: the URL hashed, so any URL makes a short key. */
+  endpointRateAction: (url: string) => `ENDPOINT#${createHash("sha256").update(url).digest("hex")}`,
   deadLetter: (tenantId: string, deliveryId: string) => tableKey(tenantPk(tenantId), `DEAD#${deliveryId}`),
   deadLetterListing: (tenantId: string, failedAt: string, deliveryId: string) =>
     indexKey(deadLettersIndex(tenantId), `${failedAt}#${deliveryId}`),

@@ -9,7 +9,7 @@ import {
 import { conditionally } from "./conditional.ts";
 import { keys, queries } from "./keys.ts";
 import { queryAll, type KeyQuery } from "./query.ts";
-import { credentialUpdate, entityOf, GSI1_PK, IF_ABSENT, IF_PRESENT, TableStore, type Item, type TableKey } from "./table.ts";
+import { attributeUpdate, entityOf, GSI1_PK, IF_ABSENT, IF_PRESENT, TableStore, type Item, type TableKey } from "./table.ts";
 
 /**
  * A guard younger than this may belong to a create or change still in flight (its
@@ -36,12 +36,13 @@ export class SubscriptionStore extends TableStore {
     const stale = await this.staleGuardOrThrow(tenantId, guardKey, draft, undefined, now);
     const id = await this.nextId();
     const slot = await this.claimSlot(tenantId, id, limit, now);
-    const { authentication, ...placement } = draft;
+    const { authentication, maxPorSegundo, ...placement } = draft;
     const subscription: Subscription = {
       id,
       tenantId,
       ...placement,
       ...(authentication ? { authentication } : {}),
+      ...(typeof maxPorSegundo === "number" ? { maxPorSegundo } : {}),
       createdAt: now.toISOString(),
       updatedAt: now.toISOString(),
     };
@@ -81,20 +82,20 @@ export class SubscriptionStore extends TableStore {
       const stale = await this.staleGuardOrThrow(tenantId, newGuard, draft, id, now);
       await this.claimGuard(newGuard, id, stale, now);
     }
-    const credential = credentialUpdate(draft.authentication);
     const update = await conditionally(
       this.table.update({
         Key: keys.subscription(tenantId, id),
-        UpdateExpression: `SET evento = :evento, endpoint = :endpoint, endpointKey = :key, ${GSI1_PK} = :eventIndex, updatedAt = :now${credential.expression}`,
+        ...attributeUpdate(
+          {
+            evento: draft.evento,
+            endpoint: draft.endpoint,
+            endpointKey: draft.endpointKey,
+            [GSI1_PK]: keys.subscriptionsForEvent(tenantId, draft.evento),
+            updatedAt: now.toISOString(),
+          },
+          { authentication: draft.authentication, maxPorSegundo: draft.maxPorSegundo },
+        ),
         ConditionExpression: IF_PRESENT,
-        ExpressionAttributeValues: {
-          ":evento": draft.evento,
-          ":endpoint": draft.endpoint,
-          ":key": draft.endpointKey,
-          ":eventIndex": keys.subscriptionsForEvent(tenantId, draft.evento),
-          ":now": now.toISOString(),
-          ...credential.values,
-        },
         ReturnValues: "ALL_NEW",
       }),
     );
@@ -247,6 +248,7 @@ const toSubscription = (item: Item) =>
     endpoint: true,
     endpointKey: true,
     authentication: true,
+    maxPorSegundo: true,
     createdAt: true,
     updatedAt: true,
   });

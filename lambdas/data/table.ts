@@ -9,7 +9,6 @@ import {
   type UpdateCommandInput,
 } from "@aws-sdk/lib-dynamodb";
 import { TABLE_KEYS } from "../contract/resources.ts";
-import type { CredentialChange } from "../domain/receiver-credential.ts";
 
 /**
  * The single table as the stores see it. Attribute and index names come from TABLE_KEYS
@@ -43,14 +42,29 @@ export const IF_ABSENT = `attribute_not_exists(${PK})`;
 export const IF_PRESENT = `attribute_exists(${PK})`;
 
 /**
- * The clauses an update appends after its SET list for a receiver credential change: SET it,
- * REMOVE it (null), or nothing (absent: unchanged). The value is stored as a map attribute
- * of the item it belongs to (the table is encrypted at rest with KMS).
+ * An update of the attributes in `sets`, and of the `optional` ones as PUT and PATCH treat the
+ * options a client of the original documents never sends: a value sets one, null removes it,
+ * undefined leaves it as it is. Names and values go through placeholders.
  */
-export function credentialUpdate(change: CredentialChange): { expression: string; values: Record<string, unknown> } {
-  if (change === undefined) return { expression: "", values: {} };
-  if (change === null) return { expression: " REMOVE authentication", values: {} };
-  return { expression: ", authentication = :authentication", values: { ":authentication": change } };
+export function attributeUpdate(
+  sets: Readonly<Record<string, unknown>>,
+  optional: Readonly<Record<string, unknown>> = {},
+): { UpdateExpression: string; ExpressionAttributeNames: Record<string, string>; ExpressionAttributeValues: Record<string, unknown> } {
+  const names: Record<string, string> = {};
+  const values: Record<string, unknown> = {};
+  const assignments: string[] = [];
+  const removals: string[] = [];
+  const changes = [...Object.entries(sets), ...Object.entries(optional).filter(([, value]) => value !== undefined)];
+  changes.forEach(([name, value], index) => {
+    names[`#u${index}`] = name;
+    if (value === null) removals.push(`#u${index}`);
+    else {
+      values[`:u${index}`] = value;
+      assignments.push(`#u${index} = :u${index}`);
+    }
+  });
+  const clauses = [assignments.length ? `SET ${assignments.join(", ")}` : "", removals.length ? `REMOVE ${removals.join(", ")}` : ""];
+  return { UpdateExpression: clauses.filter(Boolean).join(" "), ExpressionAttributeNames: names, ExpressionAttributeValues: values };
 }
 
 const DAY_SECONDS = 86_400;

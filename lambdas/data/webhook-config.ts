@@ -8,7 +8,7 @@ import {
 } from "../domain/webhook-config.ts";
 import { conditionally } from "./conditional.ts";
 import { keys } from "./keys.ts";
-import { credentialUpdate, entityOf, IF_ABSENT, IF_PRESENT, TableStore, type Item } from "./table.ts";
+import { attributeUpdate, entityOf, IF_ABSENT, IF_PRESENT, TableStore, type Item } from "./table.ts";
 
 export interface DeliveryState {
   readonly secret: SigningSecret | undefined;
@@ -45,6 +45,7 @@ export class WebhookConfigStore extends TableStore {
         webhookUrl: change.webhookUrl,
         events: change.events ?? [],
         ...(change.authentication ? { authentication: change.authentication } : {}),
+        ...(typeof change.maxPerSecond === "number" ? { maxPerSecond: change.maxPerSecond } : {}),
         createdAt: at,
         updatedAt: at,
       };
@@ -58,22 +59,13 @@ export class WebhookConfigStore extends TableStore {
       }
       // A concurrent first PATCH created it: apply ours as a change.
     }
-    const sets = ["updatedAt = :now"];
-    const values: Record<string, unknown> = { ":now": at };
-    if (change.webhookUrl !== undefined) {
-      sets.push("webhookUrl = :url");
-      values[":url"] = change.webhookUrl;
-    }
-    if (change.events !== undefined) {
-      sets.push("events = :events");
-      values[":events"] = change.events;
-    }
-    const credential = credentialUpdate(change.authentication);
     const { Attributes } = await this.table.update({
       Key: keys.webhookConfig(tenantId),
-      UpdateExpression: `SET ${sets.join(", ")}${credential.expression}`,
+      ...attributeUpdate(
+        { updatedAt: at, ...(change.webhookUrl === undefined ? {} : { webhookUrl: change.webhookUrl }), ...(change.events === undefined ? {} : { events: change.events }) },
+        { authentication: change.authentication, maxPerSecond: change.maxPerSecond },
+      ),
       ConditionExpression: IF_PRESENT,
-      ExpressionAttributeValues: { ...values, ...credential.values },
       ReturnValues: "ALL_NEW",
     });
     const secret = await this.ensureSecret(tenantId, now);
@@ -217,6 +209,5 @@ export class WebhookConfigStore extends TableStore {
 }
 
 const toConfig = (item: Item) =>
-  entityOf<WebhookConfig>(item, { tenantId: true, webhookUrl: true, events: true, authentication: true, createdAt: true, updatedAt: true });
-
+  entityOf<WebhookConfig>(item, { tenantId: true, webhookUrl: true, events: true, authentication: true, maxPerSecond: true, createdAt: true, updatedAt: true });
 

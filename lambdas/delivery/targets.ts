@@ -19,7 +19,7 @@ export interface BatchTargets {
   tenantProblem(tenantId: string): Promise<string | undefined>;
   /** The distinct endpoints that receive the tenant's events of this type, `except` left out (see deliveryTargets). */
   urlsFor(tenantId: string, type: EventType, except?: string): Promise<string[]>;
-  /** The same endpoints, each with where its credential comes from when it has one. */
+  /** The same endpoints, each with where its credential comes from and its rate limit, when it has them. */
   targetsFor(tenantId: string, type: EventType, except?: string): Promise<DeliveryTarget[]>;
   /** The credential a delivery is sent with now (see credentialFor), from this batch's reads. */
   credentialOf(delivery: Parameters<typeof credentialFor>[1]): Promise<ReceiverCredential | undefined>;

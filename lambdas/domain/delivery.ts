@@ -33,7 +33,15 @@ export interface Delivery extends DeliveryIdentity {
   readonly acceptedAt?: string | undefined;
   /** Where the endpoint's credential is read from at each attempt; never the credential itself. */
   readonly credential?: CredentialReference | undefined;
+  /**
+   * The endpoint's rate limit (deliveries per second) when its subscription or the account
+   * config sets one, as dispatch found it; absent for the rest, which are never counted.
+   */
+  readonly maxPerSecond?: number | undefined;
 }
+
+/** Highest rate limit an endpoint may set: above it a limit protects a receiver from little. */
+export const MAX_RATE_PER_SECOND = 1000;
 
 export type DeliveryStatus = "pending" | "retrying" | "success" | "failed" | "canceled";
 
@@ -73,6 +81,7 @@ export const deliveryMessageSchema = z.strictObject({
   notBefore: z.iso.datetime().optional(),
   acceptedAt: z.iso.datetime().optional(),
   credential: z.union([z.strictObject({ subscription: z.number().int().min(1) }), z.strictObject({ config: z.literal(true) })]).optional(),
+  maxPerSecond: z.number().int().min(1).max(MAX_RATE_PER_SECOND).optional(),
 });
 
 /**
@@ -158,11 +167,27 @@ export interface Deferred {
   readonly until: string;
 }
 
-/** What one attempt to deliver a webhook came to. */
-export type DeliveryAttempt = Delivered | RetryAt | Exhausted | Canceled | SetAside | Deferred;
+/**
+ * Not sent: its endpoint's rate limit leaves it no slot in this second. It goes back to the
+ * queue as a new message due `until`, the second of its slot (the same step: no attempt used).
+ */
+export interface Throttled {
+  readonly kind: "throttled";
+  readonly until: string;
+}
 
-/** The outcomes a log line records: a deferral changes nothing a tenant sees. */
-export type LoggedOutcome = Exclude<DeliveryAttempt, Deferred> | Requeued;
+/** What one attempt to deliver a webhook came to. */
+export type DeliveryAttempt = Delivered | RetryAt | Exhausted | Canceled | SetAside | Deferred | Throttled;
+
+/** Outcomes that sent nothing and change nothing a tenant sees: no log line, no failure, no metric. */
+export type HeldBack = Deferred | Throttled;
+
+export function isHeldBack(outcome: DeliveryAttempt): outcome is HeldBack {
+  return outcome.kind === "deferred" || outcome.kind === "throttled";
+}
+
+/** The outcomes a log line records. */
+export type LoggedOutcome = Exclude<DeliveryAttempt, HeldBack> | Requeued;
 
 /** A dead letter sent back to the deliveries queue for a fresh attempt budget. */
 export interface Requeued {
@@ -248,6 +273,11 @@ export function isDue(delivery: Delivery, now: Date): boolean {
 /** The next scheduled attempt of a delivery, due `delaySeconds` from `now`. */
 export function nextStep(delivery: Delivery, step: number, delaySeconds: number, now: Date): Delivery {
   return { ...delivery, step: step + 1, notBefore: new Date(now.getTime() + delaySeconds * 1000).toISOString() };
+}
+
+/** A throttled delivery as it goes back to the queue: the same step, due when its endpoint has room. */
+export function throttledDelivery(delivery: Delivery, step: number, until: string): Delivery {
+  return { ...delivery, step, notBefore: until };
 }
 
 /**

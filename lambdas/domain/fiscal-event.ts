@@ -106,11 +106,12 @@ export function failingEndpoint(event: Pick<FiscalEvent, "type" | "data">): stri
   return isOperationalEventType(event.type) && typeof endpoint === "string" ? endpoint : undefined;
 }
 
-/** One endpoint an event goes to. */
+/** One endpoint an event goes to, with where its credential comes from and the rate limit (deliveries per second) it is held to, if any. */
 export interface DeliveryTarget {
   readonly url: string;
   /** Where the credential the endpoint is sent is read from, when it has one. */
   readonly credential?: CredentialReference | undefined;
+  readonly maxPerSecond?: number | undefined;
 }
 
 /**
@@ -118,20 +119,33 @@ export interface DeliveryTarget {
  * webhook when it lists the type; each distinct URL once, and never `except` (the failing
  * endpoint an operational event is about, however it is spelled). When a subscription and
  * the config share a URL, the subscription's credential is the one sent, the config's only
- * when the subscription has none.
+ * when the subscription has none; the URL is held to the smallest rate limit either sets.
  */
 export function deliveryTargets(
   type: EventType,
-  subscriptions: readonly { readonly id: number; readonly endpoint: string; readonly authentication?: unknown }[],
-  config: { readonly webhookUrl: string; readonly events: readonly string[]; readonly authentication?: unknown } | undefined,
+  subscriptions: readonly { readonly id: number; readonly endpoint: string; readonly authentication?: unknown; readonly maxPorSegundo?: number | undefined }[],
+  config: { readonly webhookUrl: string; readonly events: readonly string[]; readonly authentication?: unknown; readonly maxPerSecond?: number | undefined } | undefined,
   except?: string,
 ): DeliveryTarget[] {
-  const targets = new Map<string, DeliveryTarget>();
-  const add = (url: string, credential: CredentialReference | undefined) => {
-    if (!targets.get(url)?.credential) targets.set(url, credential ? { url, credential } : { url });
-  };
-  for (const { id, endpoint, authentication } of subscriptions) add(endpoint, authentication ? { subscription: id } : undefined);
-  if (config?.events.includes(type)) add(config.webhookUrl, config.authentication ? { config: true } : undefined);
+  const named: { url: string; credential: CredentialReference | undefined; limit: number | undefined }[] = subscriptions.map((subscription) => ({
+    url: subscription.endpoint,
+    credential: subscription.authentication ? { subscription: subscription.id } : undefined,
+    limit: subscription.maxPorSegundo,
+  }));
+  if (config?.events.includes(type)) {
+    named.push({ url: config.webhookUrl, credential: config.authentication ? { config: true } : undefined, limit: config.maxPerSecond });
+  }
   const excluded = except === undefined ? undefined : endpointKey(except);
-  return [...targets.values()].filter(({ url }) => excluded === undefined || endpointKey(url) !== excluded);
+  const targets = new Map<string, { credential: CredentialReference | undefined; limit: number | undefined }>();
+  for (const { url, credential, limit } of named) {
+    if (excluded !== undefined && endpointKey(url) === excluded) continue;
+    const known = targets.get(url);
+    const smallest = known?.limit === undefined ? limit : limit === undefined ? known.limit : Math.min(known.limit, limit);
+    targets.set(url, { credential: known?.credential ?? credential, limit: smallest });
+  }
+  return [...targets].map(([url, { credential, limit }]) => ({
+    url,
+    ...(credential ? { credential } : {}),
+    ...(limit === undefined ? {} : { maxPerSecond: limit }),
+  }));
 }

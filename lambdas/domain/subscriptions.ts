@@ -13,6 +13,8 @@ export interface Subscription {
   readonly endpointKey: string;
   /** What the endpoint is sent to authenticate the delivery, if anything. */
   readonly authentication?: ReceiverCredential | undefined;
+  /** At most this many deliveries a second to the endpoint; absent: no limit. */
+  readonly maxPorSegundo?: number | undefined;
   readonly createdAt: string;
   readonly updatedAt: string;
 }
@@ -23,11 +25,16 @@ export interface SubscriptionDraft {
   readonly endpointKey: string;
   /** Creating: the credential, if any (null: none). Changing: absent keeps it, null removes it. */
   readonly authentication?: CredentialChange;
+  /**
+   * The rate limit: a number sets it, null removes it, absent leaves it as it is (a client of
+   * the original document never sends it). A new subscription has none unless it sets one.
+   */
+  readonly maxPorSegundo?: number | null | undefined;
 }
 
 /**
  * The view both the API and its documentation promise, `{id, evento, endpoint}`, plus its
- * endpoint's `situacao` and the credential, masked, when one is set.
+ * endpoint's `situacao` and the options set: the credential (masked) and the rate limit.
  */
 export function subscriptionView(subscription: Subscription, health: EndpointHealth | undefined) {
   return {
@@ -36,6 +43,7 @@ export function subscriptionView(subscription: Subscription, health: EndpointHea
     endpoint: subscription.endpoint,
     situacao: endpointSituacao(health),
     ...(subscription.authentication ? { autenticacao: portalCredentialView(subscription.authentication) } : {}),
+    ...(subscription.maxPorSegundo === undefined ? {} : { maxPorSegundo: subscription.maxPorSegundo }),
   };
 }
 

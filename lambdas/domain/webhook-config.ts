@@ -8,6 +8,8 @@ export interface WebhookConfig {
   readonly events: readonly EventType[];
   /** What webhookUrl is sent to authenticate deliveries and test events, if anything. */
   readonly authentication?: ReceiverCredential | undefined;
+  /** At most this many deliveries a second to webhookUrl; absent: no limit. */
+  readonly maxPerSecond?: number | undefined;
   readonly createdAt: string;
   readonly updatedAt: string;
 }
@@ -17,6 +19,8 @@ export interface WebhookConfigChange {
   readonly events?: readonly EventType[] | undefined;
   /** Absent keeps the credential, null removes it. */
   readonly authentication?: CredentialChange;
+  /** A number sets the rate limit, null removes it, absent leaves it as it is. */
+  readonly maxPerSecond?: number | null | undefined;
 }
 
 /** The tenant's one signing secret, used for every delivery (Portal subscriptions included). */

@@ -23,13 +23,14 @@ const sender = createWebhookSender({
   allowLoopback: addressPolicy.allowLoopback,
   ...(process.env["NODE_EXTRA_CA_CERTS"] ? { extraCaFile: process.env["NODE_EXTRA_CA_CERTS"] } : {}),
 });
+
 /** Test events carry a type outside the catalogue, so receivers can tell them apart. */
 const TEST_EVENT_TYPE = "webhook.test";
 const TEST_BODY_MAX = 1024;
 
 /**
  * The configuration as the API shows it: `webhookSecret` masked unless this answer reveals it,
- * the receiver credential masked and only when one is set.
+ * the options (the receiver credential, masked, and the rate limit) only when set.
  */
 function configView(config: WebhookConfig, webhookSecret: string | null, health: EndpointHealth | undefined) {
   return {
@@ -37,6 +38,7 @@ function configView(config: WebhookConfig, webhookSecret: string | null, health:
     webhookSecret,
     events: config.events,
     ...(config.authentication ? { authentication: credentialView(config.authentication) } : {}),
+    ...(config.maxPerSecond === undefined ? {} : { maxPerSecond: config.maxPerSecond }),
     status: endpointStatus(health),
   };
 }
@@ -59,9 +61,9 @@ export const handler = httpRoutes("config", {
 
   "PATCH /webhooks/config": async (request) => {
     const change = validate(schemas.configPatch, readJsonBody(request, { required: true }));
-    if (change.webhookUrl === undefined && change.events === undefined && change.authentication === undefined) {
-      throw problems.validation("Send webhookUrl, events, authentication or some of them.", {
-        errors: [{ field: "(body)", rule: "minProperties", message: "must contain webhookUrl, events or authentication" }],
+    if (Object.values(change).every((value) => value === undefined)) {
+      throw problems.validation("Send at least one of webhookUrl, events, authentication, maxPerSecond.", {
+        errors: [{ field: "(body)", rule: "minProperties", message: "must contain at least one of webhookUrl, events, authentication, maxPerSecond" }],
       });
     }
     try {

@@ -31,11 +31,11 @@ function pathId(request: HttpRequest): number {
   return Number(raw);
 }
 
-function draftOf(body: { evento: SubscriptionDraft["evento"]; endpoint: string; autenticacao?: CredentialChange }): SubscriptionDraft {
+function draftOf(body: Omit<SubscriptionDraft, "endpointKey" | "authentication"> & { autenticacao?: CredentialChange }): SubscriptionDraft {
   const check = checkEndpointUrl(body.endpoint, addressPolicy);
   // The schema already ran the same check; this only recovers the normalized form.
   if (!check.ok) throw new Error("endpoint passed validation but fails its check");
-  return { evento: body.evento, endpoint: body.endpoint, endpointKey: check.normalized, authentication: body.autenticacao };
+  return { evento: body.evento, endpoint: body.endpoint, endpointKey: check.normalized, authentication: body.autenticacao, maxPorSegundo: body.maxPorSegundo };
 }
 
 function idMismatch(pathValue: number, bodyValue: number): HttpProblem {

@@ -2,6 +2,7 @@ import type { SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import { changeVisibilities, MAX_DELAY_SECONDS, sendMessages } from "../../lib/aws/sqs-batch.ts";
 import { ENV } from "../contract/resources.ts";
 import { attemptDelivery, type AttemptSetup } from "../delivery/attempt.ts";
+import { admitAtEndpointRates, heldBackMessage } from "../delivery/endpoint-rate.ts";
 import { batchTargets } from "../delivery/targets.ts";
 import { disabledReason, healthOf, noticeEvent, tenantEndpoint, trackHealth } from "../delivery/health-tracking.ts";
 import { createWebhookSender } from "../delivery/sender.ts";
@@ -14,11 +15,12 @@ import {
   failureRecord,
   isDue,
   madeAttempt,
+  isHeldBack,
   nextStep,
   parseDeliveryMessage,
-  type Deferred,
   type Delivery,
   type DeliveryAttempt,
+  type HeldBack,
 } from "../domain/delivery.ts";
 import { MAX_RETRY_DELAY_SECONDS, parseRetrySchedule } from "../domain/retry-schedule.ts";
 import { requiredEnv } from "../shared/env.ts";
@@ -29,7 +31,7 @@ import { sqsWorker } from "../shared/worker.ts";
 import { onceEach } from "../shared/once-each.ts";
 import { addressPolicy } from "../shared/policy.ts";
 import { sqs } from "../shared/sqs.ts";
-import { configs, deliveryLogs as logs, failures, subscriptions, tenants } from "../shared/stores.ts";
+import { configs, deliveryLogs as logs, failures, rateLimits, subscriptions, tenants } from "../shared/stores.ts";
 
 const deliveriesQueueUrl = requiredEnv(ENV.deliveriesQueueUrl);
 const deadLetterQueueUrl = requiredEnv(ENV.deliveriesDeadLetterQueueUrl);
@@ -69,7 +71,8 @@ interface Stay {
  * attempts, not SQS: a failed attempt queues the next step of the schedule as a new message
  * due at its time; the last failed attempt queues the delivery on the dead-letter queue; the
  * received message is then deleted. A receive that attempts nothing (a throttled or crashed
- * invocation, a message back before its time) uses up no attempt. The queue's
+ * invocation, a message back before its time, a delivery over its endpoint's rate limit, which
+ * goes back to the queue as a new message due in a later second) uses up no attempt. The queue's
  * maxReceiveCount is only a safety net above the schedule.
  */
 async function handle(event: SQSEvent): Promise<SQSBatchResponse> {
@@ -95,6 +98,8 @@ async function handle(event: SQSEvent): Promise<SQSBatchResponse> {
     ((await targets.urlsFor(delivery.tenantId, delivery.eventType)).includes(delivery.url)
       ? undefined
       : `no subscription or account webhook sends ${delivery.eventType} to this endpoint any more`);
+  // Deliveries to endpoints with a rate limit: one reservation per endpoint for the batch; the rest cost nothing.
+  const admission = await admitAtEndpointRates(rateLimits, valid, new Date());
 
   // Each delivery on its own: a failed read or write fails its message only, never its batch-mates.
   const settled = await Promise.all(
@@ -103,6 +108,8 @@ async function handle(event: SQSEvent): Promise<SQSBatchResponse> {
       const step = delivery.step ?? Number(record.attributes.ApproximateReceiveCount);
       const retry = step > 1 || delivery.attemptsBefore > 0;
       try {
+        const held = admission.check(delivery);
+        if (held) return { record, delivery, step, outcome: held };
         // Nothing is read for a message back before its time.
         const due = isDue(delivery, new Date());
         const [state, stop, credential] = due
@@ -150,7 +157,9 @@ async function handle(event: SQSEvent): Promise<SQSBatchResponse> {
   const retries = attempted.flatMap(({ record, delivery, step, outcome }) =>
     outcome.kind === "retry-at"
       ? [{ record, delay: outcome.delaySeconds, ...deliveryMessage(nextStep(delivery, step, outcome.delaySeconds, now)), delaySeconds: Math.min(outcome.delaySeconds, MAX_DELAY_SECONDS) }]
-      : [],
+      : outcome.kind === "throttled"
+        ? [{ record, ...heldBackMessage(delivery, step, outcome, now) }]
+        : [],
   );
   const dead = attempted.flatMap(({ record, delivery, outcome }) =>
     outcome.kind === "exhausted" || outcome.kind === "set-aside"
@@ -194,7 +203,7 @@ async function handle(event: SQSEvent): Promise<SQSBatchResponse> {
 
   const notSetAside = await sendMessages(sqs, deadLetterQueueUrl, malformed);
   for (const { record, reason } of malformed) logger.warn("delivery message set aside", { messageId: record.messageId, reason });
-  publishAttempts(attempted.flatMap(({ delivery, outcome }) => (outcome.kind === "deferred" ? [] : [measureOf(delivery, outcome, now)])));
+  publishAttempts(attempted.flatMap(({ delivery, outcome }) => (isHeldBack(outcome) ? [] : [measureOf(delivery, outcome, now)])));
   return {
     batchItemFailures: [...stays.map((s) => s.record), ...notAttempted, ...notSetAside.map((failed) => failed.entry.record)].map((record) => ({
       itemIdentifier: record.messageId,
@@ -211,7 +220,7 @@ async function handle(event: SQSEvent): Promise<SQSBatchResponse> {
  * delivery goes on: its next outcome rewrites the line.
  */
 async function recordOutcomes(outcomes: readonly Omit<Attempted, "superseded">[]): Promise<Attempted[]> {
-  const logged = outcomes.flatMap((entry) => (entry.outcome.kind === "deferred" ? [] : [{ ...entry, outcome: entry.outcome }]));
+  const logged = outcomes.flatMap((entry) => (isHeldBack(entry.outcome) ? [] : [{ ...entry, outcome: entry.outcome }]));
   const fresh = (entry: (typeof logged)[number]) =>
     entry.step === 1 && entry.delivery.attemptsBefore === 0 && entry.record.attributes.ApproximateReceiveCount === "1";
   const guard = <T>(write: Promise<T>, fallback: T, what: string): Promise<T> =>
@@ -250,7 +259,7 @@ async function recordOutcomes(outcomes: readonly Omit<Attempted, "superseded">[]
 
 const OUTCOME_NAMES = { delivered: "delivered", "retry-at": "retrying", exhausted: "exhausted", canceled: "canceled", "set-aside": "disabled" } as const;
 
-function measureOf(delivery: Delivery, outcome: Exclude<DeliveryAttempt, Deferred>, now: Date): AttemptMeasure {
+function measureOf(delivery: Delivery, outcome: Exclude<DeliveryAttempt, HeldBack>, now: Date): AttemptMeasure {
   const responseMs = outcome.kind === "delivered" ? outcome.responseMs : outcome.kind === "canceled" ? undefined : outcome.failure?.responseMs;
   return {
     outcome: OUTCOME_NAMES[outcome.kind],

@@ -123,7 +123,7 @@ async function plan(fiscalEvent: FiscalEvent, targets: BatchTargets, acceptedAt:
   const endpoints = await targets.targetsFor(fiscalEvent.tenantId, fiscalEvent.type, failingEndpoint(fiscalEvent));
   const body = webhookEnvelope(fiscalEvent);
   const createdAt = new Date().toISOString();
-  return endpoints.map(({ url, credential }) => ({
+  return endpoints.map(({ url, credential, maxPerSecond }) => ({
     deliveryId: deliveryIdFor(fiscalEvent.tenantId, fiscalEvent.id, url),
     tenantId: fiscalEvent.tenantId,
     eventId: fiscalEvent.id,
@@ -135,6 +135,7 @@ async function plan(fiscalEvent: FiscalEvent, targets: BatchTargets, acceptedAt:
     step: 1,
     acceptedAt,
     credential,
+    ...(maxPerSecond === undefined ? {} : { maxPerSecond }),
   }));
 }
 

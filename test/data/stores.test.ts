@@ -1,4 +1,4 @@
-import { PutCommand } from "@aws-sdk/lib-dynamodb";
+import { GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -121,6 +121,27 @@ describe(`the data layer on ${process.env["FW_DYNAMODB"] ?? "dynalite"}`, () => 
     expect(decisions.filter((d) => !d.allowed)).toEqual(Array.from({ length: 4 }, () => ({ allowed: false, retryAfterSeconds: 50 })));
     expect(await store.take("ten_rate", "test-webhook", 3, 60, new Date("2026-11-27T10:01:00Z"))).toEqual({ allowed: true });
     expect(await store.take("ten_other", "test-webhook", 3, 60, at)).toEqual({ allowed: true });
+  });
+
+  it("rate limits: a schedule hands concurrent callers consecutive slots, once each, and restarts at now after idling", async () => {
+    const store = new RateLimitStore(dynamo.documents, TABLE);
+    const at = new Date("2026-11-27T10:00:10.400Z");
+    const uses = [4, 3, 5];
+    const firsts = await Promise.all(uses.map((n) => store.reserve("ten_slots", "ENDPOINT#a", n, 100, at)));
+    // Whatever the order they ran in, the three got 12 slots from `at` without a gap or an overlap.
+    const spans = firsts.map((first, i) => [first, first + uses[i]! * 100] as const).sort((x, y) => x[0] - y[0]);
+    expect(spans[0]![0]).toBe(at.getTime());
+    expect(spans[1]![0]).toBe(spans[0]![1]);
+    expect(spans[2]![0]).toBe(spans[1]![1]);
+    expect(spans[2]![1]).toBe(at.getTime() + 1200);
+    // A backlog: a later caller queues behind it; another action has a schedule of its own.
+    expect(await store.reserve("ten_slots", "ENDPOINT#a", 2, 100, new Date(at.getTime() + 500))).toBe(at.getTime() + 1200);
+    expect(await store.reserve("ten_slots", "ENDPOINT#b", 2, 100, at)).toBe(at.getTime());
+    // Once the schedule is behind (idle), it starts at now again.
+    const later = new Date(at.getTime() + 60_000);
+    expect(await store.reserve("ten_slots", "ENDPOINT#a", 1, 100, later)).toBe(later.getTime());
+    const item = await dynamo.documents.send(new GetCommand({ TableName: TABLE, Key: keys.rateSchedule("ten_slots", "ENDPOINT#a") }));
+    expect(item.Item).toMatchObject({ nextSlot: later.getTime() + 100, expiresAt: Math.floor(later.getTime() / 1000) + 14 * 86_400 });
   });
 
   it("config: concurrent first PATCHes create one configuration and reveal the secret once", async () => {

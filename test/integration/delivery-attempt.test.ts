@@ -4,14 +4,14 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { attemptDelivery, type AttemptSetup } from "../../lambdas/delivery/attempt.ts";
 import { createWebhookSender, type WebhookSender } from "../../lambdas/delivery/sender.ts";
-import { deliveryLogEntry, failureRecord, type Delivery, type DeliveryAttempt } from "../../lambdas/domain/delivery.ts";
+import { deliveryLogEntry, failureRecord, isHeldBack, type Delivery, type DeliveryAttempt } from "../../lambdas/domain/delivery.ts";
 import { parseRetrySchedule } from "../../lambdas/domain/retry-schedule.ts";
 import { newSigningSecret } from "../../lambdas/domain/signing.ts";
 import { answer, receiverFactory, verifyBoth, type HttpsReceiver } from "../../lib/dev/https-receiver.ts";
 
 /** The log line of an outcome that has one. */
 function logLine(delivery: Delivery, outcome: DeliveryAttempt) {
-  if (outcome.kind === "deferred") throw new Error("a deferral writes no log line");
+  if (isHeldBack(outcome)) throw new Error("a delivery held back writes no log line");
   return deliveryLogEntry(delivery, outcome);
 }
 

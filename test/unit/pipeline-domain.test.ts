@@ -99,6 +99,23 @@ describe("the event contract", () => {
     // The config's credential only goes with the config's own deliveries.
     expect(deliveryTargets("cte.cce", [{ id: 7, endpoint: "https://a/" }], config(basic))).toEqual([{ url: "https://a/" }]);
   });
+
+  it("holds a URL that several targets name to the smallest rate limit any of them sets", () => {
+    const targets = deliveryTargets(
+      "boleto.paid",
+      [
+        { id: 1, endpoint: "https://a/", maxPorSegundo: 20 },
+        { id: 2, endpoint: "https://a/" },
+        { id: 3, endpoint: "https://a/", maxPorSegundo: 7 },
+        { id: 4, endpoint: "https://b/" },
+        { id: 5, endpoint: "https://c/", maxPorSegundo: 50 },
+      ],
+      { webhookUrl: "https://c/", events: ["boleto.paid"], maxPerSecond: 9 },
+    );
+    expect(targets).toEqual([{ url: "https://a/", maxPerSecond: 7 }, { url: "https://b/" }, { url: "https://c/", maxPerSecond: 9 }]);
+    // The config's limit applies only when it receives the type.
+    expect(deliveryTargets("boleto.paid", [{ id: 1, endpoint: "https://c/" }], { webhookUrl: "https://c/", events: [], maxPerSecond: 9 })).toEqual([{ url: "https://c/" }]);
+  });
 });
 
 describe("retry delays", () => {
