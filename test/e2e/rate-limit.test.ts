@@ -72,7 +72,7 @@ describe("per-endpoint rate limits", () => {
     const tenant = await tenantWith([]);
     const created = await tenant.call("POST", PORTAL, { evento: "invoice.authorized", endpoint: hook.url, maxPorSegundo: 5 });
     expect(created.status).toBe(201);
-    expect(await created.json()).toEqual({ id: expect.any(Number), evento: "invoice.authorized", endpoint: hook.url, maxPorSegundo: 5 });
+    expect(await created.json()).toEqual({ id: expect.any(Number), evento: "invoice.authorized", endpoint: hook.url, maxPorSegundo: 5, situacao: { codigo: "ativa" } });
 
     await burst(tenant.tenantId, "invoice.authorized", 60, "nfce");
     await allArrive(hook, 60, tenant.secret, tenant.call);
@@ -108,14 +108,14 @@ describe("per-endpoint rate limits", () => {
     const endpoint = "https://limits.example.com/hook";
     const { id } = (await (await tenant.call("POST", PORTAL, { evento: "mdfe.closed", endpoint, maxPorSegundo: 20 })).json()) as { id: number };
     const put = async (body: Record<string, unknown>) => (await tenant.call("PUT", `${PORTAL}/${id}`, { id, evento: "mdfe.closed", endpoint, ...body })).json();
-    expect(await put({})).toEqual({ id, evento: "mdfe.closed", endpoint, maxPorSegundo: 20 });
+    expect(await put({})).toEqual({ id, evento: "mdfe.closed", endpoint, maxPorSegundo: 20, situacao: { codigo: "ativa" } });
     expect(await (await tenant.call("GET", PORTAL)).json()).toEqual([{ id, evento: "mdfe.closed", endpoint, maxPorSegundo: 20 }]);
-    expect(await put({ maxPorSegundo: 1000 })).toEqual({ id, evento: "mdfe.closed", endpoint, maxPorSegundo: 1000 });
-    expect(await put({ maxPorSegundo: null })).toEqual({ id, evento: "mdfe.closed", endpoint });
+    expect(await put({ maxPorSegundo: 1000 })).toEqual({ id, evento: "mdfe.closed", endpoint, maxPorSegundo: 1000, situacao: { codigo: "ativa" } });
+    expect(await put({ maxPorSegundo: null })).toEqual({ id, evento: "mdfe.closed", endpoint, situacao: { codigo: "ativa" } });
     expect(await (await tenant.call("GET", PORTAL)).json()).toEqual([{ id, evento: "mdfe.closed", endpoint }]);
     // Created without one (or with null): none, and the view is the document's.
     const plain = await tenant.call("POST", PORTAL, { evento: "mdfe.authorized", endpoint, maxPorSegundo: null });
-    expect(await plain.json()).toEqual({ id: expect.any(Number), evento: "mdfe.authorized", endpoint });
+    expect(await plain.json()).toEqual({ id: expect.any(Number), evento: "mdfe.authorized", endpoint, situacao: { codigo: "ativa" } });
 
     await tenant.call("PATCH", "/webhooks/config", { webhookUrl: endpoint, maxPerSecond: 7 });
     const config = async () => (await (await tenant.call("GET", "/webhooks/config")).json()) as Record<string, unknown>;
