@@ -109,10 +109,10 @@ describe("per-endpoint rate limits", () => {
     const { id } = (await (await tenant.call("POST", PORTAL, { evento: "mdfe.closed", endpoint, maxPorSegundo: 20 })).json()) as { id: number };
     const put = async (body: Record<string, unknown>) => (await tenant.call("PUT", `${PORTAL}/${id}`, { id, evento: "mdfe.closed", endpoint, ...body })).json();
     expect(await put({})).toEqual({ id, evento: "mdfe.closed", endpoint, maxPorSegundo: 20, situacao: { codigo: "ativa" } });
-    expect(await (await tenant.call("GET", PORTAL)).json()).toEqual([{ id, evento: "mdfe.closed", endpoint, maxPorSegundo: 20 }]);
+    expect(await (await tenant.call("GET", PORTAL)).json()).toEqual([{ id, evento: "mdfe.closed", endpoint, maxPorSegundo: 20, situacao: { codigo: "ativa" } }]);
     expect(await put({ maxPorSegundo: 1000 })).toEqual({ id, evento: "mdfe.closed", endpoint, maxPorSegundo: 1000, situacao: { codigo: "ativa" } });
     expect(await put({ maxPorSegundo: null })).toEqual({ id, evento: "mdfe.closed", endpoint, situacao: { codigo: "ativa" } });
-    expect(await (await tenant.call("GET", PORTAL)).json()).toEqual([{ id, evento: "mdfe.closed", endpoint }]);
+    expect(await (await tenant.call("GET", PORTAL)).json()).toEqual([{ id, evento: "mdfe.closed", endpoint, situacao: { codigo: "ativa" } }]);
     // Created without one (or with null): none, and the view is the document's.
     const plain = await tenant.call("POST", PORTAL, { evento: "mdfe.authorized", endpoint, maxPorSegundo: null });
     expect(await plain.json()).toEqual({ id: expect.any(Number), evento: "mdfe.authorized", endpoint, situacao: { codigo: "ativa" } });
