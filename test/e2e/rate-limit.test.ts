@@ -140,7 +140,7 @@ describe("per-endpoint rate limits", () => {
     const crossed = await problemOf(await tenant.call("PATCH", "/webhooks/config", { maxPorSegundo: 5 }), 400);
     expect(crossed["errors"]).toEqual([expect.objectContaining({ field: "maxPorSegundo", rule: "unknownField" })]);
     // Nothing refused changed anything.
-    expect(await (await tenant.call("GET", `${PORTAL}`)).json()).toContainEqual({ id, evento: "mdfe.closed", endpoint });
+    expect(await (await tenant.call("GET", `${PORTAL}`)).json()).toContainEqual({ id, evento: "mdfe.closed", endpoint, situacao: { codigo: "ativa" } });
     expect(await config()).not.toHaveProperty("maxPerSecond");
   });
 });
