@@ -190,6 +190,7 @@ export class FiscalWebhooksStack extends Stack {
     // The mapping keeps SqsEventSource's construct id, so its logical id does not change. It
     // starts at most its maxConcurrency invocations, so a burst queues up instead of taking the
     // account's concurrency from the API.
+    // On a FIFO queue a batch holds each message group's messages in order, and there is no batching window.
     const consumes = (fn: IFunction, queue: IQueue, consumer: QueueConsumer, batchSize = 10) => {
       fn.addToRolePolicy(
         new PolicyStatement({
@@ -217,14 +218,18 @@ export class FiscalWebhooksStack extends Stack {
       reservedConcurrentExecutions: reserved.dispatch,
       environment: {
         [ENV.deliveriesQueueUrl]: queues.deliveries.queueUrl,
+        [ENV.orderedDeliveriesQueueUrl]: queues.orderedDeliveries.queueUrl,
         [ENV.eventsDeadLetterQueueUrl]: queues.eventsDeadLetter.queueUrl,
         [ENV.eventMaxReceives]: String(eventAttempts),
       },
     });
     tableAccess(dispatch, ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"], true);
     sendsTo(dispatch, queues.deliveries);
+    // Deliveries of events with a documentKey go in their (tenant, document, endpoint) group.
+    sendsTo(dispatch, queues.orderedDeliveries);
     sendsTo(dispatch, queues.eventsDeadLetter);
     consumes(dispatch, queues.events, "dispatch");
+    consumes(dispatch, queues.orderedEvents, "dispatch");
 
     const deliver = worker("Deliver", {
       entry: "workers/deliver.ts",
@@ -233,6 +238,7 @@ export class FiscalWebhooksStack extends Stack {
       reservedConcurrentExecutions: reserved.deliver,
       environment: {
         [ENV.deliveriesQueueUrl]: queues.deliveries.queueUrl,
+        [ENV.orderedDeliveriesQueueUrl]: queues.orderedDeliveries.queueUrl,
         [ENV.deliveriesDeadLetterQueueUrl]: queues.deliveriesDeadLetter.queueUrl,
         [ENV.eventsQueueUrl]: queues.events.queueUrl,
         [ENV.retrySchedule]: formatRetrySchedule(retrySchedule),
@@ -253,7 +259,12 @@ export class FiscalWebhooksStack extends Stack {
     // events queue like producers' events, so dispatch fans them out.
     sendsTo(deliver, queues.events);
     consumes(deliver, queues.deliveries, "deliver");
-    deliver.addToRolePolicy(new PolicyStatement({ actions: ["sqs:ChangeMessageVisibility"], resources: [queues.deliveries.queueArn] }));
+    // An ordered delivery waits for its retry in the queue, holding its group back (its visibility
+    // changes; no new message, which would go behind the document's later events).
+    consumes(deliver, queues.orderedDeliveries, "deliver");
+    deliver.addToRolePolicy(
+      new PolicyStatement({ actions: ["sqs:ChangeMessageVisibility"], resources: [queues.deliveries.queueArn, queues.orderedDeliveries.queueArn] }),
+    );
 
     // The DLQ: indexed per tenant as dead messages arrive; bulk operations continue as jobs.
     const deadLetterIndex = worker("DeadLetterIndex", {
@@ -294,7 +305,7 @@ export class FiscalWebhooksStack extends Stack {
       alarms,
       successRatioThreshold,
     });
-    const producers = new ProducerAccess(this, "Producers", { events: queues.events, producerAccountIds: props.producerAccountIds });
+    const producers = new ProducerAccess(this, "Producers", { queues: [queues.events, queues.orderedEvents], producerAccountIds: props.producerAccountIds });
 
     new CfnOutput(this, OUTPUTS.apiUrl, { value: api.apiEndpoint, description: "Base URL of the HTTP API" });
     new CfnOutput(this, OUTPUTS.eventsQueueUrl, {
@@ -306,9 +317,13 @@ export class FiscalWebhooksStack extends Stack {
       description: "Deliveries that exhausted their attempts",
     });
     new CfnOutput(this, OUTPUTS.eventsQueueArn, { value: queues.events.queueArn, description: "ARN of the events queue, for producers' IAM" });
+    new CfnOutput(this, OUTPUTS.orderedEventsQueueUrl, {
+      value: queues.orderedEvents.queueUrl,
+      description: "Producers send the events of a fiscal document here (FIFO; MessageGroupId: the documentKey) to have them delivered in the order sent",
+    });
     new CfnOutput(this, OUTPUTS.producerPolicyArn, {
       value: producers.policy.managedPolicyArn,
-      description: "Attach to a producer's role or user: sqs:SendMessage on the events queue",
+      description: "Attach to a producer's role or user: sqs:SendMessage on the events queues",
     });
     new CfnOutput(this, OUTPUTS.alarmTopicArn, { value: topic.topicArn, description: "Every alarm notifies this SNS topic: subscribe your pager" });
     new CfnOutput(this, OUTPUTS.dashboardName, { value: dashboard.dashboardName, description: "The CloudWatch dashboard of the pipeline" });

@@ -15,6 +15,9 @@ export const RESOURCE_IDS = {
   unindexableDeadLetterQueue: "UnindexableDeadLetterQueue",
   deadLetterJobsQueue: "DeadLetterJobsQueue",
   deadLetterJobsDeadLetterQueue: "DeadLetterJobsDeadLetterQueue",
+  orderedEventsQueue: "OrderedEventsQueue",
+  orderedDeliveriesQueue: "OrderedDeliveriesQueue",
+  orderedDeadLetterQueue: "OrderedDeadLetterQueue",
   api: "HttpApi",
 } as const;
 
@@ -23,6 +26,7 @@ export const ENV = {
   tableName: "TABLE_NAME",
   eventsQueueUrl: "EVENTS_QUEUE_URL",
   deliveriesQueueUrl: "DELIVERIES_QUEUE_URL",
+  orderedDeliveriesQueueUrl: "ORDERED_DELIVERIES_QUEUE_URL",
   deliveriesDeadLetterQueueUrl: "DELIVERIES_DLQ_URL",
   eventsDeadLetterQueueUrl: "EVENTS_DLQ_URL",
   deadLetterJobsQueueUrl: "DEAD_LETTER_JOBS_QUEUE_URL",
@@ -41,6 +45,7 @@ export const OUTPUTS = {
   apiUrl: "ApiUrl",
   eventsQueueUrl: "EventsQueueUrl",
   eventsQueueArn: "EventsQueueArn",
+  orderedEventsQueueUrl: "OrderedEventsQueueUrl",
   producerPolicyArn: "ProducerPolicyArn",
   alarmTopicArn: "AlarmTopicArn",
   dashboardName: "DashboardName",

@@ -18,6 +18,7 @@ export const fiscalEventSchema = z.strictObject({
   id: z.string().min(1).max(200).regex(/^[\x21-\x7e]+$/, { error: "must be printable ASCII without spaces" }).optional(),
   occurredAt: z.iso.datetime({ offset: true, error: "must be an ISO-8601 date-time" }).optional(),
   data: z.record(z.string(), z.unknown(), { error: "must be a JSON object" }),
+  documentKey: z.string().regex(/^[0-9A-Z]{44}$/, { error: "must be a 44-character chave de acesso" }).optional(),
 });
 
 export interface FiscalEvent {
@@ -29,6 +30,8 @@ export interface FiscalEvent {
   readonly idFromProducer: boolean;
   readonly createdAt: string;
   readonly data: Readonly<Record<string, unknown>>;
+  /** The fiscal document's chave de acesso: its events reach each endpoint in order. */
+  readonly documentKey?: string | undefined;
 }
 
 /**
@@ -68,7 +71,7 @@ export function parseFiscalEvent(body: string, messageId: string, receivedAt: Da
       .join("; ");
     return { ok: false, reason: `breaks the event contract: ${reason}` };
   }
-  const { tenantId, type, id, occurredAt, data } = parsed.data;
+  const { tenantId, type, id, occurredAt, data, documentKey } = parsed.data;
   if (isOperationalEventType(type)) {
     if (origin !== "product") return { ok: false, reason: `breaks the event contract: type ${type} is an operational event only the product emits` };
     const operational = operationalDataSchema.safeParse(data);
@@ -83,8 +86,25 @@ export function parseFiscalEvent(body: string, messageId: string, receivedAt: Da
       idFromProducer: id !== undefined,
       createdAt: occurredAt ? new Date(occurredAt).toISOString() : receivedAt.toISOString(),
       data,
+      ...(documentKey === undefined ? {} : { documentKey }),
     },
   };
+}
+
+/**
+ * Where a delivery queues. One of an event with a `documentKey` goes in the FIFO message group
+ * of its (tenant, document, endpoint), so the endpoint receives the document's events one at a
+ * time, in order, while other documents and endpoints go on; SQS drops a copy dispatched again
+ * within five minutes (same delivery id). Without a `documentKey`: nothing, the standard queue,
+ * unordered and fastest.
+ */
+export function orderedRoute(
+  event: Pick<FiscalEvent, "tenantId" | "documentKey">,
+  delivery: { readonly deliveryId: string; readonly url: string },
+): { readonly groupId: string; readonly deduplicationId: string } | Record<string, never> {
+  if (event.documentKey === undefined) return {};
+  const groupId = createHash("sha256").update(`${event.tenantId}\n${event.documentKey}\n${endpointKey(delivery.url)}`).digest("hex");
+  return { groupId, deduplicationId: delivery.deliveryId };
 }
 
 /**

@@ -27,6 +27,7 @@ import { requiredEnv } from "../shared/env.ts";
 import { boundedText, MAX_REASON_CHARACTERS } from "../shared/json.ts";
 import { logger } from "../shared/logger.ts";
 import { publishAttempts, type AttemptMeasure } from "../shared/metrics.ts";
+import { inGroupOrder, messageGroup } from "../shared/message-groups.ts";
 import { sqsWorker } from "../shared/worker.ts";
 import { onceEach } from "../shared/once-each.ts";
 import { addressPolicy } from "../shared/policy.ts";
@@ -34,6 +35,7 @@ import { sqs } from "../shared/sqs.ts";
 import { configs, deliveryLogs as logs, failures, rateLimits, subscriptions, tenants } from "../shared/stores.ts";
 
 const deliveriesQueueUrl = requiredEnv(ENV.deliveriesQueueUrl);
+const orderedDeliveriesQueueUrl = requiredEnv(ENV.orderedDeliveriesQueueUrl);
 const deadLetterQueueUrl = requiredEnv(ENV.deliveriesDeadLetterQueueUrl);
 const eventsQueueUrl = requiredEnv(ENV.eventsQueueUrl);
 const healthPolicy = { disableAfterSeconds: Number(requiredEnv(ENV.endpointDisableAfterSeconds)) };
@@ -57,6 +59,9 @@ interface Attempted {
   /** Another message carries this delivery on (see DeliveryLogStore.recordAttempt): this one stops. */
   readonly superseded: boolean;
 }
+
+/** A received message after its attempt: attempted, failed before it could be, or found already finished. */
+type Settled = Omit<Attempted, "superseded"> | { readonly record: SQSRecord; readonly failed: true } | { readonly record: SQSRecord; readonly finished: true };
 
 /** A message that stays in the queue, hidden for `visibilityTimeout` seconds. */
 interface Stay {
@@ -101,41 +106,45 @@ async function handle(event: SQSEvent): Promise<SQSBatchResponse> {
   // Deliveries to endpoints with a rate limit: one reservation per endpoint for the batch; the rest cost nothing.
   const admission = await admitAtEndpointRates(rateLimits, valid, new Date());
 
-  // Each delivery on its own: a failed read or write fails its message only, never its batch-mates.
-  const settled = await Promise.all(
-    valid.map(async ({ record, delivery }) => {
-      // Messages queued before the product counted steps fall back on the receive count.
-      const step = delivery.step ?? Number(record.attributes.ApproximateReceiveCount);
+  /** One delivery: attempted, or failed before it could be (its message alone fails), or already finished. */
+  const attemptOne = async ({ record, delivery }: { record: SQSRecord; delivery: Delivery }): Promise<Settled> => {
+    try {
+      const step = await stepOf(record, delivery);
+      if (step === "finished") return { record, finished: true as const };
       const retry = step > 1 || delivery.attemptsBefore > 0;
-      try {
-        const held = admission.check(delivery);
-        if (held) return { record, delivery, step, outcome: held };
-        // Nothing is read for a message back before its time.
-        const due = isDue(delivery, new Date());
-        const [state, stop, credential] = due
-          ? await Promise.all([stateOf(delivery.tenantId), retry ? unwanted(delivery) : undefined, targets.credentialOf(delivery)])
-          : [undefined, undefined, undefined];
-        const outcome = await attemptDelivery(setup, delivery, step, {
-          secret: state?.secret?.secret,
-          previousSecret: state?.secret?.previous?.secret,
-          unwanted: stop,
-          disabled: state && disabledReason(healthOf(state, delivery.url)),
-          credential,
-        });
-        if (outcome.kind === "canceled") logger.info("delivery canceled", { deliveryId: delivery.deliveryId, reason: outcome.reason });
-        else if (outcome.kind === "retry-at" || outcome.kind === "exhausted") {
-          const retryIn = outcome.kind === "retry-at" ? outcome.delaySeconds : undefined;
-          logger.info("delivery attempt failed", { deliveryId: delivery.deliveryId, attempts: outcome.attempt, reason: outcome.failure.reason, retryIn });
-        }
-        return { record, delivery, step, outcome };
-      } catch (error) {
-        logger.error("delivery not attempted", { deliveryId: delivery.deliveryId, error: error as Error });
-        return { record, failed: true as const };
+      const held = admission.check(delivery);
+      if (held) return { record, delivery, step, outcome: held };
+      // Nothing is read for a message back before its time.
+      const due = isDue(delivery, new Date());
+      const [state, stop, credential] = due
+        ? await Promise.all([stateOf(delivery.tenantId), retry ? unwanted(delivery) : undefined, targets.credentialOf(delivery)])
+        : [undefined, undefined, undefined];
+      const outcome = await attemptDelivery(setup, delivery, step, {
+        secret: state?.secret?.secret,
+        previousSecret: state?.secret?.previous?.secret,
+        unwanted: stop,
+        disabled: state && disabledReason(healthOf(state, delivery.url)),
+        credential,
+      });
+      if (outcome.kind === "canceled") logger.info("delivery canceled", { deliveryId: delivery.deliveryId, reason: outcome.reason });
+      else if (outcome.kind === "retry-at" || outcome.kind === "exhausted") {
+        const retryIn = outcome.kind === "retry-at" ? outcome.delaySeconds : undefined;
+        logger.info("delivery attempt failed", { deliveryId: delivery.deliveryId, attempts: outcome.attempt, reason: outcome.failure.reason, retryIn });
       }
-    }),
+      return { record, delivery, step, outcome };
+    } catch (error) {
+      logger.error("delivery not attempted", { deliveryId: delivery.deliveryId, error: error as Error });
+      return { record, failed: true as const };
+    }
+  };
+  // Each delivery on its own: a failed read or write fails its message only, never its batch-mates.
+  // An ordered delivery (a FIFO message group: one document to one endpoint) goes only once the
+  // one before it in its group is done: delivered, exhausted or stopped.
+  const { results: settled, held } = await inGroupOrder(valid, attemptOne, (result) =>
+    "finished" in result || ("outcome" in result && FINISHED.has(result.outcome.kind)),
   );
   const notAttempted = settled.flatMap((entry) => ("failed" in entry ? [entry.record] : []));
-  const outcomes = settled.flatMap((entry) => ("failed" in entry ? [] : [entry]));
+  const outcomes = settled.flatMap((entry) => ("outcome" in entry ? [entry] : []));
   // Health is told what the attempts showed; a retry to an endpoint that this disabled goes
   // to the dead-letter queue now rather than waiting for its turn.
   const health = await trackHealth(outcomes, stateOf, configs, healthPolicy).catch((error: unknown) => {
@@ -153,13 +162,16 @@ async function handle(event: SQSEvent): Promise<SQSBatchResponse> {
   );
   const now = new Date();
 
-  // What comes next: the next step of the schedule, or the dead-letter queue.
+  // What comes next: the next step of the schedule, or the dead-letter queue. An ordered
+  // delivery waits for its next step in the queue itself, holding its group back (below).
   const retries = attempted.flatMap(({ record, delivery, step, outcome }) =>
-    outcome.kind === "retry-at"
-      ? [{ record, delay: outcome.delaySeconds, ...deliveryMessage(nextStep(delivery, step, outcome.delaySeconds, now)), delaySeconds: Math.min(outcome.delaySeconds, MAX_DELAY_SECONDS) }]
-      : outcome.kind === "throttled"
-        ? [{ record, ...heldBackMessage(delivery, step, outcome, now) }]
-        : [],
+    messageGroup(record) !== undefined
+      ? []
+      : outcome.kind === "retry-at"
+        ? [{ record, delay: outcome.delaySeconds, ...deliveryMessage(nextStep(delivery, step, outcome.delaySeconds, now)), delaySeconds: Math.min(outcome.delaySeconds, MAX_DELAY_SECONDS) }]
+        : outcome.kind === "throttled"
+          ? [{ record, ...heldBackMessage(delivery, step, outcome, now) }]
+          : [],
   );
   const dead = attempted.flatMap(({ record, delivery, outcome }) =>
     outcome.kind === "exhausted" || outcome.kind === "set-aside"
@@ -175,11 +187,25 @@ async function handle(event: SQSEvent): Promise<SQSBatchResponse> {
   // about when the invocation began.
   const latest = MAX_RETRY_DELAY_SECONDS - Math.ceil((Date.now() - startedAt) / 1000) - 60;
   const stay = (record: SQSRecord, seconds: number): Stay => ({ record, receiptHandle: record.receiptHandle, visibilityTimeout: Math.max(0, Math.min(seconds, latest)) });
+  const secondsUntil = (instant: string) => Math.ceil((Date.parse(instant) - now.getTime()) / 1000);
   const stays: Stay[] = [
     // Back before its time: hidden until it is due, no attempt used.
+    ...attempted.flatMap(({ record, outcome }) => (outcome.kind === "deferred" ? [stay(record, secondsUntil(outcome.until))] : [])),
+    // An ordered delivery's next step, or its slot under the endpoint's rate limit: the same
+    // message, hidden until then, its group behind it.
     ...attempted.flatMap(({ record, outcome }) =>
-      outcome.kind === "deferred" ? [stay(record, Math.ceil((Date.parse(outcome.until) - now.getTime()) / 1000))] : [],
+      messageGroup(record) === undefined
+        ? []
+        : outcome.kind === "retry-at"
+          ? [stay(record, outcome.delaySeconds)]
+          : outcome.kind === "throttled"
+            ? [stay(record, secondsUntil(outcome.until))]
+            : [],
     ),
+    // The rest of such a group, not attempted: back in the queue now, behind it. Released last
+    // first: SQS keeps a group in order whatever the order of releases, and so does the local
+    // emulator, which puts each message it is given back at the front of its group.
+    ...held.toReversed().map(({ record }) => stay(record, 0)),
     // Its successor could not be queued: this message comes back when the retry is due and
     // attempts its step again (the receiver sees that attempt number twice, same webhook-id).
     ...retriesRefused.map(({ entry, reason }) => {
@@ -193,7 +219,12 @@ async function handle(event: SQSEvent): Promise<SQSBatchResponse> {
     }),
   ];
   // Such a message comes back after the queue's own visibility timeout instead: sooner, never lost.
-  for (const { reason } of await changeVisibilities(sqs, deliveriesQueueUrl, stays)) logger.warn("visibility not changed", { reason });
+  const ordered = (entry: Stay) => messageGroup(entry.record) !== undefined;
+  const unchanged = await Promise.all([
+    changeVisibilities(sqs, deliveriesQueueUrl, stays.filter((entry) => !ordered(entry))),
+    changeVisibilities(sqs, orderedDeliveriesQueueUrl, stays.filter(ordered)),
+  ]);
+  for (const { reason } of unchanged.flat()) logger.warn("visibility not changed", { reason });
   // The tenant hears of each delivery now in the DLQ (a letter not queued is noticed when its last attempt is made again).
   const deadQueued = new Set(dead);
   for (const { entry } of deadRefused) deadQueued.delete(entry);
@@ -209,6 +240,24 @@ async function handle(event: SQSEvent): Promise<SQSBatchResponse> {
       itemIdentifier: record.messageId,
     })),
   };
+}
+
+/** Outcomes after which the next ordered delivery of the group may go. */
+const FINISHED: ReadonlySet<DeliveryAttempt["kind"]> = new Set(["delivered", "exhausted", "canceled", "set-aside"]);
+
+/**
+ * The attempt of the schedule a message carries. A standard-queue message says so itself (each
+ * step is a new message). An ordered one is the same message at every step, so when it comes
+ * back its log line tells how many attempts were made; a log line already finished (delivered,
+ * failed or canceled by a receive that died before deleting the message) leaves nothing to do.
+ */
+async function stepOf(record: SQSRecord, delivery: Delivery): Promise<number | "finished"> {
+  // Messages queued before the product counted steps fall back on the receive count.
+  if (messageGroup(record) === undefined) return delivery.step ?? Number(record.attributes.ApproximateReceiveCount);
+  if (record.attributes.ApproximateReceiveCount === "1") return 1;
+  const line = await logs.get(delivery.tenantId, delivery.createdAt, delivery.deliveryId);
+  if (line && line.status !== "retrying" && line.status !== "pending") return "finished";
+  return (line ? line.attempts - delivery.attemptsBefore : 0) + 1;
 }
 
 /**

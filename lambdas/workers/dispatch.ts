@@ -3,11 +3,12 @@ import { MAX_MESSAGE_BYTES, messageSize, sendMessages } from "../../lib/aws/sqs-
 import { ENV } from "../contract/resources.ts";
 import { batchTargets, type BatchTargets } from "../delivery/targets.ts";
 import { atLargest, deliveryMessage, type Delivery } from "../domain/delivery.ts";
-import { deliveryIdFor, failingEndpoint, parseFiscalEvent, PRODUCT_ORIGIN, type FiscalEvent } from "../domain/fiscal-event.ts";
+import { deliveryIdFor, failingEndpoint, orderedRoute, parseFiscalEvent, PRODUCT_ORIGIN, type FiscalEvent } from "../domain/fiscal-event.ts";
 import { webhookEnvelope } from "../domain/webhook-message.ts";
 import { requiredEnv } from "../shared/env.ts";
 import { logger } from "../shared/logger.ts";
 import { publishEvents } from "../shared/metrics.ts";
+import { heldBehind } from "../shared/message-groups.ts";
 import { sqsWorker } from "../shared/worker.ts";
 import { boundedText, MAX_REASON_CHARACTERS } from "../shared/json.ts";
 import { sqs } from "../shared/sqs.ts";
@@ -15,6 +16,7 @@ import type { ProducerEvent } from "../data/deliveries.ts";
 import { configs, dispatchedEvents as dispatched, subscriptions, tenants } from "../shared/stores.ts";
 
 const deliveriesQueueUrl = requiredEnv(ENV.deliveriesQueueUrl);
+const orderedDeliveriesQueueUrl = requiredEnv(ENV.orderedDeliveriesQueueUrl);
 const eventsDeadLetterQueueUrl = requiredEnv(ENV.eventsDeadLetterQueueUrl);
 /** The events queue's maxReceiveCount: the receive after which SQS sets a failing event aside. */
 const eventMaxReceives = Number(requiredEnv(ENV.eventMaxReceives));
@@ -46,7 +48,7 @@ async function handle(event: SQSEvent): Promise<SQSBatchResponse> {
   const targets = batchTargets({ tenants, subscriptions, configs });
   const claimed = new Map<SQSRecord, ProducerEvent>();
   const inBatch = new Set<string>();
-  const deliveries: { record: SQSRecord; body: string }[] = [];
+  const deliveries: { record: SQSRecord; body: string; groupId?: string; deduplicationId?: string }[] = [];
   await Promise.all(
     accepted.map(async ({ record, event: fiscalEvent }) => {
       const producerEvent = fiscalEvent.idFromProducer ? { tenantId: fiscalEvent.tenantId, eventId: fiscalEvent.id } : undefined;
@@ -70,7 +72,7 @@ async function handle(event: SQSEvent): Promise<SQSBatchResponse> {
           if (!(await dispatched.claim(producerEvent, record.messageId))) return alreadyDispatched(producerEvent);
           claimed.set(record, producerEvent);
         }
-        for (const message of messages) deliveries.push({ record, ...message });
+        planned.forEach((delivery, index) => deliveries.push({ record, ...messages[index]!, ...orderedRoute(fiscalEvent, delivery) }));
       } catch (error) {
         logger.error("dispatch failed", { messageId: record.messageId, error: error as Error });
         failed.add(record);
@@ -78,7 +80,18 @@ async function handle(event: SQSEvent): Promise<SQSBatchResponse> {
     }),
   );
 
-  for (const { entry, reason, senderFault } of await sendMessages(sqs, deliveriesQueueUrl, deliveries)) {
+  // An event of a FIFO group that failed holds back the group's later events in this batch:
+  // they send nothing now and come back after it, in order.
+  for (const record of heldBehind(event.Records, failed)) failed.add(record);
+  const sending = deliveries.filter(({ record }) => !failed.has(record));
+  // Ordered deliveries go in the order of their events in the batch (planning ran concurrently).
+  const position = new Map(event.Records.map((record, index) => [record, index]));
+  const ordered = sending.filter((entry) => entry.groupId !== undefined).sort((a, b) => position.get(a.record)! - position.get(b.record)!);
+  const refused = await Promise.all([
+    sendMessages(sqs, deliveriesQueueUrl, sending.filter((entry) => entry.groupId === undefined)),
+    sendMessages(sqs, orderedDeliveriesQueueUrl, ordered),
+  ]);
+  for (const { entry, reason, senderFault } of refused.flat()) {
     // SQS blaming the message itself will not change its mind on a retry.
     if (senderFault) rejections.push({ record: entry.record, reason: `the deliveries queue refused its webhook: ${reason}` });
     else failed.add(entry.record);
@@ -97,6 +110,7 @@ async function handle(event: SQSEvent): Promise<SQSBatchResponse> {
   for (const { record, reason } of setAside) logger.warn("event set aside", { messageId: record.messageId, reason });
   for (const { entry } of notSetAside) failed.add(entry.record);
 
+  for (const record of heldBehind(event.Records, failed)) failed.add(record);
   const rejected = new Set(rejections.map(({ record }) => record));
   // A message that gives up lets its claim go, so the event can be dispatched when redriven.
   const givingUp = [...claimed].filter(

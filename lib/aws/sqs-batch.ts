@@ -25,8 +25,12 @@ export interface FailedEntry<E> {
 export interface OutgoingMessage {
   readonly body: string;
   readonly attributes?: Readonly<Record<string, string>>;
-  /** Seconds before the message can be received (SQS allows 0..900). */
+  /** Seconds before the message can be received (SQS allows 0..900; FIFO queues refuse it per message). */
   readonly delaySeconds?: number;
+  /** FIFO queues: the message group, received in the order sent, one message at a time. */
+  readonly groupId?: string;
+  /** FIFO queues: a copy sent within five minutes under the same id is dropped by SQS. */
+  readonly deduplicationId?: string;
 }
 
 export interface VisibilityChange {
@@ -77,37 +81,47 @@ export function batchesOf<E>(entries: readonly E[], size: (entry: E) => number =
 /** One batch call: the entries' SDK shapes in, SQS's failed entries out. */
 type BatchCall<E> = (entries: readonly { readonly Id: string; readonly entry: E }[]) => Promise<{ Failed?: BatchResultErrorEntry[] }>;
 
-async function inBatches<E>(entries: readonly E[], size: ((entry: E) => number) | undefined, call: BatchCall<E>): Promise<FailedEntry<E>[]> {
+async function inBatches<E>(
+  entries: readonly E[],
+  size: ((entry: E) => number) | undefined,
+  call: BatchCall<E>,
+  inOrder = false,
+): Promise<FailedEntry<E>[]> {
   const failed: FailedEntry<E>[] = [];
-  await Promise.all(
-    batchesOf(entries, size).map(async (batch) => {
-      let pending = batch.map((entry, index) => ({ Id: `e${index}`, entry }));
-      try {
-        // Entries SQS failed for a passing reason (throttling, a service fault) get one more try.
-        for (let round = 0; round < 2 && pending.length > 0; round++) {
-          const { Failed = [] } = await call(pending);
-          const failures = new Map(Failed.map((failure) => [failure.Id, failure]));
-          const retry: typeof pending = [];
-          for (const item of pending) {
-            const failure = failures.get(item.Id);
-            if (!failure) continue;
-            const reason = `${failure.Code ?? "error"}: ${failure.Message ?? "refused"}`;
-            if (failure.SenderFault || round === 1) failed.push({ entry: item.entry, reason, senderFault: failure.SenderFault === true });
-            else retry.push(item);
-          }
-          pending = retry;
+  const each = async (batch: E[]) => {
+    let pending = batch.map((entry, index) => ({ Id: `e${index}`, entry }));
+    try {
+      // Entries SQS failed for a passing reason (throttling, a service fault) get one more try.
+      for (let round = 0; round < 2 && pending.length > 0; round++) {
+        const { Failed = [] } = await call(pending);
+        const failures = new Map(Failed.map((failure) => [failure.Id, failure]));
+        const retry: typeof pending = [];
+        for (const item of pending) {
+          const failure = failures.get(item.Id);
+          if (!failure) continue;
+          const reason = `${failure.Code ?? "error"}: ${failure.Message ?? "refused"}`;
+          if (failure.SenderFault || round === 1) failed.push({ entry: item.entry, reason, senderFault: failure.SenderFault === true });
+          else retry.push(item);
         }
-      } catch (error) {
-        // The call failed as a whole (network, throttling, a limit): its entries count as failed.
-        for (const { entry } of pending) failed.push({ entry, reason: (error as Error).message, senderFault: false });
+        pending = retry;
       }
-    }),
-  );
+    } catch (error) {
+      // The call failed as a whole (network, throttling, a limit): its entries count as failed.
+      for (const { entry } of pending) failed.push({ entry, reason: (error as Error).message, senderFault: false });
+    }
+  };
+  const batches = batchesOf(entries, size);
+  if (inOrder) for (const batch of batches) await each(batch);
+  else await Promise.all(batches.map(each));
   return failed;
 }
 
-/** SendMessageBatch in as few calls as SQS allows. */
+/**
+ * SendMessageBatch in as few calls as SQS allows. To a FIFO queue the calls go one after
+ * another, so each message group receives its messages in the order given.
+ */
 export function sendMessages<E extends OutgoingMessage>(client: SQSClient, queueUrl: string, messages: readonly E[]): Promise<FailedEntry<E>[]> {
+  const fifo = queueUrl.endsWith(".fifo");
   return inBatches(messages, messageSize, (entries) =>
     client.send(
       new SendMessageBatchCommand({
@@ -116,6 +130,8 @@ export function sendMessages<E extends OutgoingMessage>(client: SQSClient, queue
           Id,
           MessageBody: entry.body,
           ...(entry.delaySeconds ? { DelaySeconds: entry.delaySeconds } : {}),
+          ...(entry.groupId === undefined ? {} : { MessageGroupId: entry.groupId }),
+          ...(entry.deduplicationId === undefined ? {} : { MessageDeduplicationId: entry.deduplicationId }),
           ...(entry.attributes
             ? {
                 MessageAttributes: Object.fromEntries(
@@ -126,10 +142,11 @@ export function sendMessages<E extends OutgoingMessage>(client: SQSClient, queue
         })),
       }),
     ),
+    fifo,
   );
 }
 
-/** ChangeMessageVisibilityBatch, ten per call. */
+/** ChangeMessageVisibilityBatch, ten per call (on a FIFO queue one call after another, in the order given). */
 export function changeVisibilities<E extends VisibilityChange>(client: SQSClient, queueUrl: string, changes: readonly E[]): Promise<FailedEntry<E>[]> {
   return inBatches(changes, undefined, (entries) =>
     client.send(
@@ -138,6 +155,7 @@ export function changeVisibilities<E extends VisibilityChange>(client: SQSClient
         Entries: entries.map(({ Id, entry }) => ({ Id, ReceiptHandle: entry.receiptHandle, VisibilityTimeout: entry.visibilityTimeout })),
       }),
     ),
+    queueUrl.endsWith(".fifo"),
   );
 }
 

@@ -45,6 +45,15 @@ export class PipelineQueues extends Construct {
   /** Continuations of DLQ retry-all and purge that outlast an API call. */
   readonly deadLetterJobs: Queue;
   readonly deadLetterJobsDeadLetter: Queue;
+  /**
+   * FIFO: events whose order matters (those of one fiscal document, in one message group),
+   * and the deliveries made from events with a `documentKey`, one group per (tenant, document,
+   * endpoint), so each endpoint receives a document's events one at a time, in order.
+   */
+  readonly orderedEvents: Queue;
+  readonly orderedDeliveries: Queue;
+  /** What no invocation could finish on the two FIFO queues (a FIFO queue's DLQ is FIFO): for the operator. */
+  readonly orderedDeadLetter: Queue;
 
   constructor(scope: Construct, id: string, props: QueuesProps) {
     super(scope, id);
@@ -81,6 +90,20 @@ export class PipelineQueues extends Construct {
       retentionPeriod: retention,
       visibilityTimeout: props.deliveriesVisibilityTimeout,
       deadLetterQueue: { queue: this.deliveriesDeadLetter, maxReceiveCount: props.deliveryMaxReceives },
+    });
+    const fifo = { ...secure, fifo: true, retentionPeriod: retention } as const;
+    this.orderedDeadLetter = new Queue(this, RESOURCE_IDS.orderedDeadLetterQueue, fifo);
+    this.orderedEvents = new Queue(this, RESOURCE_IDS.orderedEventsQueue, {
+      ...fifo,
+      // Producers may name each event's MessageDeduplicationId (its id); without one, equal bodies within 5 minutes are one event.
+      contentBasedDeduplication: true,
+      visibilityTimeout: props.eventsVisibilityTimeout,
+      deadLetterQueue: { queue: this.orderedDeadLetter, maxReceiveCount: props.eventAttempts },
+    });
+    this.orderedDeliveries = new Queue(this, RESOURCE_IDS.orderedDeliveriesQueue, {
+      ...fifo,
+      visibilityTimeout: props.deliveriesVisibilityTimeout,
+      deadLetterQueue: { queue: this.orderedDeadLetter, maxReceiveCount: props.deliveryMaxReceives },
     });
   }
 }

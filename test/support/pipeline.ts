@@ -69,6 +69,26 @@ export function pipelineFixture(options: Partial<ProductRuntimeOptions>) {
       );
       return String(MessageId);
     },
+    /**
+     * Sends events, in order, to the ordered (FIFO) events queue in one message group, as a
+     * producer of a fiscal document's events does; ten per call, one call after another.
+     */
+    async emitInGroup(groupId: string, bodies: readonly Record<string, unknown>[]): Promise<void> {
+      const { product } = started().env;
+      for (let start = 0; start < bodies.length; start += 10) {
+        await product.runtime.sqs.send(
+          new SendMessageBatchCommand({
+            QueueUrl: String(product.outputs[OUTPUTS.orderedEventsQueueUrl]),
+            Entries: bodies.slice(start, start + 10).map((body, i) => ({
+              Id: String(i),
+              MessageBody: JSON.stringify(body),
+              MessageGroupId: groupId,
+              MessageDeduplicationId: String(body["id"] ?? `${start + i}`),
+            })),
+          }),
+        );
+      }
+    },
     /** Sends up to ten events in one SendMessageBatch call, so that they share a batch. */
     async emitBatch(bodies: readonly string[]): Promise<void> {
       const { product } = started().env;

@@ -36,6 +36,7 @@ export interface QueueDeclaration {
 
 /** Template properties that are SQS queue attributes of the same name. */
 const QUEUE_ATTRIBUTES = [
+  "ContentBasedDeduplication",
   "DelaySeconds",
   "MaximumMessageSize",
   "MessageRetentionPeriod",
@@ -64,7 +65,8 @@ export async function provisionQueue(client: SQSClient, queue: QueueDeclaration)
       maxReceiveCount: Number(redrive.maxReceiveCount),
     });
   }
-  await client.send(new CreateQueueCommand({ QueueName: queue.queueName }));
+  // Whether a queue is FIFO is fixed when it is created; the rest can be set afterwards.
+  await client.send(new CreateQueueCommand({ QueueName: queue.queueName, ...(p["FifoQueue"] === true ? { Attributes: { FifoQueue: "true" } } : {}) }));
   if (Object.keys(attributes).length > 0) {
     await client.send(new SetQueueAttributesCommand({ QueueUrl: queue.queueUrl, Attributes: attributes }));
   }

@@ -35,7 +35,8 @@ export function localPhysicalResources(template: CfnTemplate, at: LocalPlacement
         break;
       }
       case "AWS::SQS::Queue": {
-        const name = named("QueueName");
+        // CloudFormation names a FIFO queue it names itself with the suffix SQS requires.
+        const name = typeof props["QueueName"] === "string" || props["FifoQueue"] !== true ? named("QueueName") : `${named("QueueName")}.fifo`;
         const url = `${at.sqsEndpoint}/${at.accountId}/${name}`;
         resources.set(logicalId, { ref: url, attributes: { Arn: arn("sqs", name), QueueName: name, QueueUrl: url } });
         break;
