@@ -41,8 +41,10 @@ describe("the product's IAM grants, enforced locally", () => {
     );
     runtime = await startLocalRuntime({ stack: { ...stack, template }, onError: (source) => errors.push(source) });
     // Like CreateEventSourceMapping, the engine does not start a mapping whose function may not receive.
-    expect(runtime.accessDenials()).toMatchObject([
-      { functionId: expect.stringMatching(/^DispatchFunction/), action: "sqs:ReceiveMessage", resource: expect.stringMatching(/EventsQueue/) },
+    // Its two mappings: the events queue and the ordered (FIFO) one.
+    expect(runtime.accessDenials().map(({ functionId, action, resource }) => ({ functionId, action, resource })).toSorted((a, b) => a.resource.localeCompare(b.resource))).toMatchObject([
+      { functionId: expect.stringMatching(/^DispatchFunction/), action: "sqs:ReceiveMessage", resource: expect.stringMatching(/-QueuesEventsQueue/) },
+      { functionId: expect.stringMatching(/^DispatchFunction/), action: "sqs:ReceiveMessage", resource: expect.stringMatching(/-QueuesOrderedEventsQueue.*\.fifo$/) },
     ]);
     const tenants = new TenantStore(DynamoDBDocumentClient.from(runtime.dynamodb), String(runtime.outputs[OUTPUTS.tableName]));
     const { token } = await tenants.create("iam");
@@ -52,9 +54,9 @@ describe("the product's IAM grants, enforced locally", () => {
       body: JSON.stringify({ evento: "invoice.authorized", endpoint: "https://example.com/hook" }),
     });
     expect(response.status).toBe(500);
-    expect(runtime.accessDenials().slice(1)).toMatchObject([
+    expect(runtime.accessDenials().slice(2)).toMatchObject([
       { functionId: expect.stringMatching(/^subscriptionsRoutes/), action: "dynamodb:PutItem", resource: expect.stringMatching(/:table\//) },
     ]);
-    expect(errors).toEqual([expect.stringMatching(/^iam DispatchFunction/), expect.stringMatching(/^iam subscriptionsRoutes/)]);
+    expect(errors).toEqual([expect.stringMatching(/^iam DispatchFunction/), expect.stringMatching(/^iam DispatchFunction/), expect.stringMatching(/^iam subscriptionsRoutes/)]);
   }, 120_000);
 });

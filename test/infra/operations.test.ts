@@ -178,11 +178,19 @@ describe("the dashboard", () => {
 });
 
 describe("producers", () => {
-  it("get the events queue's ARN and a managed policy that may only send to it", () => {
+  it("get the events queues' addresses and a managed policy that may only send to them", () => {
     template.hasOutput("EventsQueueArn", { Value: { "Fn::GetAtt": [Match.stringLikeRegexp("^QueuesEventsQueue"), "Arn"] } });
+    template.hasOutput("OrderedEventsQueueUrl", { Value: { Ref: Match.stringLikeRegexp("^QueuesOrderedEventsQueue") } });
     const policy = one(template, "AWS::IAM::ManagedPolicy", "ProducersPolicy");
     expect(policy.Properties.PolicyDocument.Statement).toEqual([
-      { Effect: "Allow", Action: "sqs:SendMessage", Resource: { "Fn::GetAtt": [expect.stringMatching(/^QueuesEventsQueue[0-9A-F]{8}$/), "Arn"] } },
+      {
+        Effect: "Allow",
+        Action: "sqs:SendMessage",
+        Resource: [
+          { "Fn::GetAtt": [expect.stringMatching(/^QueuesEventsQueue[0-9A-F]{8}$/), "Arn"] },
+          { "Fn::GetAtt": [expect.stringMatching(/^QueuesOrderedEventsQueue[0-9A-F]{8}$/), "Arn"] },
+        ],
+      },
     ]);
     expect(policy.Properties.Roles ?? policy.Properties.Users ?? policy.Properties.Groups).toBeUndefined();
     template.hasOutput("ProducerPolicyArn", { Value: { Ref: Match.stringLikeRegexp("^ProducersPolicy") } });
@@ -208,7 +216,7 @@ describe("producers", () => {
 describe("queues", () => {
   it("set the 256 KiB message size the functions assume on every queue", () => {
     const queues = byId(template, "AWS::SQS::Queue");
-    expect(queues).toHaveLength(7);
+    expect(queues).toHaveLength(10);
     for (const [id, queue] of queues) expect(queue.Properties.MaximumMessageSize, id).toBe(MAX_MESSAGE_BYTES);
   });
 

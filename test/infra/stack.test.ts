@@ -53,12 +53,12 @@ describe("the stack", () => {
   });
 
   it("has encrypted queues whose deliveries redrive after the retry schedule's attempts", () => {
-    template.resourceCountIs("AWS::SQS::Queue", 7);
+    template.resourceCountIs("AWS::SQS::Queue", 10);
     const queues = template.findResources("AWS::SQS::Queue");
     for (const queue of Object.values(queues)) {
       expect(queue.Properties.SqsManagedSseEnabled).toBe(true);
     }
-    const deliveries = Object.entries(queues).find(([id]) => id.includes("DeliveriesQueue"));
+    const deliveries = Object.entries(queues).find(([id]) => id.startsWith("QueuesDeliveriesQueue"));
     // A safety net above the schedule: the deliver function counts attempts and moves exhausted deliveries itself.
     expect(deliveries?.[1].Properties.RedrivePolicy.maxReceiveCount).toBe(2 * DEFAULT_RETRY_SCHEDULE_SECONDS.length + 10);
     expect(deliveries?.[1].Properties.RedrivePolicy.deadLetterTargetArn).toEqual({
@@ -69,10 +69,18 @@ describe("the stack", () => {
     expect(deadLetters?.[1].Properties.RedrivePolicy.deadLetterTargetArn).toEqual({
       "Fn::GetAtt": [expect.stringContaining("UnindexableDeadLetterQueue"), "Arn"],
     });
+    // The ordered path: FIFO queues, with the same safety net into a FIFO dead-letter queue.
+    const ordered = Object.entries(queues).filter(([id]) => id.startsWith("QueuesOrdered"));
+    expect(ordered.map(([, queue]) => queue.Properties.FifoQueue)).toEqual([true, true, true]);
+    const orderedDeliveries = ordered.find(([id]) => id.startsWith("QueuesOrderedDeliveriesQueue"));
+    expect(orderedDeliveries?.[1].Properties.RedrivePolicy).toEqual({
+      maxReceiveCount: 2 * DEFAULT_RETRY_SCHEDULE_SECONDS.length + 10,
+      deadLetterTargetArn: { "Fn::GetAtt": [expect.stringContaining("OrderedDeadLetterQueue"), "Arn"] },
+    });
   });
 
   it("refuses every queue request that is not over TLS", () => {
-    template.resourceCountIs("AWS::SQS::QueuePolicy", 7);
+    template.resourceCountIs("AWS::SQS::QueuePolicy", 10);
     template.allResourcesProperties("AWS::SQS::QueuePolicy", {
       PolicyDocument: {
         Statement: Match.arrayWith([
@@ -184,7 +192,7 @@ describe("the stack", () => {
     const { app, stack } = buildApp({ outdir: outdir(), context: { retrySchedule: "0,1,2" } });
     app.synth();
     const queues = Template.fromStack(stack).findResources("AWS::SQS::Queue");
-    const deliveries = Object.entries(queues).find(([id]) => id.includes("DeliveriesQueue"));
+    const deliveries = Object.entries(queues).find(([id]) => id.startsWith("QueuesDeliveriesQueue"));
     expect(deliveries?.[1].Properties.RedrivePolicy.maxReceiveCount).toBe(2 * 3 + 10);
     expect(() => buildApp({ outdir: outdir(), context: { retrySchedule: "0,x" } })).toThrow(/not a whole number/);
   });
