@@ -8,7 +8,7 @@ import { outputsFilePath } from "../lib/dev/product.ts";
 import { connectToStack, STACK_OPTIONS, STACK_OPTIONS_USAGE, stackSource } from "../lib/dev/stack-connection.ts";
 
 const usage = `Usage: npm run emit -- <type> --tenant <tenantId> [--data <json>|@<file>] [--id <eventId>] [--occurred-at <ISO>]
-       [--stack <name> [--region <r>] [--profile <p>] | --outputs <file>]
+       [--document-key <chave>] [--cnpj <cnpj>] [--sequence <n>] [--stack <name> [--region <r>] [--profile <p>] | --outputs <file>]
 
 Injects a fiscal event into the stack's events queue, as a producer does.
   <type>        a fiscal event type of GET /webhooks/events, e.g. invoice.authorized
@@ -16,6 +16,9 @@ Injects a fiscal event into the stack's events queue, as a producer does.
   --data        the event's data: a JSON object, or @path to a JSON file (default {})
   --id          the producer's event id: the same id emitted twice is delivered once
   --occurred-at when the event happened (ISO-8601); becomes the webhook's createdAt
+  --document-key the chave de acesso (44 characters) of the NF-e, NFC-e, CT-e or MDF-e it is about
+  --cnpj        the CNPJ the event is for (14 characters or 12.345.678/0001-95; alphanumeric too)
+  --sequence    the event's sequence number among its document's events (e.g. nSeqEvento)
 ${STACK_OPTIONS_USAGE}`;
 
 const { values, positionals } = parseArgs({
@@ -25,6 +28,9 @@ const { values, positionals } = parseArgs({
     data: { type: "string", default: "{}" },
     id: { type: "string" },
     "occurred-at": { type: "string" },
+    "document-key": { type: "string" },
+    cnpj: { type: "string" },
+    sequence: { type: "string" },
     ...STACK_OPTIONS,
     help: { type: "boolean", default: false },
   },
@@ -56,6 +62,10 @@ const event = {
   type,
   ...(values.id ? { id: values.id } : {}),
   ...(values["occurred-at"] ? { occurredAt: values["occurred-at"] } : {}),
+  ...(values["document-key"] === undefined ? {} : { documentKey: values["document-key"] }),
+  ...(values.cnpj === undefined ? {} : { cnpj: values.cnpj }),
+  // A number in the event; what is not one is told by the contract's own check below.
+  ...(values.sequence === undefined ? {} : { sequence: /^[0-9]+$/.test(values.sequence) ? Number(values.sequence) : values.sequence }),
   data,
 };
 // Checked here with the dispatcher's own schema, so a mistake is told now rather than set aside later.

@@ -13,6 +13,7 @@ import {
   requestSchemas,
   subscriptionViewSchema,
   webhookConfigViewSchema,
+  webhookPayloadSchema,
   webhookSecretViewSchema,
 } from "./schemas.ts";
 
@@ -209,6 +210,27 @@ export function openApiDocument(): Record<string, unknown> {
     jsonSchemaDialect: "https://json-schema.org/draft/2020-12/schema",
     security: [{ bearerToken: [] }],
     paths,
+    webhooks: {
+      event: {
+        post: {
+          summary: "An event, delivered to a subscription's endpoint or the account webhookUrl",
+          description:
+            "Signed with the tenant's secret: X-Webhook-Signature is the hex HMAC-SHA256 of the exact body; webhook-id, webhook-timestamp and " +
+            "webhook-signature follow Standard Webhooks. Any 2xx within the delivery timeout is a success; anything else is retried on the schedule. " +
+            "documentKey, cnpj and sequence are present only when the producer sent them.",
+          parameters: [
+            { name: "webhook-id", in: "header", required: true, description: "The delivery id, the same on every attempt: deduplicate on it", schema: { type: "string", format: "uuid" } },
+            { name: "webhook-timestamp", in: "header", required: true, description: "Unix seconds of this attempt", schema: { type: "string" } },
+            { name: "webhook-signature", in: "header", required: true, description: "Standard Webhooks signature(s), v1,<base64>", schema: { type: "string" } },
+            { name: "X-Webhook-Signature", in: "header", required: true, description: "Hex HMAC-SHA256 of the body, keyed by the tenant's secret", schema: { type: "string" } },
+            { name: "X-Webhook-Event", in: "header", required: true, description: "The event type", schema: { type: "string" } },
+            { name: "X-Webhook-Attempt", in: "header", required: true, description: "1-based attempt number", schema: { type: "integer", minimum: 1 } },
+          ],
+          requestBody: { required: true, content: { "application/json": { schema: jsonSchema(webhookPayloadSchema) } } },
+          responses: { "2XX": { description: "Delivered" } },
+        },
+      },
+    },
     components: {
       securitySchemes: { bearerToken: { type: "http", scheme: "bearer", description: "API token issued by `npm run tenant`" } },
       schemas: { Problem: jsonSchema(problemSchema) },

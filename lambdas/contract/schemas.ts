@@ -4,6 +4,9 @@ import type { AddressPolicy } from "../domain/addresses.ts";
 import { checkEndpointUrl, ENDPOINT_MAX_LENGTH } from "../domain/endpoint-url.ts";
 import { MAX_RATE_PER_SECOND } from "../domain/delivery.ts";
 import { MAX_SECRET_GRACE_SECONDS } from "../domain/webhook-config.ts";
+import { CNPJ_FORM, CNPJ_ROOT_FORM, MAX_CNPJ_SCOPE, parseCnpjScopeEntry } from "../domain/cnpj.ts";
+import { DOCUMENT_KEY_LENGTH } from "../domain/document-key.ts";
+import { MAX_SEQUENCE } from "../domain/fiscal-event.ts";
 import {
   CREDENTIAL_MASK,
   CREDENTIAL_VALUE_MAX,
@@ -159,11 +162,56 @@ const rateLimitSchema = z
 /** An endpoint's rate limit as a view shows it: only when one is set. */
 const rateLimitViewSchema = z.number().int().min(1).max(MAX_RATE_PER_SECOND).optional().meta({ description: "Deliveries per second at most; absent when there is no limit" });
 
+const SCOPE_RULE = `must be a list of 1 to ${MAX_CNPJ_SCOPE} CNPJs (${CNPJ_FORM}) or roots (${CNPJ_ROOT_FORM}), or null for every CNPJ`;
+
+/**
+ * A CNPJ scope in a request: each entry normalized (14 or 8 upper-case characters, masks
+ * removed), no entry twice once normalized. A list sets it, null removes it, absent leaves it
+ * as it is; an empty list would deliver nothing and is refused.
+ */
+const cnpjScopeSchema = z
+  .array(
+    z
+      .string({ error: "must be a string" })
+      .transform((value, ctx) => {
+        const entry = parseCnpjScopeEntry(value);
+        if (entry.ok) return entry.cnpj;
+        ctx.addIssue({ code: "custom", message: entry.reason, params: { rule: "cnpj" } });
+        return z.NEVER;
+      })
+      .meta({ examples: ["12.345.678/0001-95", "12ABC345"] }),
+    { error: SCOPE_RULE },
+  )
+  .min(1, { error: SCOPE_RULE })
+  .max(MAX_CNPJ_SCOPE, { error: SCOPE_RULE })
+  .superRefine((entries, ctx) => {
+    const first = new Map<string, number>();
+    entries.forEach((entry, index) => {
+      const earlier = first.get(entry);
+      if (earlier === undefined) first.set(entry, index);
+      else ctx.addIssue({ code: "custom", message: `repeats ${entry} (entry ${earlier})`, path: [index], params: { rule: "unique" } });
+    });
+  })
+  .nullable()
+  .optional()
+  .meta({
+    description:
+      "Only events whose cnpj is one of these reach the endpoint: a full CNPJ (check digits verified) or an 8-character root covering every branch; " +
+      "numeric or alphanumeric, masks accepted, stored normalized. Events without a cnpj skip a scoped endpoint. null removes the scope; leaving the field out of a change keeps it",
+    examples: [["12345678000195", "12ABC345"]],
+  });
+
+/** A CNPJ scope as a view shows it: only when one is set. */
+const cnpjScopeViewSchema = z
+  .array(z.string())
+  .optional()
+  .meta({ description: "The CNPJs (14 characters) and roots (8) the endpoint is limited to; absent when it receives every CNPJ's events" });
+
 export function requestSchemas(policy: AddressPolicy) {
   const endpoint = endpointSchema(policy);
   const autenticacao = autenticacaoSchema.nullable().optional();
   return {
-    subscriptionCreate: z.strictObject({ evento: eventTypeSchema, endpoint, autenticacao, maxPorSegundo: rateLimitSchema }),
+    subscriptionCreate: z.strictObject({ evento: eventTypeSchema, endpoint, autenticacao, maxPorSegundo: rateLimitSchema, cnpjs: cnpjScopeSchema }),
     // A subscription read with GET can be PUT back as it is: its read-only `situacao` is accepted and ignored.
     subscriptionChange: z.strictObject({
       id: subscriptionIdSchema,
@@ -171,6 +219,7 @@ export function requestSchemas(policy: AddressPolicy) {
       endpoint,
       autenticacao,
       maxPorSegundo: rateLimitSchema,
+      cnpjs: cnpjScopeSchema,
       situacao: situacaoSchema.optional().meta({ readOnly: true, description: "Read-only: ignored in a PUT (which re-enables the endpoint)" }),
     }),
     subscriptionDelete: z.strictObject({ id: subscriptionIdSchema }),
@@ -179,6 +228,7 @@ export function requestSchemas(policy: AddressPolicy) {
       events: eventListSchema.optional(),
       authentication: authenticationSchema.nullable().optional(),
       maxPerSecond: rateLimitSchema,
+      cnpjs: cnpjScopeSchema,
     }),
   };
 }
@@ -202,6 +252,7 @@ export const subscriptionViewSchema = z
       .optional()
       .meta({ description: "Only when the subscription has a receiver credential; its secrets are shown as ****" }),
     maxPorSegundo: rateLimitViewSchema,
+    cnpjs: cnpjScopeViewSchema,
   })
   .meta({ title: "Subscription" });
 
@@ -246,6 +297,7 @@ export const webhookConfigViewSchema = z
       .optional()
       .meta({ description: "Only when a receiver credential is set; its secrets are shown as ****" }),
     maxPerSecond: rateLimitViewSchema,
+    cnpjs: cnpjScopeViewSchema,
     status: endpointStatusSchema,
   })
   .meta({ title: "WebhookConfig" });
@@ -269,6 +321,39 @@ export const secretRegenerateQuerySchema = z.strictObject({
     .refine((n) => n <= MAX_SECRET_GRACE_SECONDS, { error: `must be a whole number of seconds from 0 to ${MAX_SECRET_GRACE_SECONDS} (7 days)` })
     .optional(),
 });
+
+/** The body every endpoint receives (lambdas/domain/webhook-message.ts webhookEnvelope), in the OpenAPI document's `webhooks`. */
+export const webhookPayloadSchema = z
+  .object({
+    id: z.string().meta({ description: "The event's id: the producer's, or one the service gave it" }),
+    type: z.string().meta({ description: "An event type of GET /webhooks/events (webhook.test for POST /webhooks/test)", examples: ["invoice.authorized"] }),
+    createdAt: instant.meta({ description: "When the event occurred (the producer's occurredAt), or when it was accepted" }),
+    documentKey: z
+      .string()
+      .length(DOCUMENT_KEY_LENGTH)
+      .regex(/^[0-9]{6}[0-9A-Z]{12}[0-9]{26}$/)
+      .optional()
+      .meta({
+        description:
+          "The chave de acesso of the NF-e, NFC-e, CT-e, CT-e OS or MDF-e the event is about, when the producer sent it: 44 characters, " +
+          "check digit, UF, month and model verified; letters only in the issuer's alphanumeric CNPJ (NT 2025.001)",
+        examples: ["35240112345678000195550010000001231000000011"],
+      }),
+    cnpj: z
+      .string()
+      .regex(/^[0-9A-Z]{12}[0-9]{2}$/)
+      .optional()
+      .meta({ description: "The CNPJ the event is for, when the producer sent it: 14 characters, numeric or alphanumeric, check digits verified", examples: ["12345678000195"] }),
+    sequence: z
+      .number()
+      .int()
+      .min(1)
+      .max(MAX_SEQUENCE)
+      .optional()
+      .meta({ description: "The event's sequence number among its document's events (e.g. nSeqEvento), when the producer sent it", examples: [1] }),
+    data: z.record(z.string(), z.unknown()).meta({ description: "The event's data, as the producer sent it" }),
+  })
+  .meta({ title: "WebhookPayload" });
 
 export const problemSchema = z
   .object({

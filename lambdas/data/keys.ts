@@ -32,6 +32,8 @@ import { GSI1_SK, indexKey, PK, SK, tableKey } from "./table.ts";
  * and the slot items make the per-tenant cap exact, without transactions (see data/subscriptions.ts).
  * A subscription and the webhook config may hold a receiver credential in their `authentication`
  * attribute (domain/receiver-credential.ts): the only place it is kept, encrypted at rest with the table.
+ * Their CNPJ scope is the `cnpjs` attribute (a list of 14- and 8-character entries), read with
+ * them by the fan-out's one query per tenant and type and matched in memory (domain/fiscal-event.ts).
  */
 const tenantPk = (tenantId: string) => `TENANT#${tenantId}`;
 const paddedId = (id: number) => String(id).padStart(10, "0");

@@ -36,13 +36,14 @@ export class SubscriptionStore extends TableStore {
     const stale = await this.staleGuardOrThrow(tenantId, guardKey, draft, undefined, now);
     const id = await this.nextId();
     const slot = await this.claimSlot(tenantId, id, limit, now);
-    const { authentication, maxPorSegundo, ...placement } = draft;
+    const { authentication, maxPorSegundo, cnpjs, ...placement } = draft;
     const subscription: Subscription = {
       id,
       tenantId,
       ...placement,
       ...(authentication ? { authentication } : {}),
       ...(typeof maxPorSegundo === "number" ? { maxPorSegundo } : {}),
+      ...(cnpjs ? { cnpjs } : {}),
       createdAt: now.toISOString(),
       updatedAt: now.toISOString(),
     };
@@ -93,7 +94,7 @@ export class SubscriptionStore extends TableStore {
             [GSI1_PK]: keys.subscriptionsForEvent(tenantId, draft.evento),
             updatedAt: now.toISOString(),
           },
-          { authentication: draft.authentication, maxPorSegundo: draft.maxPorSegundo },
+          { authentication: draft.authentication, maxPorSegundo: draft.maxPorSegundo, cnpjs: draft.cnpjs },
         ),
         ConditionExpression: IF_PRESENT,
         ReturnValues: "ALL_NEW",
@@ -249,6 +250,7 @@ const toSubscription = (item: Item) =>
     endpointKey: true,
     authentication: true,
     maxPorSegundo: true,
+    cnpjs: true,
     createdAt: true,
     updatedAt: true,
   });

@@ -46,6 +46,7 @@ export class WebhookConfigStore extends TableStore {
         events: change.events ?? [],
         ...(change.authentication ? { authentication: change.authentication } : {}),
         ...(typeof change.maxPerSecond === "number" ? { maxPerSecond: change.maxPerSecond } : {}),
+        ...(change.cnpjs ? { cnpjs: change.cnpjs } : {}),
         createdAt: at,
         updatedAt: at,
       };
@@ -63,7 +64,7 @@ export class WebhookConfigStore extends TableStore {
       Key: keys.webhookConfig(tenantId),
       ...attributeUpdate(
         { updatedAt: at, ...(change.webhookUrl === undefined ? {} : { webhookUrl: change.webhookUrl }), ...(change.events === undefined ? {} : { events: change.events }) },
-        { authentication: change.authentication, maxPerSecond: change.maxPerSecond },
+        { authentication: change.authentication, maxPerSecond: change.maxPerSecond, cnpjs: change.cnpjs },
       ),
       ConditionExpression: IF_PRESENT,
       ReturnValues: "ALL_NEW",
@@ -209,5 +210,5 @@ export class WebhookConfigStore extends TableStore {
 }
 
 const toConfig = (item: Item) =>
-  entityOf<WebhookConfig>(item, { tenantId: true, webhookUrl: true, events: true, authentication: true, maxPerSecond: true, createdAt: true, updatedAt: true });
+  entityOf<WebhookConfig>(item, { tenantId: true, webhookUrl: true, events: true, authentication: true, maxPerSecond: true, cnpjs: true, createdAt: true, updatedAt: true });
 

@@ -17,10 +17,13 @@ export interface TargetStores {
 export interface BatchTargets {
   /** Why events of this tenant cannot go anywhere (unknown or revoked), if they cannot. */
   tenantProblem(tenantId: string): Promise<string | undefined>;
-  /** The distinct endpoints that receive the tenant's events of this type, `except` left out (see deliveryTargets). */
-  urlsFor(tenantId: string, type: EventType, except?: string): Promise<string[]>;
+  /**
+   * The distinct endpoints that receive the tenant's events of this type for `cnpj` (none:
+   * an event without one), `except` left out (see deliveryTargets).
+   */
+  urlsFor(tenantId: string, type: EventType, except?: string, cnpj?: string): Promise<string[]>;
   /** The same endpoints, each with where its credential comes from and its rate limit, when it has them. */
-  targetsFor(tenantId: string, type: EventType, except?: string): Promise<DeliveryTarget[]>;
+  targetsFor(tenantId: string, type: EventType, except?: string, cnpj?: string): Promise<DeliveryTarget[]>;
   /** The credential a delivery is sent with now (see credentialFor), from this batch's reads. */
   credentialOf(delivery: Parameters<typeof credentialFor>[1]): Promise<ReceiverCredential | undefined>;
 }
@@ -43,14 +46,14 @@ export function batchTargets(stores: TargetStores): BatchTargets {
     ),
     config: onceEach((tenantId: string) => stores.configs.getConfig(tenantId, false)),
   };
-  const targetsFor = async (tenantId: string, type: EventType, except?: string) => {
+  const targetsFor = async (tenantId: string, type: EventType, except?: string, cnpj?: string) => {
     const [subscriptions, account] = await Promise.all([reads.subscribed({ tenantId, type }), reads.config(tenantId)]);
-    return deliveryTargets(type, subscriptions, account, except);
+    return deliveryTargets(type, subscriptions, account, except, cnpj);
   };
   return {
     tenantProblem,
     targetsFor,
-    urlsFor: async (tenantId, type, except) => (await targetsFor(tenantId, type, except)).map((target) => target.url),
+    urlsFor: async (tenantId, type, except, cnpj) => (await targetsFor(tenantId, type, except, cnpj)).map((target) => target.url),
     credentialOf: (delivery) => credentialFor(reads, delivery),
   };
 }

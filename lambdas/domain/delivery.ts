@@ -38,6 +38,8 @@ export interface Delivery extends DeliveryIdentity {
    * config sets one, as dispatch found it; absent for the rest, which are never counted.
    */
   readonly maxPerSecond?: number | undefined;
+  /** The event's CNPJ, when it has one: a retry is still wanted if a target scoped to it still takes it. */
+  readonly cnpj?: string | undefined;
 }
 
 /** Highest rate limit an endpoint may set: above it a limit protects a receiver from little. */
@@ -82,6 +84,7 @@ export const deliveryMessageSchema = z.strictObject({
   acceptedAt: z.iso.datetime().optional(),
   credential: z.union([z.strictObject({ subscription: z.number().int().min(1) }), z.strictObject({ config: z.literal(true) })]).optional(),
   maxPerSecond: z.number().int().min(1).max(MAX_RATE_PER_SECOND).optional(),
+  cnpj: z.string().regex(/^[0-9A-Z]{12}[0-9]{2}$/).optional(),
 });
 
 /**

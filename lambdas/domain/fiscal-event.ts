@@ -2,24 +2,60 @@ import { createHash } from "node:crypto";
 import { z } from "zod";
 import { boundedText, parseUntrustedJson } from "../shared/json.ts";
 import { EVENT_TYPES, isOperationalEventType, type EventType } from "./catalogue.ts";
+import { inCnpjScope, parseCnpj } from "./cnpj.ts";
+import { modelMismatch, parseDocumentKey } from "./document-key.ts";
 import { endpointKey } from "./endpoint-url.ts";
 import type { CredentialReference } from "./receiver-credential.ts";
 
 /** Largest event (UTF-8 bytes of the queue message) accepted: its webhook must fit in one SQS message. */
 export const MAX_EVENT_BYTES = 128 * 1024;
 
+/** Highest `sequence` (nSeqEvento and the like): a signed 32-bit integer, what receivers' databases hold. */
+export const MAX_SEQUENCE = 2 ** 31 - 1;
+
+/** A string field read by a parser that normalizes it or says why it is not one. */
+function parsedString<T>(parse: (value: string) => { ok: true; value: T } | { ok: false; reason: string }) {
+  return z.string({ error: "must be a string" }).transform((value, ctx) => {
+    const parsed = parse(value);
+    if (parsed.ok) return parsed.value;
+    ctx.addIssue({ code: "custom", message: parsed.reason });
+    return z.NEVER;
+  });
+}
+
 /**
  * What producers send to the events queue. `tenantId`, `type` and `data` are required;
  * `id` makes re-injection idempotent; `occurredAt` becomes the webhook's createdAt.
+ * `documentKey` (the chave de acesso), `cnpj` (whose event it is: scoped endpoints receive
+ * only their CNPJs') and `sequence` (e.g. nSeqEvento) are optional; each is validated, and a
+ * documentKey's model must fit the type (invoice.* NF-e/NFC-e, cte.* CT-e/CT-e OS, mdfe.* MDF-e).
  */
-export const fiscalEventSchema = z.strictObject({
-  tenantId: z.string().regex(/^ten_[0-9a-f]{20}$/, { error: "must be a tenant id (ten_…)" }),
-  type: z.enum(EVENT_TYPES, { error: "must be one of the event catalogue's types" }),
-  id: z.string().min(1).max(200).regex(/^[\x21-\x7e]+$/, { error: "must be printable ASCII without spaces" }).optional(),
-  occurredAt: z.iso.datetime({ offset: true, error: "must be an ISO-8601 date-time" }).optional(),
-  data: z.record(z.string(), z.unknown(), { error: "must be a JSON object" }),
-  documentKey: z.string().regex(/^[0-9A-Z]{44}$/, { error: "must be a 44-character chave de acesso" }).optional(),
-});
+export const fiscalEventSchema = z
+  .strictObject({
+    tenantId: z.string().regex(/^ten_[0-9a-f]{20}$/, { error: "must be a tenant id (ten_…)" }),
+    type: z.enum(EVENT_TYPES, { error: "must be one of the event catalogue's types" }),
+    id: z.string().min(1).max(200).regex(/^[\x21-\x7e]+$/, { error: "must be printable ASCII without spaces" }).optional(),
+    occurredAt: z.iso.datetime({ offset: true, error: "must be an ISO-8601 date-time" }).optional(),
+    documentKey: parsedString((value) => {
+      const parsed = parseDocumentKey(value);
+      return parsed.ok ? { ok: true, value: parsed.documentKey } : parsed;
+    }).optional(),
+    cnpj: parsedString((value) => {
+      const parsed = parseCnpj(value);
+      return parsed.ok ? { ok: true, value: parsed.cnpj } : parsed;
+    }).optional(),
+    sequence: z
+      .number({ error: `must be a positive integer (at most ${MAX_SEQUENCE})` })
+      .int({ error: `must be a positive integer (at most ${MAX_SEQUENCE})` })
+      .min(1, { error: `must be a positive integer (at most ${MAX_SEQUENCE})` })
+      .max(MAX_SEQUENCE, { error: `must be a positive integer (at most ${MAX_SEQUENCE})` })
+      .optional(),
+    data: z.record(z.string(), z.unknown(), { error: "must be a JSON object" }),
+  })
+  .superRefine(({ type, documentKey }, ctx) => {
+    const mismatch = documentKey && modelMismatch(documentKey, type);
+    if (mismatch) ctx.addIssue({ code: "custom", message: mismatch, path: ["documentKey"] });
+  });
 
 export interface FiscalEvent {
   readonly tenantId: string;
@@ -29,9 +65,13 @@ export interface FiscalEvent {
   /** Whether the producer gave the id (and so asked for re-injections to be ignored). */
   readonly idFromProducer: boolean;
   readonly createdAt: string;
-  readonly data: Readonly<Record<string, unknown>>;
-  /** The fiscal document's chave de acesso: its events reach each endpoint in order. */
+  /** The chave de acesso (44 characters, upper case) of the document the event is about: its events reach each endpoint in order. */
   readonly documentKey?: string | undefined;
+  /** The CNPJ the event is for (14 characters, upper case): scoped endpoints receive only their CNPJs'. */
+  readonly cnpj?: string | undefined;
+  /** The event's place among the document's events (e.g. nSeqEvento), as the producer numbered it. */
+  readonly sequence?: number | undefined;
+  readonly data: Readonly<Record<string, unknown>>;
 }
 
 /**
@@ -71,7 +111,7 @@ export function parseFiscalEvent(body: string, messageId: string, receivedAt: Da
       .join("; ");
     return { ok: false, reason: `breaks the event contract: ${reason}` };
   }
-  const { tenantId, type, id, occurredAt, data, documentKey } = parsed.data;
+  const { tenantId, type, id, occurredAt, documentKey, cnpj, sequence, data } = parsed.data;
   if (isOperationalEventType(type)) {
     if (origin !== "product") return { ok: false, reason: `breaks the event contract: type ${type} is an operational event only the product emits` };
     const operational = operationalDataSchema.safeParse(data);
@@ -85,8 +125,10 @@ export function parseFiscalEvent(body: string, messageId: string, receivedAt: Da
       id: id ?? messageId,
       idFromProducer: id !== undefined,
       createdAt: occurredAt ? new Date(occurredAt).toISOString() : receivedAt.toISOString(),
+      ...(documentKey ? { documentKey: documentKey.key } : {}),
+      ...(cnpj === undefined ? {} : { cnpj }),
+      ...(sequence === undefined ? {} : { sequence }),
       data,
-      ...(documentKey === undefined ? {} : { documentKey }),
     },
   };
 }
@@ -134,25 +176,44 @@ export interface DeliveryTarget {
   readonly maxPerSecond?: number | undefined;
 }
 
+/** What decides whether a scoped target takes an event: the CNPJs it is limited to, if any. */
+interface Scoped {
+  readonly cnpjs?: readonly string[] | undefined;
+}
+
+/**
+ * Whether a subscription or the config takes an event for `cnpj` (README, CNPJ scoping): an
+ * unscoped one takes every event; a scoped one only events whose CNPJ is in its scope (an
+ * event without one goes to unscoped targets only). Operational events are about the tenant's
+ * own endpoints, not a company's documents: scoping never holds them back.
+ */
+function takes({ cnpjs }: Scoped, type: EventType, cnpj: string | undefined): boolean {
+  return cnpjs === undefined || isOperationalEventType(type) || (cnpj !== undefined && inCnpjScope(cnpj, cnpjs));
+}
+
 /**
  * Where an event goes: the tenant's Portal subscriptions to its type, plus the account
- * webhook when it lists the type; each distinct URL once, and never `except` (the failing
- * endpoint an operational event is about, however it is spelled). When a subscription and
- * the config share a URL, the subscription's credential is the one sent, the config's only
- * when the subscription has none; the URL is held to the smallest rate limit either sets.
+ * webhook when it lists the type, each only if its CNPJ scope takes the event's `cnpj`; each
+ * distinct URL once, and never `except` (the failing endpoint an operational event is about,
+ * however it is spelled). A URL goes if any subscription or the config naming it takes the
+ * event; of those, the subscription's credential is the one sent, the config's only when the
+ * subscription has none; the URL is held to the smallest rate limit among them.
  */
 export function deliveryTargets(
   type: EventType,
-  subscriptions: readonly { readonly id: number; readonly endpoint: string; readonly authentication?: unknown; readonly maxPorSegundo?: number | undefined }[],
-  config: { readonly webhookUrl: string; readonly events: readonly string[]; readonly authentication?: unknown; readonly maxPerSecond?: number | undefined } | undefined,
+  subscriptions: readonly ({ readonly id: number; readonly endpoint: string; readonly authentication?: unknown; readonly maxPorSegundo?: number | undefined } & Scoped)[],
+  config: ({ readonly webhookUrl: string; readonly events: readonly string[]; readonly authentication?: unknown; readonly maxPerSecond?: number | undefined } & Scoped) | undefined,
   except?: string,
+  cnpj?: string,
 ): DeliveryTarget[] {
-  const named: { url: string; credential: CredentialReference | undefined; limit: number | undefined }[] = subscriptions.map((subscription) => ({
-    url: subscription.endpoint,
-    credential: subscription.authentication ? { subscription: subscription.id } : undefined,
-    limit: subscription.maxPorSegundo,
-  }));
-  if (config?.events.includes(type)) {
+  const named: { url: string; credential: CredentialReference | undefined; limit: number | undefined }[] = subscriptions
+    .filter((subscription) => takes(subscription, type, cnpj))
+    .map((subscription) => ({
+      url: subscription.endpoint,
+      credential: subscription.authentication ? { subscription: subscription.id } : undefined,
+      limit: subscription.maxPorSegundo,
+    }));
+  if (config?.events.includes(type) && takes(config, type, cnpj)) {
     named.push({ url: config.webhookUrl, credential: config.authentication ? { config: true } : undefined, limit: config.maxPerSecond });
   }
   const excluded = except === undefined ? undefined : endpointKey(except);

@@ -15,6 +15,8 @@ export interface Subscription {
   readonly authentication?: ReceiverCredential | undefined;
   /** At most this many deliveries a second to the endpoint; absent: no limit. */
   readonly maxPorSegundo?: number | undefined;
+  /** Only events of these CNPJs (full, or 8-character roots) reach the endpoint; absent: every event. */
+  readonly cnpjs?: readonly string[] | undefined;
   readonly createdAt: string;
   readonly updatedAt: string;
 }
@@ -30,11 +32,13 @@ export interface SubscriptionDraft {
    * the original document never sends it). A new subscription has none unless it sets one.
    */
   readonly maxPorSegundo?: number | null | undefined;
+  /** The CNPJ scope, normalized: a list sets it, null removes it, absent leaves it as it is. */
+  readonly cnpjs?: readonly string[] | null | undefined;
 }
 
 /**
  * The view both the API and its documentation promise, `{id, evento, endpoint}`, plus its
- * endpoint's `situacao` and the options set: the credential (masked) and the rate limit.
+ * endpoint's `situacao` and the options set: the credential (masked), the rate limit and the CNPJ scope.
  */
 export function subscriptionView(subscription: Subscription, health: EndpointHealth | undefined) {
   return {
@@ -44,6 +48,7 @@ export function subscriptionView(subscription: Subscription, health: EndpointHea
     situacao: endpointSituacao(health),
     ...(subscription.authentication ? { autenticacao: portalCredentialView(subscription.authentication) } : {}),
     ...(subscription.maxPorSegundo === undefined ? {} : { maxPorSegundo: subscription.maxPorSegundo }),
+    ...(subscription.cnpjs === undefined ? {} : { cnpjs: subscription.cnpjs }),
   };
 }
 

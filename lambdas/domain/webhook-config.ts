@@ -10,6 +10,8 @@ export interface WebhookConfig {
   readonly authentication?: ReceiverCredential | undefined;
   /** At most this many deliveries a second to webhookUrl; absent: no limit. */
   readonly maxPerSecond?: number | undefined;
+  /** Only events of these CNPJs (full, or 8-character roots) reach webhookUrl; absent: every event. */
+  readonly cnpjs?: readonly string[] | undefined;
   readonly createdAt: string;
   readonly updatedAt: string;
 }
@@ -21,6 +23,8 @@ export interface WebhookConfigChange {
   readonly authentication?: CredentialChange;
   /** A number sets the rate limit, null removes it, absent leaves it as it is. */
   readonly maxPerSecond?: number | null | undefined;
+  /** A list sets the CNPJ scope, null removes it, absent leaves it as it is. */
+  readonly cnpjs?: readonly string[] | null | undefined;
 }
 
 /** The tenant's one signing secret, used for every delivery (Portal subscriptions included). */

@@ -1,16 +1,30 @@
 import { signDelivery } from "./signing.ts";
 
-/** What every endpoint receives as the body, for a fiscal event and for a test event alike. */
+/**
+ * What every endpoint receives as the body, for a fiscal event and for a test event alike; the
+ * event's documentKey, cnpj and sequence only when its producer sent them.
+ */
 export interface WebhookEnvelope {
   readonly id: string;
   readonly type: string;
   readonly createdAt: string;
+  readonly documentKey?: string | undefined;
+  readonly cnpj?: string | undefined;
+  readonly sequence?: number | undefined;
   readonly data: unknown;
 }
 
 /** The exact JSON bytes POSTed (signatures cover these bytes, so they are built once). */
-export function webhookEnvelope({ id, type, createdAt, data }: WebhookEnvelope): string {
-  return JSON.stringify({ id, type, createdAt, data });
+export function webhookEnvelope({ id, type, createdAt, documentKey, cnpj, sequence, data }: WebhookEnvelope): string {
+  return JSON.stringify({
+    id,
+    type,
+    createdAt,
+    ...(documentKey === undefined ? {} : { documentKey }),
+    ...(cnpj === undefined ? {} : { cnpj }),
+    ...(sequence === undefined ? {} : { sequence }),
+    data,
+  });
 }
 
 export interface WebhookToSign {

@@ -30,7 +30,7 @@ const TEST_BODY_MAX = 1024;
 
 /**
  * The configuration as the API shows it: `webhookSecret` masked unless this answer reveals it,
- * the options (the receiver credential, masked, and the rate limit) only when set.
+ * the options (the receiver credential, masked, the rate limit and the CNPJ scope) only when set.
  */
 function configView(config: WebhookConfig, webhookSecret: string | null, health: EndpointHealth | undefined) {
   return {
@@ -39,6 +39,7 @@ function configView(config: WebhookConfig, webhookSecret: string | null, health:
     events: config.events,
     ...(config.authentication ? { authentication: credentialView(config.authentication) } : {}),
     ...(config.maxPerSecond === undefined ? {} : { maxPerSecond: config.maxPerSecond }),
+    ...(config.cnpjs === undefined ? {} : { cnpjs: config.cnpjs }),
     status: endpointStatus(health),
   };
 }
@@ -62,8 +63,8 @@ export const handler = httpRoutes("config", {
   "PATCH /webhooks/config": async (request) => {
     const change = validate(schemas.configPatch, readJsonBody(request, { required: true }));
     if (Object.values(change).every((value) => value === undefined)) {
-      throw problems.validation("Send at least one of webhookUrl, events, authentication, maxPerSecond.", {
-        errors: [{ field: "(body)", rule: "minProperties", message: "must contain at least one of webhookUrl, events, authentication, maxPerSecond" }],
+      throw problems.validation("Send at least one of webhookUrl, events, authentication, maxPerSecond, cnpjs.", {
+        errors: [{ field: "(body)", rule: "minProperties", message: "must contain at least one of webhookUrl, events, authentication, maxPerSecond, cnpjs" }],
       });
     }
     try {

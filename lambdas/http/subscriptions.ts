@@ -35,7 +35,7 @@ function draftOf(body: Omit<SubscriptionDraft, "endpointKey" | "authentication">
   const check = checkEndpointUrl(body.endpoint, addressPolicy);
   // The schema already ran the same check; this only recovers the normalized form.
   if (!check.ok) throw new Error("endpoint passed validation but fails its check");
-  return { evento: body.evento, endpoint: body.endpoint, endpointKey: check.normalized, authentication: body.autenticacao, maxPorSegundo: body.maxPorSegundo };
+  return { evento: body.evento, endpoint: body.endpoint, endpointKey: check.normalized, authentication: body.autenticacao, maxPorSegundo: body.maxPorSegundo, cnpjs: body.cnpjs };
 }
 
 function idMismatch(pathValue: number, bodyValue: number): HttpProblem {

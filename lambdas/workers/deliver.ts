@@ -97,10 +97,13 @@ async function handle(event: SQSEvent): Promise<SQSBatchResponse> {
   // delivery, a re-enabled endpoint gets the next one.
   const stateOf = onceEach((tenantId: string) => configs.deliveryState(tenantId));
   const targets = batchTargets({ tenants, subscriptions, configs });
-  /** A retry checks that its delivery is still wanted; a first attempt follows its dispatch by moments. */
+  /**
+   * A retry checks that its delivery is still wanted (for its event's CNPJ, as dispatch judged
+   * it); a first attempt follows its dispatch by moments.
+   */
   const unwanted = async (delivery: Delivery): Promise<string | undefined> =>
     (await targets.tenantProblem(delivery.tenantId)) ??
-    ((await targets.urlsFor(delivery.tenantId, delivery.eventType)).includes(delivery.url)
+    ((await targets.urlsFor(delivery.tenantId, delivery.eventType, undefined, delivery.cnpj)).includes(delivery.url)
       ? undefined
       : `no subscription or account webhook sends ${delivery.eventType} to this endpoint any more`);
   // Deliveries to endpoints with a rate limit: one reservation per endpoint for the batch; the rest cost nothing.

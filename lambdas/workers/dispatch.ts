@@ -134,7 +134,7 @@ function alreadyDispatched(event: ProducerEvent): void {
 }
 
 async function plan(fiscalEvent: FiscalEvent, targets: BatchTargets, acceptedAt: string): Promise<Delivery[]> {
-  const endpoints = await targets.targetsFor(fiscalEvent.tenantId, fiscalEvent.type, failingEndpoint(fiscalEvent));
+  const endpoints = await targets.targetsFor(fiscalEvent.tenantId, fiscalEvent.type, failingEndpoint(fiscalEvent), fiscalEvent.cnpj);
   const body = webhookEnvelope(fiscalEvent);
   const createdAt = new Date().toISOString();
   return endpoints.map(({ url, credential, maxPerSecond }) => ({
@@ -150,6 +150,7 @@ async function plan(fiscalEvent: FiscalEvent, targets: BatchTargets, acceptedAt:
     acceptedAt,
     credential,
     ...(maxPerSecond === undefined ? {} : { maxPerSecond }),
+    ...(fiscalEvent.cnpj === undefined ? {} : { cnpj: fiscalEvent.cnpj }),
   }));
 }
 

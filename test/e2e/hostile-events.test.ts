@@ -1,4 +1,3 @@
-import { ReceiveMessageCommand } from "@aws-sdk/client-sqs";
 import { describe, expect, it } from "vitest";
 import { OUTPUTS } from "../../lambdas/contract/resources.ts";
 import { DeadLetterStore } from "../../lambdas/data/dead-letters.ts";
@@ -17,21 +16,7 @@ const tableName = () => String(fixture.env.product.outputs[OUTPUTS.tableName]);
 const logStore = () => new DeliveryLogStore(fixture.env.documents, tableName());
 const deadLetters = () => new DeadLetterStore(fixture.env.documents, tableName());
 
-/** Reasons of the events set aside, by original message id. */
-const setAside = new Map<string, string>();
-async function reasonFor(messageId: string): Promise<string> {
-  const queue = fixture.env.product.queue("eventsDeadLetterQueue");
-  return eventually(async () => {
-    const { Messages = [] } = await fixture.env.product.runtime.sqs.send(
-      new ReceiveMessageCommand({ QueueUrl: queue.url, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, MessageAttributeNames: ["All"] }),
-    );
-    for (const m of Messages) {
-      const attributes = m.MessageAttributes ?? {};
-      setAside.set(String(attributes["original-message-id"]?.StringValue), String(attributes["rejection-reason"]?.StringValue));
-    }
-    return setAside.get(messageId);
-  }, 10_000);
-}
+const reasonFor = fixture.setAsideReason;
 
 describe("one delivery per producer id", () => {
   it("holds when copies of one id arrive at once in separate messages, consumed by concurrent pollers", async () => {

@@ -51,6 +51,15 @@ describe("npm start's tools: the inspector and npm run emit", () => {
     expect(failures.filter((f) => f.evento === "boleto.paid").map((f) => f.descricao)).toEqual(Array(3).fill("HTTP 503 Service Unavailable"));
   });
 
+  it("emits a document's key, CNPJ and sequence, which reach the receiver at the top of the body", async () => {
+    await api("POST", "/portal/api/ext/webhook", { evento: "invoice.canceled", endpoint: env.product.local.inspectorUrl });
+    const key = "35240112345678000195550010000001231000000011";
+    await emit("invoice.canceled", "--id", "nfe-cancel-1", "--document-key", key, "--cnpj", "12.345.678/0001-95", "--sequence", "1");
+    const webhook = await eventually(() => env.product.inspector.received.find((w) => w.body.includes("nfe-cancel-1")));
+    expect(webhook).toMatchObject({ hmacSignature: true, standardWebhooksSignature: true });
+    expect(JSON.parse(webhook.body)).toMatchObject({ id: "nfe-cancel-1", type: "invoice.canceled", documentKey: key, cnpj: "12345678000195", sequence: 1, data: {} });
+  });
+
   it("refuses to emit an event that breaks the contract, saying why", async () => {
     const failure = await emit("invoice.exploded").catch((error: { code: number; stderr: string }) => error);
     expect(failure).toMatchObject({ code: 2, stderr: expect.stringMatching(/type: must be one of the event catalogue's types/) });
@@ -58,5 +67,11 @@ describe("npm start's tools: the inspector and npm run emit", () => {
     expect(badData).toMatchObject({ code: 2, stderr: expect.stringMatching(/data: must be a JSON object/) });
     const operational = await emit("webhook.delivery.exhausted", "--data", '{"endpoint":"https://a.example/"}').catch((error: { code: number; stderr: string }) => error);
     expect(operational).toMatchObject({ code: 2, stderr: expect.stringMatching(/webhook\.delivery\.exhausted is an operational event: only the product emits it/) });
+    const badKey = await emit("invoice.authorized", "--document-key", "35240112345678000195550010000001231000000013").catch((error: { code: number; stderr: string }) => error);
+    expect(badKey).toMatchObject({ code: 2, stderr: expect.stringMatching(/documentKey: 35240112345678000195550010000001231000000013: check digit is 3, expected 1/) });
+    const badCnpj = await emit("invoice.authorized", "--cnpj", "11.222.333/0001-82").catch((error: { code: number; stderr: string }) => error);
+    expect(badCnpj).toMatchObject({ code: 2, stderr: expect.stringMatching(/cnpj: 11222333000182 has invalid check digits/) });
+    const badSequence = await emit("invoice.authorized", "--sequence", "first").catch((error: { code: number; stderr: string }) => error);
+    expect(badSequence).toMatchObject({ code: 2, stderr: expect.stringMatching(/sequence: must be a positive integer/) });
   });
 });

@@ -1,4 +1,4 @@
-import { SendMessageBatchCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
+import { ReceiveMessageCommand, SendMessageBatchCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -7,6 +7,7 @@ import { OUTPUTS } from "../../lambdas/contract/resources.ts";
 import { startEphemeralProduct, type EphemeralProduct } from "../../lib/dev/ephemeral-product.ts";
 import { receiverFactory, type Behaviour, type HttpsReceiver, type ReceiverFactory } from "../../lib/dev/https-receiver.ts";
 import type { ProductRuntimeOptions } from "../../lib/dev/product.ts";
+import { eventually } from "./eventually.ts";
 
 export const PORTAL = "/portal/api/ext/webhook";
 
@@ -50,6 +51,8 @@ export function pipelineFixture(options: Partial<ProductRuntimeOptions>) {
     const { webhookSecret } = (await (await tenant.call("POST", "/webhooks/secret/regenerate")).json()) as { webhookSecret: string };
     return { ...tenant, ids, secret: webhookSecret };
   };
+  /** Reasons of the events set aside so far, by original message id (each read from the queue once). */
+  const setAside = new Map<string, string>();
   return {
     get env(): EphemeralProduct {
       return started().env;
@@ -88,6 +91,21 @@ export function pipelineFixture(options: Partial<ProductRuntimeOptions>) {
           }),
         );
       }
+    },
+    /** The `rejection-reason` of the event sent as `messageId`, once it is on the events dead-letter queue. */
+    async setAsideReason(messageId: string): Promise<string> {
+      const { product } = started().env;
+      const queue = product.queue("eventsDeadLetterQueue");
+      return eventually(async () => {
+        const { Messages = [] } = await product.runtime.sqs.send(
+          new ReceiveMessageCommand({ QueueUrl: queue.url, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, MessageAttributeNames: ["All"] }),
+        );
+        for (const m of Messages) {
+          const attributes = m.MessageAttributes ?? {};
+          setAside.set(String(attributes["original-message-id"]?.StringValue), String(attributes["rejection-reason"]?.StringValue));
+        }
+        return setAside.get(messageId);
+      }, 10_000);
     },
     /** Sends up to ten events in one SendMessageBatch call, so that they share a batch. */
     async emitBatch(bodies: readonly string[]): Promise<void> {
