@@ -17,6 +17,8 @@ export const fiscalEventSchema = z.strictObject({
   type: z.enum(EVENT_TYPES, { error: "must be one of the event catalogue's types" }),
   id: z.string().min(1).max(200).regex(/^[\x21-\x7e]+$/, { error: "must be printable ASCII without spaces" }).optional(),
   occurredAt: z.iso.datetime({ offset: true, error: "must be an ISO-8601 date-time" }).optional(),
+  documentKey: z.string().regex(/^\d{44}$/, { error: "must be a 44-digit access key" }).optional(),
+  sequence: z.number().int().positive({ error: "must be a positive integer" }).optional(),
   data: z.record(z.string(), z.unknown(), { error: "must be a JSON object" }),
 });
 
@@ -28,6 +30,10 @@ export interface FiscalEvent {
   /** Whether the producer gave the id (and so asked for re-injections to be ignored). */
   readonly idFromProducer: boolean;
   readonly createdAt: string;
+  /** The chave de acesso of the fiscal document the event is about (44 digits). */
+  readonly documentKey?: string | undefined;
+  /** The event's place in its document's sequence (e.g. nSeqEvento), when the producer gives it. */
+  readonly sequence?: number | undefined;
   readonly data: Readonly<Record<string, unknown>>;
 }
 
@@ -68,7 +74,7 @@ export function parseFiscalEvent(body: string, messageId: string, receivedAt: Da
       .join("; ");
     return { ok: false, reason: `breaks the event contract: ${reason}` };
   }
-  const { tenantId, type, id, occurredAt, data } = parsed.data;
+  const { tenantId, type, id, occurredAt, documentKey, sequence, data } = parsed.data;
   if (isOperationalEventType(type)) {
     if (origin !== "product") return { ok: false, reason: `breaks the event contract: type ${type} is an operational event only the product emits` };
     const operational = operationalDataSchema.safeParse(data);
@@ -82,6 +88,8 @@ export function parseFiscalEvent(body: string, messageId: string, receivedAt: Da
       id: id ?? messageId,
       idFromProducer: id !== undefined,
       createdAt: occurredAt ? new Date(occurredAt).toISOString() : receivedAt.toISOString(),
+      ...(documentKey === undefined ? {} : { documentKey }),
+      ...(sequence === undefined ? {} : { sequence }),
       data,
     },
   };

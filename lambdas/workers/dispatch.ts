@@ -1,6 +1,7 @@
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import { MAX_MESSAGE_BYTES, messageSize, sendMessages } from "../../lib/aws/sqs-batch.ts";
 import { ENV } from "../contract/resources.ts";
+import { documentHistoryBatch } from "../delivery/document-history.ts";
 import { batchTargets, type BatchTargets } from "../delivery/targets.ts";
 import { atLargest, deliveryMessage, type Delivery } from "../domain/delivery.ts";
 import { deliveryIdFor, failingEndpoint, parseFiscalEvent, PRODUCT_ORIGIN, type FiscalEvent } from "../domain/fiscal-event.ts";
@@ -12,7 +13,7 @@ import { sqsWorker } from "../shared/worker.ts";
 import { boundedText, MAX_REASON_CHARACTERS } from "../shared/json.ts";
 import { sqs } from "../shared/sqs.ts";
 import type { ProducerEvent } from "../data/deliveries.ts";
-import { configs, dispatchedEvents as dispatched, subscriptions, tenants } from "../shared/stores.ts";
+import { configs, dispatchedEvents as dispatched, documentHistory, subscriptions, tenants } from "../shared/stores.ts";
 
 const deliveriesQueueUrl = requiredEnv(ENV.deliveriesQueueUrl);
 const eventsDeadLetterQueueUrl = requiredEnv(ENV.eventsDeadLetterQueueUrl);
@@ -47,6 +48,7 @@ async function handle(event: SQSEvent): Promise<SQSBatchResponse> {
   const claimed = new Map<SQSRecord, ProducerEvent>();
   const inBatch = new Set<string>();
   const deliveries: { record: SQSRecord; body: string }[] = [];
+  const history = documentHistoryBatch<SQSRecord>(documentHistory);
   await Promise.all(
     accepted.map(async ({ record, event: fiscalEvent }) => {
       const producerEvent = fiscalEvent.idFromProducer ? { tenantId: fiscalEvent.tenantId, eventId: fiscalEvent.id } : undefined;
@@ -71,6 +73,7 @@ async function handle(event: SQSEvent): Promise<SQSBatchResponse> {
           claimed.set(record, producerEvent);
         }
         for (const message of messages) deliveries.push({ record, ...message });
+        history.add(record, fiscalEvent, acceptedAt, planned);
       } catch (error) {
         logger.error("dispatch failed", { messageId: record.messageId, error: error as Error });
         failed.add(record);
@@ -78,7 +81,10 @@ async function handle(event: SQSEvent): Promise<SQSBatchResponse> {
     }),
   );
 
-  for (const { entry, reason, senderFault } of await sendMessages(sqs, deliveriesQueueUrl, deliveries)) {
+  // The history first: a webhook a receiver gets is always in its document's history.
+  for (const record of await history.write()) failed.add(record);
+  const sendable = deliveries.filter(({ record }) => !failed.has(record));
+  for (const { entry, reason, senderFault } of await sendMessages(sqs, deliveriesQueueUrl, sendable)) {
     // SQS blaming the message itself will not change its mind on a retry.
     if (senderFault) rejections.push({ record: entry.record, reason: `the deliveries queue refused its webhook: ${reason}` });
     else failed.add(entry.record);
