@@ -246,7 +246,7 @@ describe(`the data layer on ${process.env["FW_DYNAMODB"] ?? "dynalite"}`, () => 
       tenantId: "ten_doc",
       documentKey,
       eventId: `nfe-${30 - i}#${i}`,
-      type: i === 0 ? ("invoice.authorized" as const) : ("invoice.cce" as const),
+      type: i === 0 ? ("invoice.authorized" as const) : ("cte.cce" as const),
       ...(i === 0 ? {} : { sequence: i }),
       createdAt: `2026-11-27T09:00:${String(i).padStart(2, "0")}.000Z`,
       acceptedAt: `2026-11-27T10:00:${String(i).padStart(2, "0")}.000Z`,
