@@ -7,6 +7,7 @@ import { DuplicateSubscriptionError, SubscriptionLimitError } from "../../lambda
 import { InvalidCursorError } from "../../lambdas/data/cursor.ts";
 import { DeliveryLogStore, DispatchedEventStore, FailureStore } from "../../lambdas/data/deliveries.ts";
 import { DocumentHistoryStore } from "../../lambdas/data/document-history.ts";
+import { documentHistoryBatch } from "../../lambdas/delivery/document-history.ts";
 import { keys } from "../../lambdas/data/keys.ts";
 import { DeadLetterStore } from "../../lambdas/data/dead-letters.ts";
 import { RateLimitStore } from "../../lambdas/data/rate-limits.ts";
@@ -276,6 +277,36 @@ describe(`the data layer on ${process.env["FW_DYNAMODB"] ?? "dynalite"}`, () => 
     await expect(store.list("ten_doc", documentKey.replace(/^35/, "41"), 2, first.nextCursor)).rejects.toBeInstanceOf(InvalidCursorError);
     await expect(store.list("ten_other", documentKey, 2, first.nextCursor)).rejects.toBeInstanceOf(InvalidCursorError);
     await expect(new DeliveryLogStore(dynamo.documents, TABLE).list("ten_doc", 2, first.nextCursor)).rejects.toBeInstanceOf(InvalidCursorError);
+  });
+
+  it("document history, as dispatch files a batch: events without a key add nothing; a refused write names each record to retry", async () => {
+    const event = (id: string, documentKey?: string) => ({
+      tenantId: "ten_docbatch",
+      type: "cte.cce" as const,
+      id,
+      idFromProducer: true,
+      createdAt: "2026-11-27T10:00:00.000Z",
+      ...(documentKey ? { documentKey, sequence: 1 } : {}),
+      data: {},
+    });
+    const planned = (id: string) => [{ deliveryId: "00000000-0000-8000-8000-000000000301", tenantId: "ten_docbatch", eventId: id, eventType: "cte.cce" as const, url: "https://b/", createdAt: "2026-11-27T10:00:01.000Z" }];
+    const key = "35261112345678000190570010000004561000004567";
+    const fill = (batch: ReturnType<typeof documentHistoryBatch<string>>) => {
+      batch.add("with-key", event("a", key), "2026-11-27T10:00:00.500Z", planned("a"));
+      batch.add("without-key", event("b"), "2026-11-27T10:00:00.600Z", planned("b"));
+    };
+    const store = new DocumentHistoryStore(dynamo.documents, TABLE);
+    const written = documentHistoryBatch<string>(store);
+    fill(written);
+    expect(await written.write()).toEqual([]);
+    expect((await store.list("ten_docbatch", key, 10)).events).toEqual([
+      { tenantId: "ten_docbatch", documentKey: key, eventId: "a", type: "cte.cce", sequence: 1, createdAt: "2026-11-27T10:00:00.000Z", acceptedAt: "2026-11-27T10:00:00.500Z", deliveries: [{ deliveryId: "00000000-0000-8000-8000-000000000301", url: "https://b/", createdAt: "2026-11-27T10:00:01.000Z" }] },
+    ]);
+    // DynamoDB refusing the write (here: no such table) fails only the records that had something to file.
+    const refused = documentHistoryBatch<string>(new DocumentHistoryStore(dynamo.documents, "no-such-table"));
+    fill(refused);
+    expect(await refused.write()).toEqual(["with-key"]);
+    expect(await documentHistoryBatch<string>(new DocumentHistoryStore(dynamo.documents, "no-such-table")).write()).toEqual([]);
   });
 
   it("logs: read back by key in batches, more than one BatchGetItem takes, missing ones left out", async () => {
