@@ -29,7 +29,7 @@ export function deleteAll(table: DataTable, itemKeys: TableKey[]): Promise<void>
 }
 
 /**
- * The items at these keys, 100 per BatchGetItem call (eventually consistent: half the read
+ * The items at these distinct keys (DynamoDB refuses a repeated one), 100 per BatchGetItem call (eventually consistent: half the read
  * units), retrying with backoff what DynamoDB leaves unprocessed; in no particular order,
  * missing ones left out.
  */

@@ -19,10 +19,7 @@ export interface DocumentEventPage {
  */
 export class DocumentHistoryStore extends TableStore {
   async recordAll(events: readonly DocumentEvent[], now = new Date()): Promise<void> {
-    await putAll(
-      this.table,
-      events.map((event) => documentEventItem(event, now)),
-    );
+    await putAll(this.table, events.map((event) => documentEventItem(event, now)));
   }
 
   /** Oldest first (the order the events were injected); `cursor` comes from the previous page. */
