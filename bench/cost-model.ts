@@ -43,6 +43,9 @@ export interface PayloadSizes {
   readonly subscriptionItem: number;
   readonly logItem: number;
   readonly dispatchedMarkerItem: number;
+  /** A document history item whose event went nowhere; each delivery it names adds `documentDeliveryEntry`. */
+  readonly documentEventItem: number;
+  readonly documentDeliveryEntry: number;
 }
 
 export interface CostScenario {
@@ -60,6 +63,8 @@ export interface CostScenario {
   readonly dispatchMemoryMb: number;
   readonly deliverMemoryMb: number;
   readonly sizes: PayloadSizes;
+  /** Share of events (0..1) that carry a documentKey and so are filed in their document's history; absent: none. */
+  readonly documentKeyShare?: number | undefined;
   /** Deliveries to endpoints with a rate limit (measured by the rate-limit scenario); absent: none has one. */
   readonly rateLimited?: RateLimitedTraffic | undefined;
 }
@@ -111,7 +116,8 @@ const write = (bytes: number) => Math.max(1, Math.ceil(bytes / UNITS.writeUnitBy
  * successful delivery writes no failure record and changes no visibility. Deliveries to an
  * endpoint with a rate limit add one or two schedule UpdateItems per batch and endpoint, and each time one
  * is held back it travels the deliveries queue once more (sent, received and deleted in batches
- * of ten, one more deliver invocation per ten); the rest add nothing (rateLimitLines).
+ * of ten, one more deliver invocation per ten); the rest add nothing (rateLimitLines). Events with
+ * a documentKey add one history item each (documentHistoryLines); events without add nothing.
  */
 export function estimateCostPerMillionDeliveries(scenario: CostScenario): CostEstimate {
   const { fanOut, sizes } = scenario;
@@ -175,12 +181,33 @@ export function estimateCostPerMillionDeliveries(scenario: CostScenario): CostEs
       units: deliveryBatches * scenario.tenantsPerDeliveriesBatch * strongRead(sizes.secretItem),
     },
     { service: "DynamoDB", component: "deliver: BatchWrite log item", unit: "WRU", units: deliveries * write(sizes.logItem) },
+    ...documentHistoryLines(events * (scenario.documentKeyShare ?? 0), fanOut, sizes),
     ...rateLimitLines(deliveries, scenario.rateLimited),
   ];
   const lines = raw.map((line) => ({ ...line, dollars: line.units * price(line) }));
   const byService: Record<Service, number> = { SQS: 0, Lambda: 0, DynamoDB: 0 };
   for (const line of lines) byService[line.service] += line.dollars;
   return { lines, total: lines.reduce((sum, line) => sum + line.dollars, 0), byService };
+}
+
+/**
+ * The line document histories add for `eventsWithKey` events that carry a documentKey, each
+ * fanned out to `fanOut` endpoints: one item each (it names its deliveries), written in
+ * dispatch's one BatchWriteItem per batch, which is billed per item; zero for events without.
+ */
+export function documentHistoryLines(
+  eventsWithKey: number,
+  fanOut: number,
+  sizes: Pick<PayloadSizes, "documentEventItem" | "documentDeliveryEntry">,
+): CostLine[] {
+  const itemBytes = sizes.documentEventItem + fanOut * sizes.documentDeliveryEntry;
+  const line: Omit<CostLine, "dollars"> = {
+    service: "DynamoDB",
+    component: "dispatch: BatchWrite document history item (events with a documentKey)",
+    unit: "WRU",
+    units: eventsWithKey * write(itemBytes),
+  };
+  return [{ ...line, dollars: line.units * price(line) }];
 }
 
 /** The lines rate limits add for `deliveries` deliveries: all zero when no endpoint has a limit. */

@@ -3,7 +3,9 @@ import { DynamoDBDocumentClient, GetCommand, QueryCommand } from "@aws-sdk/lib-d
 import { randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { ENV, OUTPUTS, TABLE_KEYS } from "../lambdas/contract/resources.ts";
+import { documentEventItem } from "../lambdas/data/document-history.ts";
 import { keys } from "../lambdas/data/keys.ts";
+import type { DocumentDelivery } from "../lambdas/domain/document-history.ts";
 import { queueDepth } from "../lib/local-aws/sqs/queue-depth.ts";
 import { DEFAULT_MAXIMUM_CONCURRENCY } from "../lib/local-aws/sqs/sqs-poller.ts";
 import { verifyBoth, type HttpsReceiver, type ReceiverFactory } from "../lib/dev/https-receiver.ts";
@@ -328,6 +330,30 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
       createdAt: new Date().toISOString(),
       attemptsBefore: 0,
     });
+    // The bench's events carry no documentKey; a history item is sized as the store builds it,
+    // for one of its events and its deliveries (an NF-e access key, a CC-e's sequence).
+    const now = new Date();
+    const filed = (deliveries: DocumentDelivery[]) =>
+      dynamoItemBytes(
+        documentEventItem(
+          {
+            tenantId: tenant.tenantId,
+            documentKey: "35261112345678000195550010000000011000000017",
+            eventId: `bench-${runTag}-${eventCounter - 1}`,
+            type: BENCH_EVENT_TYPE,
+            sequence: 1,
+            createdAt: now.toISOString(),
+            acceptedAt: now.toISOString(),
+            deliveries,
+          },
+          now,
+        ),
+      );
+    const documentDelivery = {
+      deliveryId: String(sample?.headers["webhook-id"] ?? "00000000-0000-8000-8000-000000000000"),
+      url: `${receiver.url}?subscriber=${options.subscriptions - 1}`,
+      createdAt: now.toISOString(),
+    };
     const sizes: PayloadSizes = {
       eventMessage: Math.ceil(mean(eventBodies.map((b) => Buffer.byteLength(b)))),
       deliveryMessage: Buffer.byteLength(deliveryMessage),
@@ -337,6 +363,8 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
       subscriptionItem: Math.ceil(mean(subscriptionItems.map((item) => dynamoItemBytes(item)))),
       logItem: sizeOf(logItem),
       dispatchedMarkerItem: sizeOf(await get(keys.dispatchedEvent(tenant.tenantId, `bench-${runTag}-0`))),
+      documentEventItem: filed([]),
+      documentDeliveryEntry: filed([documentDelivery]) - filed([]),
     };
 
     return {

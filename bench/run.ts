@@ -10,7 +10,7 @@ import { availableParallelism, tmpdir } from "node:os";
 import path from "node:path";
 import { receiverFactory, type HttpsReceiver } from "../lib/dev/https-receiver.ts";
 import { runBareLoop, runBareLoopInWorker, type BareLoopResult } from "./bare-loop.ts";
-import { estimateCostPerMillionDeliveries, PRICES, rateLimitLines, type CostEstimate, type CostScenario } from "./cost-model.ts";
+import { documentHistoryLines, estimateCostPerMillionDeliveries, PRICES, rateLimitLines, type CostEstimate, type CostScenario } from "./cost-model.ts";
 import { count, dollars, fixed, int, mb, table, verdict } from "./format.ts";
 import { sampleRss, watchLoad } from "./instrument.ts";
 import { runPipeline } from "./pipeline.ts";
@@ -218,6 +218,15 @@ async function main(): Promise<void> {
         totalRow("conservative (verdict)", (c) => c[1]),
         totalRow("1 tenant per batch, no producer id", (c) => c[2]),
       ]),
+    );
+    // Per million deliveries, as the table: every event with a documentKey (the table's events have none).
+    const history = [1, 10].map((fanOut) => ({ fanOut, line: documentHistoryLines(1e6 / fanOut, fanOut, s)[0]! }));
+    console.log(
+      `   document history, every event with a documentKey: ${history
+        .map(({ fanOut, line }) => `+$${line.dollars.toFixed(3)} per 1M deliveries at fan-out ${fanOut} (${fixed(line.units / (1e6 / fanOut))} WRU per event)`)
+        .join(", ")}; ` +
+        `item ${s.documentEventItem} bytes + ${s.documentDeliveryEntry} per delivery it names, in dispatch's one BatchWriteItem per batch; ` +
+        "events without a documentKey: none (the same line, zero, in the table)",
     );
     console.log(
       "   not included: idle event-source polling (fixed, not per delivery), CloudWatch Logs of REPORT lines, data transfer out " +

@@ -139,7 +139,8 @@ export class FiscalWebhooksStack extends Stack {
       subscriptions: (fn) =>
         tableAccess(fn, ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Query"]),
       config: (fn) => tableAccess(fn, ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]),
-      audit: (fn) => tableAccess(fn, ["dynamodb:Query"]),
+      // Listings are queries; a document's history also reads its endpoints' last log lines in one batch.
+      audit: (fn) => tableAccess(fn, ["dynamodb:Query", "dynamodb:BatchGetItem"]),
       dlq: (fn) => deadLetterAccess(fn, true),
     };
     // Only SendMessage (batches included): grantSendMessages adds GetQueueAttributes and GetQueueUrl, which nothing calls.
@@ -223,7 +224,9 @@ export class FiscalWebhooksStack extends Stack {
         [ENV.eventMaxReceives]: String(eventAttempts),
       },
     });
-    tableAccess(dispatch, ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"], true);
+    // Reads where events go, claims and releases producer ids, and files a batch's events with a
+    // documentKey in their documents' histories in one BatchWriteItem.
+    tableAccess(dispatch, ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"], true);
     sendsTo(dispatch, queues.deliveries);
     // Deliveries of events with a documentKey go in their (tenant, document, endpoint) group.
     sendsTo(dispatch, queues.orderedDeliveries);

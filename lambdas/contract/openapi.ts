@@ -6,6 +6,7 @@ import {
   retryViewSchema,
   catalogueSchema,
   deliveryLogViewSchema,
+  documentHistoryViewSchema,
   failuresBodySchema,
   failureViewSchema,
   testWebhookViewSchema,
@@ -85,6 +86,16 @@ const OPERATIONS: Record<RouteKey, Operation> = {
     },
     problems: [400],
   },
+  "GET /webhooks/documents/{documentKey}": {
+    query: ["limit", "cursor"],
+    success: {
+      status: 200,
+      description:
+        "The document's events, oldest first, and each endpoint's last delivery of it; the next page of events' cursor is in the X-Next-Cursor and Link headers",
+      schema: documentHistoryViewSchema,
+    },
+    problems: [400, 404],
+  },
   "GET /webhooks/dlq": {
     query: ["limit", "cursor"],
     success: {
@@ -159,6 +170,17 @@ export function openApiDocument(): Record<string, unknown> {
     const parameters = [
       ...(route.path.includes("{deliveryId}")
         ? [{ name: "deliveryId", in: "path", required: true, description: "Delivery id (UUID)", schema: { type: "string", format: "uuid" } }]
+        : []),
+      ...(route.path.includes("{documentKey}")
+        ? [
+            {
+              name: "documentKey",
+              in: "path",
+              required: true,
+              description: "The fiscal document's access key (chave de acesso, 44 characters; letters in the CNPJ positions since the 2026 alphanumeric CNPJ)",
+              schema: { type: "string", pattern: "^[0-9A-Za-z]{44}$" },
+            },
+          ]
         : []),
       ...(route.path.includes("{id}")
         ? [

@@ -109,6 +109,13 @@ export const ROUTES = [
   },
   {
     method: "GET",
+    path: "/webhooks/documents/{documentKey}",
+    family: "audit",
+    operationId: "getDocumentHistory",
+    summary: "Histórico de um documento fiscal pela chave de acesso: os eventos recebidos e a última entrega a cada endpoint",
+  },
+  {
+    method: "GET",
     path: `${PORTAL}/falhas`,
     family: "audit",
     operationId: "searchFailures",

@@ -387,6 +387,8 @@ function pageLimit(max: number) {
 /** A paging cursor as the client got it in X-Next-Cursor; the data layer checks it is one. */
 const pageCursor = z.string().max(600);
 
+const deliveryStatusSchema = z.enum(["pending", "retrying", "success", "failed", "canceled"]);
+
 export const logsQuerySchema = z.strictObject({
   limit: pageLimit(100).optional(),
   cursor: pageCursor.optional(),
@@ -397,13 +399,50 @@ export const deliveryLogViewSchema = z
     z.object({
       id: z.string().meta({ description: "Delivery id: the webhook-id header the receiver saw" }),
       eventType: eventTypeSchema,
-      status: z.enum(["pending", "retrying", "success", "failed", "canceled"]),
+      status: deliveryStatusSchema,
       attempts: z.number().int(),
       createdAt: z.string(),
       deliveredAt: z.string().nullable(),
     }),
   )
   .meta({ title: "DeliveryLogs" });
+
+export const documentHistoryQuerySchema = logsQuerySchema;
+
+export const documentHistoryViewSchema = z
+  .object({
+    documentKey: z.string().meta({ description: "The access key (chave de acesso), upper case" }),
+    events: z
+      .array(
+        z.object({
+          eventId: z.string().meta({ description: "The producer's event id, or the queue message id when it sent none; the webhook's id" }),
+          type: eventTypeSchema,
+          sequence: z.number().int().nullable().meta({ description: "The producer's sequence (e.g. nSeqEvento), if it sent one" }),
+          createdAt: z.string().meta({ description: "The webhook's createdAt (the producer's occurredAt, or when the event was received)" }),
+          receivedAt: z.string().meta({ description: "When the event reached the events queue: the order of this list" }),
+          deliveries: z
+            .array(z.object({ endpoint: z.string(), webhookId: z.string().meta({ description: "Delivery id: the webhook-id header the endpoint gets" }) }))
+            .meta({ description: "The endpoints the event fanned out to" }),
+        }),
+      )
+      .meta({ description: "Events received for the document, oldest first; paged (X-Next-Cursor, Link)" }),
+    endpoints: z
+      .array(
+        z.object({
+          endpoint: z.string(),
+          webhookId: z.string().meta({ description: "Delivery id of the newest delivery of the document to this endpoint" }),
+          eventId: z.string(),
+          type: eventTypeSchema,
+          sequence: z.number().int().nullable(),
+          status: deliveryStatusSchema.meta({ description: "`pending`: queued, not attempted yet" }),
+          attempts: z.number().int(),
+          deliveredAt: z.string().nullable(),
+          lastError: z.string().nullable(),
+        }),
+      )
+      .meta({ description: "Per endpoint, the last delivery of the document (among its newest 100 events) and where it stands; the same on every page" }),
+  })
+  .meta({ title: "DocumentHistory" });
 
 export const failuresQuerySchema = z.strictObject({
   limit: pageLimit(1000).optional(),

@@ -1,13 +1,16 @@
 import { brazilDate, brazilMillisOfDay } from "../domain/brazil-date.ts";
 import type { DeliveryLogEntry, FailureRecord } from "../domain/delivery.ts";
-import { putAll } from "./batch.ts";
+import { getAll, putAll } from "./batch.ts";
 import { conditionally } from "./conditional.ts";
 import { keys, queries } from "./keys.ts";
 import { queryPage } from "./query.ts";
 import { entityOf, expiringAfter, IF_ABSENT, TableStore, TTL, type Item } from "./table.ts";
 
-/** How long logs, failure records and dispatched-event markers are kept (TTL). */
-export const RETENTION_DAYS = { logs: 30, failures: 90, dispatchedEvents: 7 } as const;
+/**
+ * How long logs, failure records, dispatched-event markers and document histories are kept
+ * (TTL). A document's history names log lines: it is kept as long as they are.
+ */
+export const RETENTION_DAYS = { logs: 30, failures: 90, dispatchedEvents: 7, documentEvents: 30 } as const;
 
 /** An event a producer named: its id is unique per tenant. */
 export interface ProducerEvent {
@@ -70,6 +73,12 @@ export class DeliveryLogStore extends TableStore {
   async get(tenantId: string, createdAt: string, deliveryId: string): Promise<DeliveryLogEntry | undefined> {
     const item = await this.table.get(keys.deliveryLog(tenantId, createdAt, deliveryId));
     return item ? toLogEntry(item) : undefined;
+  }
+
+  /** The log lines of these deliveries that exist, in no particular order (batched reads, eventually consistent). */
+  async getAll(tenantId: string, deliveries: readonly { readonly createdAt: string; readonly deliveryId: string }[]): Promise<DeliveryLogEntry[]> {
+    const items = await getAll(this.table, deliveries.map(({ createdAt, deliveryId }) => keys.deliveryLog(tenantId, createdAt, deliveryId)));
+    return items.map(toLogEntry);
   }
 
   /** Newest first; `cursor` comes from the previous page. */

@@ -20,6 +20,9 @@ import { GSI1_SK, indexKey, PK, SK, tableKey } from "./table.ts";
  *   delivery log        pk TENANT#<tenantId>        sk LOG#<createdAt>#<deliveryId>   (TTL)
  *   failure record      pk TENANT#<tenantId>#FAIL#<ddMMyyyy>   sk <id, 10 digits>     (TTL)
  *   dispatched event    pk TENANT#<tenantId>        sk EVENT#<producer event id>      (TTL)
+ *   document event      pk TENANT#<tenantId>#DOC#<documentKey>   sk EVENT#<acceptedAt>#<eventId>   (TTL)
+ *     one per event with a documentKey, written by dispatch before its deliveries leave; names
+ *     each delivery's id, URL and log line createdAt, so its log line's key can be rebuilt
  *   dead letter         pk TENANT#<tenantId>        sk DEAD#<deliveryId>   gsi1 TENANT#<tenantId>#DEAD / <failedAt>#<deliveryId>
  *   rate window         pk TENANT#<tenantId>        sk RATE#<action>#<window start, epoch seconds>   (TTL)
  *   rate schedule       pk TENANT#<tenantId>        sk RATE#<action>                  (TTL)
@@ -27,7 +30,9 @@ import { GSI1_SK, indexKey, PK, SK, tableKey } from "./table.ts";
  *     deliveries to an endpoint with a rate limit)
  *
  * Logs newest first: Query pk, begins_with(sk, "LOG#"), descending. Failures of a Brazilian
- * date: Query their partition. Subscriptions of a tenant: Query pk, begins_with(sk, "SUB#"). Subscriptions of a tenant
+ * date: Query their partition. A document's history: Query its partition, oldest first (the order
+ * the events were injected); the newest 100, newest first, name each endpoint's last delivery,
+ * whose log lines are read with one BatchGetItem. Subscriptions of a tenant: Query pk, begins_with(sk, "SUB#"). Subscriptions of a tenant
  * for one event type: Query gsi1. The guard item makes (type, endpoint) unique per tenant
  * and the slot items make the per-tenant cap exact, without transactions (see data/subscriptions.ts).
  * A subscription and the webhook config may hold a receiver credential in their `authentication`
@@ -46,6 +51,8 @@ const apiTokensIndex = (tenantId: string) => `${tenantPk(tenantId)}#TOKENS`;
 const subscriptionsForEvent = (tenantId: string, eventType: string) => `${tenantPk(tenantId)}#EVENT#${eventType}`;
 const failures = (tenantId: string, brazilDate: string) => `${tenantPk(tenantId)}#FAIL#${brazilDate}`;
 const deadLettersIndex = (tenantId: string) => `${tenantPk(tenantId)}#DEAD`;
+const documentPk = (tenantId: string, documentKey: string) => `${tenantPk(tenantId)}#DOC#${documentKey}`;
+const DOCUMENT_EVENT_PREFIX = "EVENT#";
 
 export const keys = {
   tenant: (tenantId: string) => tableKey(tenantPk(tenantId), "TENANT"),
@@ -73,6 +80,8 @@ export const keys = {
   deliveryLog: (tenantId: string, createdAt: string, deliveryId: string) => tableKey(tenantPk(tenantId), `${LOG_PREFIX}${createdAt}#${deliveryId}`),
   failure: (tenantId: string, brazilDate: string, id: number) => tableKey(failures(tenantId, brazilDate), paddedId(id)),
   dispatchedEvent: (tenantId: string, eventId: string) => tableKey(tenantPk(tenantId), `EVENT#${eventId}`),
+  documentEvent: (tenantId: string, documentKey: string, acceptedAt: string, eventId: string) =>
+    tableKey(documentPk(tenantId, documentKey), `${DOCUMENT_EVENT_PREFIX}${acceptedAt}#${eventId}`),
   rateWindow: (tenantId: string, action: string, windowStart: number) => tableKey(tenantPk(tenantId), `RATE#${action}#${windowStart}`),
   rateSchedule: (tenantId: string, action: string) => tableKey(tenantPk(tenantId), `RATE#${action}`),
   /** The rate action of deliveries to one endpoint: the URL hashed, so any URL makes a short key. */
@@ -84,6 +93,8 @@ export const keys = {
 
 const ISO_INSTANT = String.raw`\d{4}-\d{2}-\d{2}T[0-9:.]+Z`;
 const UUID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}";
+/** An event id: the producer's (printable ASCII, fiscal-event.ts) or its SQS message id. */
+const EVENT_ID = String.raw`[\x21-\x7e]{1,200}`;
 
 /** The access patterns that read more than one item; the paged ones name the key positions their cursors carry. */
 export const queries = {
@@ -101,6 +112,12 @@ export const queries = {
     sortKeyPrefix: LOG_PREFIX,
     newestFirst: true,
     position: { [SK]: new RegExp(`^${LOG_PREFIX}${ISO_INSTANT}#[^#]{1,100}$`) },
+  }),
+  documentEvents: (tenantId: string, documentKey: string): Listing => ({
+    name: "document",
+    partition: documentPk(tenantId, documentKey),
+    sortKeyPrefix: DOCUMENT_EVENT_PREFIX,
+    position: { [SK]: new RegExp(`^${DOCUMENT_EVENT_PREFIX}${ISO_INSTANT}#${EVENT_ID}$`) },
   }),
   failures: (tenantId: string, brazilDate: string): Listing => ({
     name: "falhas",

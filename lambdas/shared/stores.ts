@@ -1,5 +1,6 @@
 import { DeadLetterStore } from "../data/dead-letters.ts";
 import { DeliveryLogStore, DispatchedEventStore, FailureStore } from "../data/deliveries.ts";
+import { DocumentHistoryStore } from "../data/document-history.ts";
 import { RateLimitStore } from "../data/rate-limits.ts";
 import { SubscriptionStore } from "../data/subscriptions.ts";
 import { TenantStore } from "../data/tenants.ts";
@@ -21,3 +22,4 @@ export const failures = /* @__PURE__ */ new FailureStore(dynamo, tableName);
 export const dispatchedEvents = /* @__PURE__ */ new DispatchedEventStore(dynamo, tableName);
 export const deadLetters = /* @__PURE__ */ new DeadLetterStore(dynamo, tableName);
 export const rateLimits = /* @__PURE__ */ new RateLimitStore(dynamo, tableName);
+export const documentHistory = /* @__PURE__ */ new DocumentHistoryStore(dynamo, tableName);

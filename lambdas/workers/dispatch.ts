@@ -1,6 +1,7 @@
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import { MAX_MESSAGE_BYTES, messageSize, sendMessages } from "../../lib/aws/sqs-batch.ts";
 import { ENV } from "../contract/resources.ts";
+import { documentHistoryBatch } from "../delivery/document-history.ts";
 import { batchTargets, type BatchTargets } from "../delivery/targets.ts";
 import { atLargest, deliveryMessage, type Delivery } from "../domain/delivery.ts";
 import { deliveryIdFor, failingEndpoint, orderedRoute, parseFiscalEvent, PRODUCT_ORIGIN, type FiscalEvent } from "../domain/fiscal-event.ts";
@@ -13,7 +14,7 @@ import { sqsWorker } from "../shared/worker.ts";
 import { boundedText, MAX_REASON_CHARACTERS } from "../shared/json.ts";
 import { sqs } from "../shared/sqs.ts";
 import type { ProducerEvent } from "../data/deliveries.ts";
-import { configs, dispatchedEvents as dispatched, subscriptions, tenants } from "../shared/stores.ts";
+import { configs, dispatchedEvents as dispatched, documentHistory, subscriptions, tenants } from "../shared/stores.ts";
 
 const deliveriesQueueUrl = requiredEnv(ENV.deliveriesQueueUrl);
 const orderedDeliveriesQueueUrl = requiredEnv(ENV.orderedDeliveriesQueueUrl);
@@ -49,6 +50,7 @@ async function handle(event: SQSEvent): Promise<SQSBatchResponse> {
   const claimed = new Map<SQSRecord, ProducerEvent>();
   const inBatch = new Set<string>();
   const deliveries: { record: SQSRecord; body: string; groupId?: string; deduplicationId?: string }[] = [];
+  const history = documentHistoryBatch<SQSRecord>(documentHistory);
   await Promise.all(
     accepted.map(async ({ record, event: fiscalEvent }) => {
       const producerEvent = fiscalEvent.idFromProducer ? { tenantId: fiscalEvent.tenantId, eventId: fiscalEvent.id } : undefined;
@@ -73,6 +75,7 @@ async function handle(event: SQSEvent): Promise<SQSBatchResponse> {
           claimed.set(record, producerEvent);
         }
         planned.forEach((delivery, index) => deliveries.push({ record, ...messages[index]!, ...orderedRoute(fiscalEvent, delivery) }));
+        history.add(record, fiscalEvent, acceptedAt, planned);
       } catch (error) {
         logger.error("dispatch failed", { messageId: record.messageId, error: error as Error });
         failed.add(record);
@@ -82,6 +85,9 @@ async function handle(event: SQSEvent): Promise<SQSBatchResponse> {
 
   // An event of a FIFO group that failed holds back the group's later events in this batch:
   // they send nothing now and come back after it, in order.
+  for (const record of heldBehind(event.Records, failed)) failed.add(record);
+  // The history first: a webhook a receiver gets is always in its document's history.
+  for (const record of await history.write()) failed.add(record);
   for (const record of heldBehind(event.Records, failed)) failed.add(record);
   const sending = deliveries.filter(({ record }) => !failed.has(record));
   // Ordered deliveries go in the order of their events in the batch (planning ran concurrently).

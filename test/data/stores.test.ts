@@ -6,6 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DuplicateSubscriptionError, SubscriptionLimitError } from "../../lambdas/domain/subscriptions.ts";
 import { InvalidCursorError } from "../../lambdas/data/cursor.ts";
 import { DeliveryLogStore, DispatchedEventStore, FailureStore } from "../../lambdas/data/deliveries.ts";
+import { DocumentHistoryStore } from "../../lambdas/data/document-history.ts";
+import { documentHistoryBatch } from "../../lambdas/delivery/document-history.ts";
 import { keys } from "../../lambdas/data/keys.ts";
 import { DeadLetterStore } from "../../lambdas/data/dead-letters.ts";
 import { RateLimitStore } from "../../lambdas/data/rate-limits.ts";
@@ -234,6 +236,98 @@ describe(`the data layer on ${process.env["FW_DYNAMODB"] ?? "dynalite"}`, () => 
     expect(await store.recordAttempt(line(4), "m4", true)).toBe(false);
     expect(await store.recordAttempt(line(3, "canceled"), "m5", false)).toBe(false);
     expect((await store.list("ten_chain", 1)).entries[0]).toMatchObject({ status: "success", attempts: 3 });
+  });
+
+  it("document history: oldest first, paged, the newest read back; a re-dispatch overwrites; scoped to tenant and document", async () => {
+    const store = new DocumentHistoryStore(dynamo.documents, TABLE);
+    const documentKey = "35241112345678000190550010000001231000001234";
+    const delivery = (i: number) => ({ deliveryId: `00000000-0000-8000-8000-0000000001${String(i).padStart(2, "0")}`, url: `https://doc/${i % 2}`, createdAt: `2026-11-27T10:00:${String(i).padStart(2, "0")}.500Z` });
+    // 30 events: more than one BatchWriteItem takes; ids that sort against the order of arrival.
+    const events = Array.from({ length: 30 }, (_, i) => ({
+      tenantId: "ten_doc",
+      documentKey,
+      eventId: `nfe-${30 - i}#${i}`,
+      type: i === 0 ? ("invoice.authorized" as const) : ("cte.cce" as const),
+      ...(i === 0 ? {} : { sequence: i }),
+      createdAt: `2026-11-27T09:00:${String(i).padStart(2, "0")}.000Z`,
+      acceptedAt: `2026-11-27T10:00:${String(i).padStart(2, "0")}.000Z`,
+      deliveries: i === 29 ? [] : [delivery(i)],
+    }));
+    await store.recordAll(events.toReversed());
+    const walked: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await store.list("ten_doc", documentKey, 7, cursor);
+      walked.push(...page.events.map((event) => event.eventId));
+      cursor = page.nextCursor;
+    } while (cursor !== undefined);
+    expect(walked).toEqual(events.map((event) => event.eventId));
+    expect((await store.list("ten_doc", documentKey, 1)).events[0]).toEqual(events[0]);
+    expect((await store.newest("ten_doc", documentKey, 3)).map((event) => event.eventId)).toEqual(events.slice(27).reverse().map((event) => event.eventId));
+    // A re-dispatch of the same message writes the same key: one item, with the deliveries of the last write.
+    const again = { ...events[5]!, deliveries: [{ ...delivery(5), createdAt: "2026-11-27T11:00:00.000Z" }] };
+    await store.recordAll([again]);
+    const all = (await store.list("ten_doc", documentKey, 100)).events;
+    expect(all).toHaveLength(30);
+    expect(all[5]).toEqual(again);
+    // Another tenant, another document: nothing; a cursor of one document is refused by another.
+    expect((await store.list("ten_other", documentKey, 10)).events).toEqual([]);
+    expect((await store.list("ten_doc", documentKey.replace(/^35/, "41"), 10)).events).toEqual([]);
+    const first = await store.list("ten_doc", documentKey, 2);
+    await expect(store.list("ten_doc", documentKey.replace(/^35/, "41"), 2, first.nextCursor)).rejects.toBeInstanceOf(InvalidCursorError);
+    await expect(store.list("ten_other", documentKey, 2, first.nextCursor)).rejects.toBeInstanceOf(InvalidCursorError);
+    await expect(new DeliveryLogStore(dynamo.documents, TABLE).list("ten_doc", 2, first.nextCursor)).rejects.toBeInstanceOf(InvalidCursorError);
+  });
+
+  it("document history, as dispatch files a batch: events without a key add nothing; a refused write names each record to retry", async () => {
+    const event = (id: string, documentKey?: string) => ({
+      tenantId: "ten_docbatch",
+      type: "cte.cce" as const,
+      id,
+      idFromProducer: true,
+      createdAt: "2026-11-27T10:00:00.000Z",
+      ...(documentKey ? { documentKey, sequence: 1 } : {}),
+      data: {},
+    });
+    const planned = (id: string) => [{ deliveryId: "00000000-0000-8000-8000-000000000301", tenantId: "ten_docbatch", eventId: id, eventType: "cte.cce" as const, url: "https://b/", createdAt: "2026-11-27T10:00:01.000Z" }];
+    const key = "35261112345678000190570010000004561000004567";
+    const fill = (batch: ReturnType<typeof documentHistoryBatch<string>>) => {
+      batch.add("with-key", event("a", key), "2026-11-27T10:00:00.500Z", planned("a"));
+      batch.add("without-key", event("b"), "2026-11-27T10:00:00.600Z", planned("b"));
+    };
+    const store = new DocumentHistoryStore(dynamo.documents, TABLE);
+    const written = documentHistoryBatch<string>(store);
+    fill(written);
+    expect(await written.write()).toEqual([]);
+    expect((await store.list("ten_docbatch", key, 10)).events).toEqual([
+      { tenantId: "ten_docbatch", documentKey: key, eventId: "a", type: "cte.cce", sequence: 1, createdAt: "2026-11-27T10:00:00.000Z", acceptedAt: "2026-11-27T10:00:00.500Z", deliveries: [{ deliveryId: "00000000-0000-8000-8000-000000000301", url: "https://b/", createdAt: "2026-11-27T10:00:01.000Z" }] },
+    ]);
+    // DynamoDB refusing the write (here: no such table) fails only the records that had something to file.
+    const refused = documentHistoryBatch<string>(new DocumentHistoryStore(dynamo.documents, "no-such-table"));
+    fill(refused);
+    expect(await refused.write()).toEqual(["with-key"]);
+    expect(await documentHistoryBatch<string>(new DocumentHistoryStore(dynamo.documents, "no-such-table")).write()).toEqual([]);
+  });
+
+  it("logs: read back by key in batches, more than one BatchGetItem takes, missing ones left out", async () => {
+    const store = new DeliveryLogStore(dynamo.documents, TABLE);
+    const line = (i: number) => ({
+      deliveryId: `00000000-0000-8000-8000-000000002${String(i).padStart(3, "0")}`,
+      tenantId: "ten_batchget",
+      eventId: `e${i}`,
+      eventType: "boleto.paid" as const,
+      url: "https://batchget/",
+      status: "success" as const,
+      attempts: 1,
+      createdAt: `2026-11-27T10:00:00.${String(i).padStart(3, "0")}Z`,
+    });
+    const written = Array.from({ length: 130 }, (_, i) => line(i)).filter((_, i) => i % 10 !== 3);
+    await store.recordAll(written);
+    const read = await store.getAll("ten_batchget", Array.from({ length: 130 }, (_, i) => line(i)));
+    expect(read.map((entry) => entry.eventId).sort()).toEqual(written.map((entry) => entry.eventId).sort());
+    expect(read.find((entry) => entry.eventId === "e7")).toEqual(line(7));
+    // The tenant is part of the key: another tenant's lines are not read.
+    expect(await store.getAll("ten_other", written)).toEqual([]);
   });
 
   it("dispatched events: a claim past its expiry no longer holds, before TTL removes it", async () => {
