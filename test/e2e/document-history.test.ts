@@ -3,15 +3,19 @@ import { describe, expect, it } from "vitest";
 import { OUTPUTS } from "../../lambdas/contract/resources.ts";
 import { answer, type HttpsReceiver, type ReceivedWebhook } from "../../lib/dev/https-receiver.ts";
 import type { ApiCall } from "../../lib/dev/ephemeral-product.ts";
+import { modulus11 } from "../../lambdas/domain/cnpj.ts";
 import { eventually } from "../support/eventually.ts";
 import { pipelineFixture } from "../support/pipeline.ts";
 import { problemOf } from "../support/product.ts";
 
 const fixture = pipelineFixture({ retrySchedule: [0, 1, 1], deliveryTimeoutSeconds: 1 });
 
-/** A CT-e access key (model 57) and another one nobody sends. */
-const KEY = "35261112345678000190570010000004561000004567";
-const UNSENT = "35261112345678000190570010000009991000009993";
+/** A chave de acesso: its first 43 characters and their check digit. */
+const accessKey = (body: string) => `${body}${modulus11(body)}`;
+/** A CT-e access key (model 57), another one nobody sends, and one of another UF. */
+const KEY = accessKey("3526111234567800019057001000000456100000456");
+const UNSENT = accessKey("3526111234567800019057001000000999100000999");
+const OTHER = accessKey("4126111234567800019057001000000999100000999");
 
 interface HistoryEvent {
   eventId: string;
@@ -74,7 +78,7 @@ const scenario = (async () => {
     // Each waits for the one before to arrive: the injection order is the test's, not a race's.
     await eventually(() => steady.received.some((webhook) => eventIdOf(webhook) === id));
   }
-  await fixture.emit({ tenantId: tenant.tenantId, type: "cte.authorized", id: "other-document", documentKey: UNSENT.replace(/^35/, "41"), data: {} });
+  await fixture.emit({ tenantId: tenant.tenantId, type: "cte.authorized", id: "other-document", documentKey: OTHER, data: {} });
   await fixture.emit({ tenantId: tenant.tenantId, type: "cte.authorized", id: "no-document", data: {} });
   const total = LIFE.length + 2;
   await eventually(() => steady.received.length === total && flaky.received.length === 2 * total, 30_000);
@@ -147,7 +151,7 @@ describe("the document history", () => {
     const { history: rest } = await historyOf(tenant.call, KEY, `?limit=3&cursor=${encodeURIComponent(next!)}`);
     expect(rest.events).toEqual(whole.events.slice(3));
     // A cursor of this document is no cursor for another.
-    const other = UNSENT.replace(/^35/, "41");
+    const other = OTHER;
     await problemOf(await tenant.call("GET", `/webhooks/documents/${other}?limit=3&cursor=${encodeURIComponent(next!)}`), 400);
   });
 
@@ -163,7 +167,7 @@ describe("the document history", () => {
     );
     expect(Items.map((item) => item["eventId"]?.S).sort()).toEqual([...LIFE.map(({ id }) => id), "other-document"].sort());
     // The other document has its own history.
-    const { history } = await historyOf(tenant.call, UNSENT.replace(/^35/, "41"));
+    const { history } = await historyOf(tenant.call, OTHER);
     expect(history.events.map((event) => event.eventId)).toEqual(["other-document"]);
   });
 
