@@ -10,7 +10,9 @@ import { connectToStack, STACK_OPTIONS, STACK_OPTIONS_USAGE, stackSource } from 
 const usage = `Usage: npm run emit -- <type> --tenant <tenantId> [--data <json>|@<file>] [--id <eventId>] [--occurred-at <ISO>]
        [--document-key <chave>] [--cnpj <cnpj>] [--sequence <n>] [--stack <name> [--region <r>] [--profile <p>] | --outputs <file>]
 
-Injects a fiscal event into the stack's events queue, as a producer does.
+Injects a fiscal event into the stack's events queue, as a producer does. An event with a
+--document-key goes to the ordered (FIFO) events queue, in its document's message group, so the
+document's events reach each endpoint in the order they were emitted.
   <type>        a fiscal event type of GET /webhooks/events, e.g. invoice.authorized
   --tenant      the tenant the event belongs to (defaults to the local dev tenant)
   --data        the event's data: a JSON object, or @path to a JSON file (default {})
@@ -79,7 +81,20 @@ if (Buffer.byteLength(body) > MAX_EVENT_BYTES) fail(`The event has ${Buffer.byte
 
 const sqs = stack.sqs();
 try {
-  const { MessageId } = await sqs.send(new SendMessageCommand({ QueueUrl: stack.output(OUTPUTS.eventsQueueUrl), MessageBody: body }));
+  const documentKey = checked.data.documentKey?.key;
+  const { MessageId } = await sqs.send(
+    new SendMessageCommand(
+      documentKey === undefined
+        ? { QueueUrl: stack.output(OUTPUTS.eventsQueueUrl), MessageBody: body }
+        : {
+            QueueUrl: stack.output(OUTPUTS.orderedEventsQueueUrl),
+            MessageBody: body,
+            // One group per document and tenant; without an id, the body (content-based) deduplicates.
+            MessageGroupId: `${tenantId}:${documentKey}`,
+            ...(values.id ? { MessageDeduplicationId: values.id } : {}),
+          },
+    ),
+  );
   console.log(`Event ${values.id ?? MessageId} (${type}) sent for tenant ${tenantId}.`);
 } catch (error) {
   console.error(`emit failed: ${(error as Error).message}`);

@@ -100,6 +100,7 @@ Fiscal Webhooks is running locally (${Date.now() - started} ms, ${values["in-mem
   API          ${apiUrl}
   Token        ${local.token}   (tenant ${local.tenantId})
   Events queue ${outputs[OUTPUTS.eventsQueueUrl]}
+  Ordered      ${outputs[OUTPUTS.orderedEventsQueueUrl]}   (FIFO: a document's events, in order)
   DLQ          ${outputs[OUTPUTS.deliveriesDeadLetterQueueUrl]}
   DynamoDB     ${local.dynamodbEndpoint}
   SQS          ${local.sqsEndpoint}

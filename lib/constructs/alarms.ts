@@ -189,6 +189,13 @@ export class OperationsAlarms extends Construct {
       }),
       threshold: 1,
     });
+    page("StuckOrderedMessages", {
+      alarmDescription:
+        "An ordered event or delivery (FIFO) failed every receive and was set aside in the ordered dead-letter queue: its document's later events for that endpoint went on without it. " +
+        "Read the Dispatch and Deliver log groups, then redrive it (aws sqs start-message-move-task) or delete it; the alarm clears when the queue is empty.",
+      metric: queues.orderedDeadLetter.metricApproximateNumberOfMessagesVisible({ period: METRICS_PERIOD, statistic: Stats.MAXIMUM }),
+      threshold: 1,
+    });
     page("StuckDeadLetterJobs", {
       alarmDescription:
         "A DLQ retry-all or purge job failed 5 times and was set aside in the jobs DLQ. Read the DeadLetterJobs log group; the tenant can start the operation again. " +

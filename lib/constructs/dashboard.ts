@@ -47,7 +47,7 @@ export class OperationsDashboard extends Construct {
         graph("End-to-end latency (ms)", [metrics.endToEndLatency(Stats.p(50)), metrics.endToEndLatency(Stats.p(99))]),
         graph("Receiver response time (ms)", [metrics.receiverResponseTime(Stats.p(50)), metrics.receiverResponseTime(Stats.p(99))]),
         graph("Dead letters", [metrics.deliveriesExhausted(), depth("deliveries DLQ", queues.deliveriesDeadLetter)], {
-          right: [depth("events DLQ", queues.eventsDeadLetter), depth("unindexable", queues.unindexable)],
+          right: [depth("events DLQ", queues.eventsDeadLetter), depth("unindexable", queues.unindexable), depth("ordered DLQ", queues.orderedDeadLetter)],
         }),
       ],
       [

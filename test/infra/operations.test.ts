@@ -86,6 +86,7 @@ describe("alarms", () => {
         "EventsQueueAge",
         "RejectedEvents",
         "StuckDeadLetterJobs",
+        "StuckOrderedMessages",
         "UnindexableDeadLetters",
       ].sort(),
     );
