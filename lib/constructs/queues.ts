@@ -5,6 +5,11 @@ import { MAX_MESSAGE_BYTES } from "../aws/sqs-batch.ts";
 import { RESOURCE_IDS } from "../../lambdas/contract/resources.ts";
 import { MAX_RETRY_AFTER_SECONDS, nextRetryDelay } from "../../lambdas/domain/retry-schedule.ts";
 
+/** SQS's largest maxReceiveCount. */
+const MAX_RECEIVE_COUNT = 1000;
+/** How much higher the FIFO queues' safety net sits than the standard ones' (see PipelineQueues). */
+export const ORDERED_RECEIVES_FACTOR = 10;
+
 /** The longest SQS keeps a message; a delivery's whole retry schedule must fit in it. */
 export const QUEUE_RETENTION = Duration.days(14);
 
@@ -92,18 +97,21 @@ export class PipelineQueues extends Construct {
       deadLetterQueue: { queue: this.deliveriesDeadLetter, maxReceiveCount: props.deliveryMaxReceives },
     });
     const fifo = { ...secure, fifo: true, retentionPeriod: retention } as const;
+    // A message waiting behind its group's first is received again with it at each of that one's
+    // attempts (and released): the safety net counts those receives too, so it sits ten times higher.
+    const behindItsGroup = (receives: number) => Math.min(MAX_RECEIVE_COUNT, ORDERED_RECEIVES_FACTOR * receives);
     this.orderedDeadLetter = new Queue(this, RESOURCE_IDS.orderedDeadLetterQueue, fifo);
     this.orderedEvents = new Queue(this, RESOURCE_IDS.orderedEventsQueue, {
       ...fifo,
       // Producers may name each event's MessageDeduplicationId (its id); without one, equal bodies within 5 minutes are one event.
       contentBasedDeduplication: true,
       visibilityTimeout: props.eventsVisibilityTimeout,
-      deadLetterQueue: { queue: this.orderedDeadLetter, maxReceiveCount: props.eventAttempts },
+      deadLetterQueue: { queue: this.orderedDeadLetter, maxReceiveCount: behindItsGroup(props.eventAttempts) },
     });
     this.orderedDeliveries = new Queue(this, RESOURCE_IDS.orderedDeliveriesQueue, {
       ...fifo,
       visibilityTimeout: props.deliveriesVisibilityTimeout,
-      deadLetterQueue: { queue: this.orderedDeadLetter, maxReceiveCount: props.deliveryMaxReceives },
+      deadLetterQueue: { queue: this.orderedDeadLetter, maxReceiveCount: behindItsGroup(props.deliveryMaxReceives) },
     });
   }
 }
