@@ -104,7 +104,7 @@ Fiscal Webhooks is running locally (${Date.now() - started} ms, ${values["in-mem
   DLQ          ${outputs[OUTPUTS.deliveriesDeadLetterQueueUrl]}
   DynamoDB     ${local.dynamodbEndpoint}
   SQS          ${local.sqsEndpoint}
-  Inspector    ${local.inspectorUrl}   (HTTPS; /status/503 answers 503)
+  Inspector    ${local.inspectorUrl}   (HTTPS; /status/503 answers 503, /flaky/30 fails 30 % of attempts)
   Outputs      ${product.outputsFile}
 
   curl -H "Authorization: Bearer ${local.token}" ${apiUrl}/webhooks/events

@@ -37,7 +37,9 @@ const KEEP = 100;
 /**
  * An HTTPS receiver for trying the product locally: subscribe its URL, emit an event and
  * see the webhook with both signatures checked. `/status/<code>` answers that status
- * (e.g. /status/503 to watch the retries); any other path answers 200.
+ * (e.g. /status/503 to watch the retries, /status/410 to see an endpoint disabled);
+ * `/flaky/<percent>` answers 503 to that share of attempts, at random (to watch ordered
+ * delivery hold a document's later events); any other path answers 200.
  */
 export async function startInspector(options: InspectorOptions): Promise<Inspector> {
   const received: InspectedWebhook[] = [];
@@ -48,7 +50,7 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
     name: "Inspector",
     keep: KEEP,
     behaviour: async (webhook, response) => {
-      const status = Number(/^\/status\/([1-5][0-9][0-9])$/.exec(webhook.path.split("?")[0] ?? "")?.[1] ?? 200);
+      const status = answerFor(webhook.path.split("?")[0] ?? "");
       const verdict = verify(webhook, await options.secrets().catch(() => new Map<string, string>()));
       const inspected: InspectedWebhook = {
         receivedAt: new Date(webhook.receivedAt).toISOString(),
@@ -66,6 +68,14 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
     },
   });
   return { url: receiver.url, received, close: () => receiver.close() };
+}
+
+/** What the inspector answers on a path: /status/<code>, /flaky/<percent>, or 200. */
+function answerFor(path: string): number {
+  const fixed = /^\/status\/([1-5][0-9][0-9])$/.exec(path)?.[1];
+  if (fixed) return Number(fixed);
+  const flaky = /^\/flaky\/([0-9]{1,2}|100)$/.exec(path)?.[1];
+  return flaky !== undefined && Math.random() * 100 < Number(flaky) ? 503 : 200;
 }
 
 /** The first tenant whose secret verifies either signature. */
