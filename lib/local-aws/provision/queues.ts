@@ -1,4 +1,4 @@
-import { CreateQueueCommand, SetQueueAttributesCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import { CreateQueueCommand, GetQueueUrlCommand, QueueDoesNotExist, SetQueueAttributesCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import type { ResolvedTemplate } from "../template/resolve.ts";
 
 /** A queue of the stack as it runs locally. */
@@ -65,12 +65,25 @@ export async function provisionQueue(client: SQSClient, queue: QueueDeclaration)
       maxReceiveCount: Number(redrive.maxReceiveCount),
     });
   }
-  // Whether a queue is FIFO is fixed when it is created; the rest can be set afterwards.
-  await client.send(new CreateQueueCommand({ QueueName: queue.queueName, ...(p["FifoQueue"] === true ? { Attributes: { FifoQueue: "true" } } : {}) }));
+  // Whether a queue is FIFO is fixed when it is created; the rest is set afterwards, also on a
+  // queue persisted by an earlier run (whose CreateQueue would be refused for differing attributes).
+  if (!(await queueExists(client, queue.queueName))) {
+    await client.send(new CreateQueueCommand({ QueueName: queue.queueName, ...(p["FifoQueue"] === true ? { Attributes: { FifoQueue: "true" } } : {}) }));
+  }
   if (Object.keys(attributes).length > 0) {
     await client.send(new SetQueueAttributesCommand({ QueueUrl: queue.queueUrl, Attributes: attributes }));
   }
   return attributes;
+}
+
+async function queueExists(client: SQSClient, queueName: string): Promise<boolean> {
+  try {
+    await client.send(new GetQueueUrlCommand({ QueueName: queueName }));
+    return true;
+  } catch (error) {
+    if (error instanceof QueueDoesNotExist) return false;
+    throw error;
+  }
 }
 
 /**
