@@ -3,15 +3,13 @@ import { describe, expect, it } from "vitest";
 import { OUTPUTS } from "../../lambdas/contract/resources.ts";
 import { answer, type HttpsReceiver, type ReceivedWebhook } from "../../lib/dev/https-receiver.ts";
 import type { ApiCall } from "../../lib/dev/ephemeral-product.ts";
-import { modulus11 } from "../../lambdas/domain/cnpj.ts";
+import { accessKey } from "../support/documents.ts";
 import { eventually } from "../support/eventually.ts";
 import { pipelineFixture } from "../support/pipeline.ts";
 import { problemOf } from "../support/product.ts";
 
 const fixture = pipelineFixture({ retrySchedule: [0, 1, 1], deliveryTimeoutSeconds: 1 });
 
-/** A chave de acesso: its first 43 characters and their check digit. */
-const accessKey = (body: string) => `${body}${modulus11(body)}`;
 /** A CT-e access key (model 57), another one nobody sends, and one of another UF. */
 const KEY = accessKey("3526111234567800019057001000000456100000456");
 const UNSENT = accessKey("3526111234567800019057001000000999100000999");

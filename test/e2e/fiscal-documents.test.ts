@@ -2,16 +2,13 @@ import { describe, expect, it } from "vitest";
 import { answer, verifyBoth, type HttpsReceiver } from "../../lib/dev/https-receiver.ts";
 import type { ApiCall } from "../../lib/dev/ephemeral-product.ts";
 import { eventually } from "../support/eventually.ts";
+import { CTE, NFE, NFE_ALPHANUMERIC } from "../support/documents.ts";
 import { PORTAL, pipelineFixture } from "../support/pipeline.ts";
 import { problemOf } from "../support/product.ts";
 
 const fixture = pipelineFixture({ retrySchedule: [0, 1, 1] });
 const { receiver, tenantWith, emit } = fixture;
 
-/** Computed with the published rule (lambdas/domain/document-key.ts): an SP NF-e and an SP NF-e of an alphanumeric issuer. */
-const NFE = "35240112345678000195550010000001231000000011";
-const NFE_ALPHANUMERIC = "35260712ABC34501DE35550010000001241000000022";
-const CTE = "31260712345678000195570010000045671000000036";
 /** Two companies, one with branches: 11.222.333/0001-81 and its branch /0002-62; 12.ABC.345/01DE-35 (alphanumeric) and its branch /0001-88; 11.444.777/0001-61 unrelated. */
 const ACME = "11222333000181";
 const ACME_BRANCH = "11222333000262";

@@ -1,19 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { answer, verifyBoth, type Behaviour, type ReceivedWebhook } from "../../lib/dev/https-receiver.ts";
+import { accessKey } from "../support/documents.ts";
 import { eventually } from "../support/eventually.ts";
 import { PORTAL, pipelineFixture } from "../support/pipeline.ts";
 
 // Retries two seconds apart, three attempts: a blocked document stays blocked for seconds.
 const fixture = pipelineFixture({ retrySchedule: [0, 2, 2] });
 
-/** A chave de acesso of an NF-e (SP, 11/2026, model 55) with a valid modulus-11 check digit. */
-function documentKey(number: number): string {
-  const body = `352611${"11222333000181"}55001${String(number).padStart(9, "0")}1${"12345678"}`;
-  let sum = 0;
-  [...body].reverse().forEach((digit, i) => (sum += Number(digit) * (2 + (i % 8))));
-  const rest = sum % 11;
-  return body + String(rest < 2 ? 0 : 11 - rest);
-}
+/** The chave de acesso of NF-e number `number` (SP, 11/2026, model 55). */
+const documentKey = (number: number) => accessKey(`35261111222333000181550010${String(number).padStart(8, "0")}112345678`);
 
 type Sent = { tenantId: string; type: string; id: string; documentKey: string; data: { step: number } };
 const events = (tenantId: string, key: string, count: number): Sent[] =>

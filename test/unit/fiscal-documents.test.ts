@@ -7,6 +7,7 @@ import { deliveryTargets, parseFiscalEvent } from "../../lambdas/domain/fiscal-e
 import { webhookEnvelope } from "../../lambdas/domain/webhook-message.ts";
 import { validate } from "../../lambdas/shared/body.ts";
 import type { HttpProblem } from "../../lambdas/shared/problems.ts";
+import { CTE, NFE, NFE_ALPHANUMERIC } from "../support/documents.ts";
 
 const TENANT = "ten_0123456789abcdef0123";
 const at = new Date("2026-11-24T12:00:00Z");
@@ -22,9 +23,6 @@ const PUBLISHED_KEYS = [
   "43171207364617000135550000000120141000120146",
 ];
 /** Keys built here for each model: SP NF-e, SP NF-e of an alphanumeric issuer, MG CT-e, PR MDF-e, SP NFC-e, SP CT-e OS. */
-const NFE = "35240112345678000195550010000001231000000011";
-const NFE_ALPHANUMERIC = "35260712ABC34501DE35550010000001241000000022";
-const CTE = "31260712345678000195570010000045671000000036";
 const MDFE = "41260712345678000195580010000000891000000046";
 const NFCE = "35260712345678000195650010000001251000000057";
 const CTE_OS = "35260712345678000195670010000001251000000054";
