@@ -1,8 +1,9 @@
 /**
  * `npm run bench`: throughput of the local pipeline against a bare sign-and-POST loop,
- * the AWS list-price cost per million deliveries derived from the code's requests, and a
- * burst to an endpoint with a rate limit. `npm run bench -- --only throughput` or
- * `--only rate` runs one scenario. A report, not a test: it exits 0 whatever the verdicts,
+ * the AWS list-price cost per million deliveries derived from the code's requests, a
+ * burst to an endpoint with a rate limit, and ordered delivery per fiscal document against the
+ * unordered path. `npm run bench -- --only throughput`, `--only rate` or `--only ordered` runs
+ * one scenario. A report, not a test: it exits 0 whatever the verdicts,
  * non-zero only if something broke.
  */
 import { mkdtempSync, rmSync } from "node:fs";
@@ -14,6 +15,7 @@ import { documentHistoryLines, estimateCostPerMillionDeliveries, PRICES, rateLim
 import { count, dollars, fixed, int, mb, table, verdict } from "./format.ts";
 import { sampleRss, watchLoad } from "./instrument.ts";
 import { runPipeline } from "./pipeline.ts";
+import { runOrdered } from "./ordered.ts";
 import { runRateLimited } from "./rate-limit.ts";
 
 function bounded(name: string, fallback: number, min: number, max: number): number {
@@ -22,7 +24,7 @@ function bounded(name: string, fallback: number, min: number, max: number): numb
   return value;
 }
 
-const SCENARIOS = ["throughput", "rate"] as const;
+const SCENARIOS = ["throughput", "rate", "ordered"] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 function selectedScenarios(args: readonly string[]): readonly Scenario[] {
@@ -51,12 +53,22 @@ const CONFIG = {
   assumedMsPerBatch: 150,
   /** A burst of this many events to one endpoint limited to `limit` deliveries a second. */
   rateLimit: { events: bounded("BENCH_RATE_EVENTS", 500, 50, 5000), limit: 10, batch: 10, timeLimitMs: 150_000 },
+  /** Documents of 5 events each to the ordered queue, as many events without a documentKey to the standard one; receivers fail 30 % of attempts. */
+  ordered: {
+    documents: bounded("BENCH_ORDERED_DOCUMENTS", 1000, 10, 5000),
+    eventsPerDocument: 5,
+    failureShare: 0.3,
+    retrySchedule: [0, 1, 1, 1, 1, 1, 1, 1],
+    timeLimitMs: 300_000,
+  },
 } as const;
 
+// The ordered scenario's two phases may each take up to their time limit.
+const watchdogMs = CONFIG.watchdogMs + (scenarios.includes("ordered") ? 2 * CONFIG.ordered.timeLimitMs : 0);
 const watchdog = setTimeout(() => {
-  console.error(`bench: still running after ${CONFIG.watchdogMs / 1000} s, giving up`);
+  console.error(`bench: still running after ${watchdogMs / 1000} s, giving up`);
   process.exit(1);
-}, CONFIG.watchdogMs);
+}, watchdogMs);
 watchdog.unref();
 
 async function main(): Promise<void> {
@@ -72,7 +84,10 @@ async function main(): Promise<void> {
   try {
     const receivers = await receiverFactory(dir);
     if (!scenarios.includes("throughput")) {
-      const rows = await rateLimitScenario(receivers);
+      const rows = [
+        ...(scenarios.includes("rate") ? await rateLimitScenario(receivers) : []),
+        ...(scenarios.includes("ordered") ? await orderedScenario(receivers) : []),
+      ];
       console.log(`\nSummary (whole run ${fixed((performance.now() - wall) / 1000)} s)`);
       console.log(table(["metric", "value", "target", "verdict"], rows));
       return;
@@ -234,6 +249,7 @@ async function main(): Promise<void> {
     );
 
     const rateRows = scenarios.includes("rate") ? await rateLimitScenario(receivers) : [];
+    const orderedRows = scenarios.includes("ordered") ? await orderedScenario(receivers) : [];
 
     // Summary.
     const rssPeak = Math.max(processRss.stop(), pipe.rss.peak);
@@ -250,6 +266,7 @@ async function main(): Promise<void> {
         ["peak RSS, pipeline phase", mb(pipe.rss.peak), "", ""],
         ["peak RSS, whole run", mb(rssPeak), "", ""],
         ...rateRows,
+        ...orderedRows,
       ]),
     );
   } finally {
@@ -287,6 +304,83 @@ async function rateLimitScenario(receivers: Awaited<ReturnType<typeof receiverFa
     ["rate limit: peak arrivals/s", `${r.peakPerSecond}/s (limit ${limit})`, `≤ ${ceiling}`, verdict(r.complete && r.peakPerSecond <= ceiling)],
     ["rate limit: events lost", String(r.lost), "0", verdict(r.complete && r.lost === 0)],
     ["rate limit: time to drain", `${fixed(r.drainSeconds)} s for ${int(events)}`, `≈ ${fixed(events / limit)} s`, ""],
+  ];
+}
+
+/** 6. Ordered delivery per fiscal document against the unordered path, in one product. Returns its summary rows. */
+async function orderedScenario(receivers: Awaited<ReturnType<typeof receiverFactory>>): Promise<string[][]> {
+  const o = CONFIG.ordered;
+  const r = await runOrdered({ receivers, ...o, assumedMsPerBatch: CONFIG.assumedMsPerBatch });
+  const { ordered, unordered } = r;
+  const events = o.documents * o.eventsPerDocument;
+  const path = (p: typeof unordered) =>
+    `${int(p.delivered)} of ${int(p.events)} delivered, ${p.exhausted} exhausted (in the DLQ), ${p.lost} lost; ${int(p.attempts)} attempts, ` +
+    `${p.repeatedSuccesses} repeated 2xx; ${fixed(p.seconds, 1)} s from the first send to the last success → ${int(p.perSecond)} deliveries/s` +
+    `${p.complete ? "" : " (INCOMPLETE at the time limit)"}`;
+  const ratio = ordered.perSecond / unordered.perSecond;
+  const orderPass = ordered.complete && ordered.outOfOrder === 0;
+  const lostPass = ordered.lost === 0 && unordered.lost === 0;
+  console.log(
+    `\n6. Ordered delivery per fiscal document: ${int(o.documents)} documents × ${o.eventsPerDocument} events (sequence 1..${o.eventsPerDocument}) ` +
+      `to the ordered (FIFO) events queue, group tenant:documentKey, SendMessageBatch of 10; one tenant, one Portal subscription; ` +
+      `receivers fail ${int(o.failureShare * 100)} % of attempts (503, by a hash of webhook-id and attempt); retrySchedule [${o.retrySchedule.join(", ")}]; ` +
+      `local runtime, in memory, after a warm-up\n` +
+      `   ordered:   ${path(ordered)}\n` +
+      `   out of order (an attempt of event i+1 before event i's success, or its last attempt): ${ordered.outOfOrder} in ` +
+      `${ordered.documentsOutOfOrder} of ${int(o.documents)} (document, endpoint) pairs (target 0) → ${verdict(orderPass)}\n` +
+      `   unordered: ${path(unordered)} (${int(events)} events without a documentKey through the standard queue, second tenant and receiver, same failures)\n` +
+      `   events lost on either path: ${ordered.lost + unordered.lost} (target 0) → ${verdict(lostPass)}\n` +
+      `   ratio ordered / unordered throughput: ${fixed(ratio, 2)} (reported, no target)`,
+  );
+  for (const error of r.runtimeErrors.slice(0, 3)) console.log(`   runtime error: ${error}`);
+
+  // Cost: every SQS and DynamoDB request each phase made, as the local runtime's request hook saw it, per million deliveries.
+  const perMillion = (p: typeof unordered) => 1e6 / Math.max(1, p.delivered);
+  const key = (line: { service: string; component: string }) => `${line.service} ${line.component}`;
+  const components = [...new Set([...ordered.cost.lines, ...unordered.cost.lines].map(key))];
+  const cell = (p: typeof unordered, component: string) => {
+    const line = p.cost.lines.find((l) => key(l) === component);
+    return line ? [count(line.units * perMillion(p)), dollars(line.dollars * perMillion(p))] : ["-", "-"];
+  };
+  const unitOf = (component: string) => [...ordered.cost.lines, ...unordered.cost.lines].find((l) => key(l) === component)!.unit;
+  console.log(
+    `\n   Cost per 1M deliveries from the requests each phase made (SQS FIFO $0.50, standard $${(PRICES.sqsPerRequest * 1e6).toFixed(2)} per 1M requests, ` +
+      `per 64 KiB chunk; DynamoDB $0.625/1M WRU, $0.125/1M RRU, sized from the items in the calls; Lambda billed max(${CONFIG.assumedMsPerBatch} ms, measured mean) ` +
+      `per invocation at the template's memory), retries and dead letters included\n`,
+  );
+  console.log(
+    table(
+      ["component", "unit", "ordered", "$", "unordered", "$"],
+      components.map((component) => [component, unitOf(component), ...cell(ordered, component), ...cell(unordered, component)]),
+    ),
+  );
+  const total = (p: typeof unordered) =>
+    `$${(p.cost.total * perMillion(p)).toFixed(3)} (SQS ${(p.cost.byService.SQS * perMillion(p)).toFixed(2)}, ` +
+    `λ ${(p.cost.byService.Lambda * perMillion(p)).toFixed(2)}, DDB ${(p.cost.byService.DynamoDB * perMillion(p)).toFixed(2)})`;
+  const billed = (p: typeof unordered) =>
+    p.cost.lines.flatMap((l) => ("billedMs" in l && l.billedMs !== undefined ? [`${l.component.replace(/ duration.*/, "")} ${l.billedMs} ms`] : [])).join(", ");
+  const batch = (p: typeof unordered, fn: string) => {
+    const line = p.cost.lines.find((l) => l.service === "Lambda" && l.component.startsWith(fn) && l.unit === "requests");
+    return line ? fixed(p.attempts / line.calls, 1) : "n/a";
+  };
+  console.log(
+    `   Lambda billed per invocation: ordered ${billed(ordered)}; unordered ${billed(unordered)}; ` +
+      `attempts per deliver invocation: ordered ${batch(ordered, "Deliver")}, unordered ${batch(unordered, "Deliver")}\n` +
+      `   total per 1M deliveries: ordered ${total(ordered)}, unordered ${total(unordered)}; ordered / unordered ` +
+      `${fixed((ordered.cost.total * perMillion(ordered)) / (unordered.cost.total * perMillion(unordered)), 2)}\n` +
+      `   not priced: empty ReceiveMessage polls (ordered phase ${int(ordered.cost.emptyReceives)}, unordered ${int(unordered.cost.emptyReceives)}: ` +
+      `the local pollers' idle long polls of every queue, a fixed cost in AWS, not per delivery), errors AWS does not bill ` +
+      `(${ordered.cost.unbilledErrors + unordered.cost.unbilledErrors}), DynamoDB index writes, CloudWatch, data transfer`,
+  );
+  const orderedCost = ordered.cost.total * perMillion(ordered);
+  return [
+    ["ordered: out-of-order attempts", `${ordered.outOfOrder} (${ordered.documentsOutOfOrder} documents)`, "0", verdict(orderPass)],
+    ["ordered + unordered: events lost", String(ordered.lost + unordered.lost), "0", verdict(lostPass)],
+    ["ordered delivery", `${int(ordered.perSecond)} deliveries/s`, "", ""],
+    ["unordered, same run", `${int(unordered.perSecond)} deliveries/s`, "", ""],
+    ["ordered / unordered throughput", fixed(ratio, 2), "", ""],
+    ["cost, ordered (30 % failing)", `$${orderedCost.toFixed(3)} / 1M`, `≤ $${CONFIG.targets.dollarsPerMillion}`, verdict(orderedCost <= CONFIG.targets.dollarsPerMillion)],
+    ["cost, unordered (30 % failing)", `$${(unordered.cost.total * perMillion(unordered)).toFixed(3)} / 1M`, "", ""],
   ];
 }
 

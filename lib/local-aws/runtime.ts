@@ -1,7 +1,14 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import path from "node:path";
-import { AccessDeniedError, startIamEnforcement, functionAccessKeyId, type AccessDenial, type IamEnforcement } from "./iam/enforcement.ts";
+import {
+  AccessDeniedError,
+  startIamEnforcement,
+  functionAccessKeyId,
+  type AccessDenial,
+  type IamEnforcement,
+  type RequestObserver,
+} from "./iam/enforcement.ts";
 import { functionIdentities } from "./iam/roles.ts";
 import { hasHttpApi, routesOf } from "./http-api/template-routes.ts";
 import { compileRoutes } from "./http-api/routes.ts";
@@ -18,7 +25,7 @@ import { assertSupported, type SynthesizedStack } from "./template/template.ts";
 
 export const LOCAL_ACCOUNT_ID = "000000000000";
 export const LOCAL_CREDENTIALS = { accessKeyId: "local", secretAccessKey: "local" } as const;
-export type { AccessDenial } from "./iam/enforcement.ts";
+export type { AccessDenial, ObservedRequest, RequestObserver } from "./iam/enforcement.ts";
 
 /** What Lambda needs from a function's role to create an SQS event source mapping for it. */
 const EVENT_SOURCE_ACTIONS = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"];
@@ -73,6 +80,12 @@ export interface LocalRuntime {
   accessDenials(): readonly AccessDenial[];
   /** Reports every function invocation to `observer` until the returned function is called. */
   observeInvocations(observer: InvocationObserver): () => void;
+  /**
+   * Reports every DynamoDB and SQS call that goes through (the functions', their event source
+   * mappings', the engine's and its clients'), with its bodies, once answered, until the
+   * returned function is called. The calls are seen by the IAM proxies: throws when IAM is not enforced.
+   */
+  observeRequests(observer: RequestObserver): () => void;
   stop(): Promise<void>;
 }
 
@@ -242,6 +255,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       sqs,
       accessDenials: () => iam?.accessDenials() ?? [],
       observeInvocations: (observer) => lambdaHost.observe(observer),
+      observeRequests(observer) {
+        if (!iam) throw new Error("observeRequests needs IAM enforcement (enforceIam), whose proxies see the calls");
+        return iam.observe(observer);
+      },
       stop: stopAll,
     };
   } catch (error) {

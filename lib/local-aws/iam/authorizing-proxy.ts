@@ -16,6 +16,18 @@ export interface Refusal {
  */
 export type Authorize = (accessKeyId: string | undefined, access: readonly RequestedAccess[] | undefined) => Refusal | undefined;
 
+/** One call the proxy forwarded, as the emulator answered it (refused calls are not reported). */
+export interface ProxiedCall {
+  /** The `X-Amz-Target` operation; undefined when the request is not in the JSON protocol. */
+  readonly operation: string | undefined;
+  readonly accessKeyId: string | undefined;
+  readonly requestBody: Buffer;
+  readonly status: number;
+  /** As the emulator sent it (`content-encoding` says whether it is compressed). */
+  readonly responseBody: Buffer;
+  readonly responseHeaders: Readonly<Record<string, string | string[] | undefined>>;
+}
+
 export interface AuthorizingProxy {
   readonly endpoint: string;
   close(): Promise<void>;
@@ -34,6 +46,8 @@ export async function startAuthorizingProxy(options: {
   readonly port: number;
   readonly what: string;
   readonly authorize: Authorize;
+  /** Asked per call; when it answers a function, that call is reported to it once answered. */
+  readonly reporter?: () => ((call: ProxiedCall) => void) | undefined;
 }): Promise<AuthorizingProxy> {
   const upstream = new URL(options.emulatorEndpoint);
   const server = createServer((request, response) => {
@@ -44,7 +58,8 @@ export async function startAuthorizingProxy(options: {
   });
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const body = Buffer.concat(await request.toArray());
-    const refusal = options.authorize(accessKeyIdOf(request), accessOf(options.api, request, body));
+    const accessKeyId = accessKeyIdOf(request);
+    const refusal = options.authorize(accessKeyId, accessOf(options.api, request, body));
     if (refusal) {
       response.writeHead(refusal.status, refusal.headers).end(refusal.body);
       return;
@@ -60,8 +75,23 @@ export async function startAuthorizingProxy(options: {
     response.on("close", () => {
       if (!response.writableFinished) proxied.destroy();
     });
+    const report = options.reporter?.();
     proxied.on("response", (answer) => {
       response.writeHead(answer.statusCode ?? 502, answer.headers);
+      if (report) {
+        const chunks: Buffer[] = [];
+        answer.on("data", (chunk: Buffer) => chunks.push(chunk));
+        answer.on("end", () =>
+          report({
+            operation: operationOf(options.api, request),
+            accessKeyId,
+            requestBody: body,
+            status: answer.statusCode ?? 502,
+            responseBody: Buffer.concat(chunks),
+            responseHeaders: answer.headers,
+          }),
+        );
+      }
       answer.pipe(response);
     });
     proxied.on("error", (error) => {
@@ -78,14 +108,19 @@ function accessKeyIdOf(request: IncomingMessage): string | undefined {
   return /Credential=([^/,\s]+)\//.exec(request.headers.authorization ?? "")?.[1];
 }
 
-function accessOf(api: AuthorizedApi, request: IncomingMessage, body: Buffer): RequestedAccess[] | undefined {
+function operationOf(api: AuthorizedApi, request: IncomingMessage): string | undefined {
   const target = request.headers["x-amz-target"];
-  if (typeof target !== "string" || !target.startsWith(`${api.targetPrefix}.`)) return undefined;
+  return typeof target === "string" && target.startsWith(`${api.targetPrefix}.`) ? target.slice(api.targetPrefix.length + 1) : undefined;
+}
+
+function accessOf(api: AuthorizedApi, request: IncomingMessage, body: Buffer): RequestedAccess[] | undefined {
+  const operation = operationOf(api, request);
+  if (operation === undefined) return undefined;
   let parsed: unknown;
   try {
     parsed = body.length === 0 ? {} : JSON.parse(body.toString("utf8"));
   } catch {
     return undefined;
   }
-  return api.access(target.slice(api.targetPrefix.length + 1), (parsed ?? {}) as Record<string, unknown>);
+  return api.access(operation, (parsed ?? {}) as Record<string, unknown>);
 }

@@ -1,5 +1,5 @@
 import { evaluate } from "./policy.ts";
-import { startAuthorizingProxy, type Authorize } from "./authorizing-proxy.ts";
+import { startAuthorizingProxy, type Authorize, type ProxiedCall } from "./authorizing-proxy.ts";
 import { dynamodbApi, sqsApi, type ArnPlacement, type AuthorizedApi, type RequestedAccess } from "./requests.ts";
 import type { FunctionIdentity } from "./roles.ts";
 
@@ -25,6 +25,15 @@ export function functionAccessKeyId(functionId: string): string {
   return `local-${functionId}`;
 }
 
+/** A DynamoDB or SQS call that went through, and its caller: a function, or another client (the engine, a test, a tool). */
+export interface ObservedRequest extends Omit<ProxiedCall, "accessKeyId"> {
+  readonly service: "dynamodb" | "sqs";
+  /** The function whose role signed it (its event source mappings included); undefined for other callers. */
+  readonly functionId: string | undefined;
+}
+
+export type RequestObserver = (request: ObservedRequest) => void;
+
 export interface IamEnforcement {
   readonly dynamodbEndpoint: string;
   readonly sqsEndpoint: string;
@@ -33,6 +42,8 @@ export interface IamEnforcement {
   /** Checks `access` for a function outside any call (what AWS checks when it creates an event source mapping). */
   authorize(functionId: string, access: readonly RequestedAccess[]): AccessDenial | undefined;
   accessDenials(): readonly AccessDenial[];
+  /** Reports every call that goes through, once answered, until the returned function is called. */
+  observe(observer: RequestObserver): () => void;
   close(): Promise<void>;
 }
 
@@ -78,8 +89,17 @@ export async function startIamEnforcement(options: {
       const denial = authorize(identity, access ?? [{ action: `${api.service}:<unreadable request>`, resource: "*" }]);
       return denial && api.accessDenied(denial.message);
     };
+  const observers = new Set<RequestObserver>();
+  const reporter = (service: "dynamodb" | "sqs") => () =>
+    observers.size === 0
+      ? undefined
+      : ({ accessKeyId, ...call }: ProxiedCall) => {
+          const request: ObservedRequest = { ...call, service, functionId: accessKeyId === undefined ? undefined : byAccessKey.get(accessKeyId)?.functionId };
+          for (const observer of observers) observer(request);
+        };
   const proxy = (api: AuthorizedApi, service: "dynamodb" | "sqs") =>
     startAuthorizingProxy({
+      reporter: reporter(service),
       api,
       emulatorEndpoint: options.emulators[service],
       host: options.host,
@@ -105,6 +125,10 @@ export async function startIamEnforcement(options: {
       return authorize(identity, access);
     },
     accessDenials: () => [...denials],
+    observe(observer) {
+      observers.add(observer);
+      return () => void observers.delete(observer);
+    },
     close: async () => {
       await Promise.all([dynamodb.close(), sqs.close()]);
     },
