@@ -3,6 +3,7 @@ import { DynamoDBDocumentClient, GetCommand, QueryCommand } from "@aws-sdk/lib-d
 import { randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { ENV, OUTPUTS, TABLE_KEYS } from "../lambdas/contract/resources.ts";
+import { DeliveryLogStore } from "../lambdas/data/deliveries.ts";
 import { documentEventItem } from "../lambdas/data/document-history.ts";
 import { keys } from "../lambdas/data/keys.ts";
 import type { DocumentDelivery } from "../lambdas/domain/document-history.ts";
@@ -307,17 +308,8 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
           }),
         )
       ).Items ?? [];
-    const logItem = (
-      await documents.send(
-        new QueryCommand({
-          TableName: tableName,
-          KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
-          ExpressionAttributeValues: { ":pk": keys.tenantPartition(tenant.tenantId), ":prefix": keys.logPrefix },
-          ScanIndexForward: false,
-          Limit: 1,
-        }),
-      )
-    ).Items?.[0];
+    const latest = (await new DeliveryLogStore(documents, tableName).list(tenant.tenantId, 1)).entries[0];
+    const logItem = latest && (await get(keys.deliveryLog(tenant.tenantId, latest.createdAt, latest.deliveryId)));
     const sizeOf = (item: Record<string, unknown> | undefined) => (item ? dynamoItemBytes(item) : 0);
     const sample = measured[0] ?? receiver.received[receiver.received.length - 1];
     const deliveryMessage = JSON.stringify({

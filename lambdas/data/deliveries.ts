@@ -3,7 +3,7 @@ import type { DeliveryLogEntry, FailureRecord } from "../domain/delivery.ts";
 import { getAll, putAll } from "./batch.ts";
 import { conditionally } from "./conditional.ts";
 import { keys, queries } from "./keys.ts";
-import { queryPage } from "./query.ts";
+import { queryPage, queryShardedPage } from "./query.ts";
 import { entityOf, expiringAfter, IF_ABSENT, TableStore, TTL, type Item } from "./table.ts";
 
 /**
@@ -71,7 +71,10 @@ export class DeliveryLogStore extends TableStore {
   }
 
   async get(tenantId: string, createdAt: string, deliveryId: string): Promise<DeliveryLogEntry | undefined> {
-    const item = await this.table.get(keys.deliveryLog(tenantId, createdAt, deliveryId));
+    // A line written before logs were sharded is where it was; read it there only when needed.
+    const item =
+      (await this.table.get(keys.deliveryLog(tenantId, createdAt, deliveryId))) ??
+      (await this.table.get(keys.legacyDeliveryLog(tenantId, createdAt, deliveryId)));
     return item ? toLogEntry(item) : undefined;
   }
 
@@ -83,7 +86,7 @@ export class DeliveryLogStore extends TableStore {
 
   /** Newest first; `cursor` comes from the previous page. */
   async list(tenantId: string, limit: number, cursor?: string): Promise<LogPage> {
-    const page = await queryPage(this.table, queries.deliveryLogs(tenantId), limit, cursor);
+    const page = await queryShardedPage(this.table, queries.deliveryLogs(tenantId), limit, cursor);
     return { entries: page.items.map(toLogEntry), nextCursor: page.nextCursor };
   }
 }

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { endpointKey } from "../domain/endpoint-url.ts";
-import type { KeyQuery, Listing } from "./query.ts";
+import type { KeyQuery, Listing, ShardedListing } from "./query.ts";
 import { GSI1_SK, indexKey, PK, SK, tableKey } from "./table.ts";
 
 /**
@@ -17,9 +17,10 @@ import { GSI1_SK, indexKey, PK, SK, tableKey } from "./table.ts";
  *   signing secret      pk TENANT#<tenantId>        sk SIGNING_SECRET
  *     + endpoint health   attributes ENDPOINT#<sha256 of the endpoint's WHATWG URL> of that item (deliver
  *                         reads the item once per batch for the secret: health costs no read of its own)
- *   delivery log        pk TENANT#<tenantId>        sk LOG#<createdAt>#<deliveryId>   (TTL)
+ *   delivery log        pk TENANT#<tenantId>#LOG#<deliveryId's first hex digit>   sk LOG#<createdAt>#<deliveryId>   (TTL)
+ *                       (before sharding: pk TENANT#<tenantId>; still read, see queries.deliveryLogs)
  *   failure record      pk TENANT#<tenantId>#FAIL#<ddMMyyyy>   sk <id, 10 digits>     (TTL)
- *   dispatched event    pk TENANT#<tenantId>        sk EVENT#<producer event id>      (TTL)
+ *   dispatched event    pk TENANT#<tenantId>#EVENT#<first hex digit of sha256(id)>   sk EVENT#<producer event id>   (TTL)
  *   document event      pk TENANT#<tenantId>#DOC#<documentKey>   sk EVENT#<acceptedAt>#<eventId>   (TTL)
  *     one per event with a documentKey, written by dispatch before its deliveries leave; names
  *     each delivery's id, URL and log line createdAt, so its log line's key can be rebuilt
@@ -29,7 +30,8 @@ import { GSI1_SK, indexKey, PK, SK, tableKey } from "./table.ts";
  *     actions: test-webhook (one-minute windows); ENDPOINT#<sha256 of the URL> (the schedule of
  *     deliveries to an endpoint with a rate limit)
  *
- * Logs newest first: Query pk, begins_with(sk, "LOG#"), descending. Failures of a Brazilian
+ * Logs newest first: Query each of the tenant's 16 log partitions (and the pre-sharding one)
+ * from the page's position, descending, and merge (query.ts queryShardedPage). Failures of a Brazilian
  * date: Query their partition. A document's history: Query its partition, oldest first (the order
  * the events were injected); the newest 100, newest first, name each endpoint's last delivery,
  * whose log lines are read with one BatchGetItem. Subscriptions of a tenant: Query pk, begins_with(sk, "SUB#"). Subscriptions of a tenant
@@ -45,6 +47,14 @@ const paddedId = (id: number) => String(id).padStart(10, "0");
 const SUBSCRIPTION_PREFIX = "SUB#";
 const SLOT_PREFIX = "SLOT#SUB#";
 const LOG_PREFIX = "LOG#";
+/**
+ * Hot keys are spread over 16 partitions per tenant (a hex digit): DynamoDB takes about 1,000
+ * writes a second per partition key, and one tenant's log lines and producer-id claims come one
+ * per delivery or event. Log lines by their delivery id's first digit (a UUID), claims by the
+ * first digit of their id's SHA-256.
+ */
+const SHARDS = [..."0123456789abcdef"];
+const logShard = (tenantId: string, shard: string) => `${tenantPk(tenantId)}#LOG#${shard}`;
 const ENDPOINT_HEALTH_PREFIX = "ENDPOINT#";
 const TENANTS_INDEX = "TENANTS";
 const apiTokensIndex = (tenantId: string) => `${tenantPk(tenantId)}#TOKENS`;
@@ -77,9 +87,13 @@ export const keys = {
   endpointHealth: (endpoint: string) => `${ENDPOINT_HEALTH_PREFIX}${createHash("sha256").update(endpointKey(endpoint)).digest("hex")}`,
 
   logPrefix: LOG_PREFIX,
-  deliveryLog: (tenantId: string, createdAt: string, deliveryId: string) => tableKey(tenantPk(tenantId), `${LOG_PREFIX}${createdAt}#${deliveryId}`),
+  deliveryLog: (tenantId: string, createdAt: string, deliveryId: string) =>
+    tableKey(logShard(tenantId, deliveryId.charAt(0).toLowerCase()), `${LOG_PREFIX}${createdAt}#${deliveryId}`),
+  /** Where a log line was written before logs were sharded: read while such lines may live (30 days). */
+  legacyDeliveryLog: (tenantId: string, createdAt: string, deliveryId: string) => tableKey(tenantPk(tenantId), `${LOG_PREFIX}${createdAt}#${deliveryId}`),
   failure: (tenantId: string, brazilDate: string, id: number) => tableKey(failures(tenantId, brazilDate), paddedId(id)),
-  dispatchedEvent: (tenantId: string, eventId: string) => tableKey(tenantPk(tenantId), `EVENT#${eventId}`),
+  dispatchedEvent: (tenantId: string, eventId: string) =>
+    tableKey(`${tenantPk(tenantId)}#EVENT#${createHash("sha256").update(eventId).digest("hex").charAt(0)}`, `EVENT#${eventId}`),
   documentEvent: (tenantId: string, documentKey: string, acceptedAt: string, eventId: string) =>
     tableKey(documentPk(tenantId, documentKey), `${DOCUMENT_EVENT_PREFIX}${acceptedAt}#${eventId}`),
   rateWindow: (tenantId: string, action: string, windowStart: number) => tableKey(tenantPk(tenantId), `RATE#${action}#${windowStart}`),
@@ -106,9 +120,11 @@ export const queries = {
     byIndex: true,
     partition: subscriptionsForEvent(tenantId, eventType),
   }),
-  deliveryLogs: (tenantId: string): Listing => ({
+  /** The tenant's log lines: its 16 shards, and where lines were written before sharding. */
+  deliveryLogs: (tenantId: string): ShardedListing => ({
     name: "logs",
     partition: tenantPk(tenantId),
+    partitions: [...SHARDS.map((shard) => logShard(tenantId, shard)), tenantPk(tenantId)],
     sortKeyPrefix: LOG_PREFIX,
     newestFirst: true,
     position: { [SK]: new RegExp(`^${LOG_PREFIX}${ISO_INSTANT}#[^#]{1,100}$`) },

@@ -1,4 +1,4 @@
-import { paginateQuery, type QueryCommandInput } from "@aws-sdk/lib-dynamodb";
+import { paginateQuery, QueryCommand, type QueryCommandInput } from "@aws-sdk/lib-dynamodb";
 import { decodeCursor, encodeCursor, type CursorBinding } from "./cursor.ts";
 import { GSI1, GSI1_PK, GSI1_SK, PK, SK, type DataTable, type Item } from "./table.ts";
 
@@ -27,6 +27,16 @@ export interface Listing extends KeyQuery {
   readonly position: Readonly<Record<string, RegExp>>;
   /** Key attributes of a position that follow from the caller, besides the partition queried. */
   readonly implied?: Readonly<Record<string, string>>;
+}
+
+/**
+ * A listing written over several partitions (write sharding), read as one: every partition
+ * sorts the same way, so a page is the first `limit` items of their merge, and one sort-key
+ * position continues it in each of them. `partition` names the listing's scope in cursors.
+ */
+export interface ShardedListing extends Listing {
+  readonly partitions: readonly string[];
+  readonly position: { readonly [SK]: RegExp };
 }
 
 export interface Page {
@@ -68,6 +78,40 @@ export async function queryPage(
     last = items[limit - 1];
   }
   return { items, nextCursor: last ? encodeCursor(binding, last) : undefined };
+}
+
+/**
+ * A page of a sharded listing: each partition queried from the cursor's position on (at most
+ * `limit` items each, in parallel), the results merged, the first `limit` kept. A partition
+ * whose query stopped short (DynamoDB's 1 MB) bounds the page: nothing past its last item is
+ * returned before it has been read further.
+ */
+export async function queryShardedPage(table: DataTable, listing: ShardedListing, limit: number, cursor?: string): Promise<Page> {
+  const binding = bindingOf(listing);
+  const after = cursor === undefined ? undefined : String(decodeCursor(binding, cursor)[SK]);
+  const before = (a: string, b: string) => (listing.newestFirst ? a > b : a < b);
+  const reads = await Promise.all(
+    listing.partitions.map(async (partition) => {
+      const input = inputOf(table.name, { ...listing, partition });
+      if (after !== undefined) {
+        // From the position on, within the listing's prefix (the position itself excluded below).
+        const [low, high] = listing.newestFirst ? [listing.sortKeyPrefix ?? "", after] : [after, `${listing.sortKeyPrefix ?? ""}\uffff`];
+        input.KeyConditionExpression = `${PK} = :partition AND ${SK} BETWEEN :low AND :high`;
+        input.ExpressionAttributeValues = { ":partition": partition, ":low": low, ":high": high };
+      }
+      const { Items = [], LastEvaluatedKey } = await table.client.send(new QueryCommand({ ...input, Limit: limit + 1 }));
+      const items = Items.filter((item) => item[SK] !== after);
+      return { items, more: LastEvaluatedKey !== undefined || items.length > limit, stoppedAt: LastEvaluatedKey ? String(Items.at(-1)?.[SK]) : undefined };
+    }),
+  );
+  const bound = reads.flatMap(({ items, stoppedAt }) => (stoppedAt !== undefined && items.length < limit ? [stoppedAt] : []));
+  const merged = reads
+    .flatMap(({ items }) => items)
+    .filter((item) => bound.every((edge) => !before(edge, String(item[SK]))))
+    .sort((a, b) => (before(String(a[SK]), String(b[SK])) ? -1 : 1));
+  const items = merged.slice(0, limit);
+  const more = merged.length > limit || reads.some(({ more }) => more);
+  return { items, nextCursor: more && items.length > 0 ? encodeCursor(binding, items.at(-1)!) : undefined };
 }
 
 function bindingOf(listing: Listing): CursorBinding {

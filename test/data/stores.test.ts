@@ -1,4 +1,5 @@
 import { GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
+import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -210,6 +211,46 @@ describe(`the data layer on ${process.env["FW_DYNAMODB"] ?? "dynalite"}`, () => 
     const third = await store.listForDate("ten_g", "17092018", 2, second.nextCursor);
     expect([...first.failures, ...second.failures, ...third.failures].map((s) => s.id)).toEqual(ids);
     await expect(store.listForDate("ten_g", "17092018", 2, "TENANT#x")).rejects.toBeInstanceOf(InvalidCursorError);
+  });
+
+  it("logs: written over 16 partitions and the pre-sharding one, listed as one, newest first, page by page", async () => {
+    const store = new DeliveryLogStore(dynamo.documents, TABLE);
+    const line = (i: number) => ({
+      deliveryId: randomUUID(),
+      tenantId: "ten_shards",
+      eventId: `e${i}`,
+      eventType: "boleto.paid" as const,
+      url: "https://shards/",
+      status: "success" as const,
+      attempts: 1,
+      // Two lines share each instant: ties are ordered by delivery id.
+      createdAt: new Date(Date.UTC(2026, 10, 27, 10, 0, Math.floor(i / 2))).toISOString(),
+    });
+    const lines = Array.from({ length: 60 }, (_, i) => line(i));
+    await store.recordAll(lines.slice(0, 54));
+    // Lines written before sharding, where they were then.
+    for (const legacy of lines.slice(54)) {
+      await dynamo.documents.send(new PutCommand({ TableName: TABLE, Item: { ...keys.legacyDeliveryLog(legacy.tenantId, legacy.createdAt, legacy.deliveryId), ...legacy } }));
+    }
+    const shards = new Set(lines.slice(0, 54).map((l) => keys.deliveryLog(l.tenantId, l.createdAt, l.deliveryId).pk));
+    expect(shards.size).toBeGreaterThan(8);
+    const newestFirst = lines.map((l) => `${l.createdAt}#${l.deliveryId}`).sort().reverse();
+    for (const limit of [7, 16, 100]) {
+      const seen: string[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await store.list("ten_shards", limit, cursor);
+        expect(page.entries.length).toBeLessThanOrEqual(limit);
+        seen.push(...page.entries.map((e) => `${e.createdAt}#${e.deliveryId}`));
+        cursor = page.nextCursor;
+      } while (cursor);
+      expect(seen, `limit ${limit}`).toEqual(newestFirst);
+    }
+    // A line is found by its key wherever it was written.
+    expect(await store.get("ten_shards", lines[0]!.createdAt, lines[0]!.deliveryId)).toMatchObject({ eventId: "e0" });
+    expect(await store.get("ten_shards", lines[59]!.createdAt, lines[59]!.deliveryId)).toMatchObject({ eventId: "e59" });
+    await expect(store.list("ten_shards", 5, "TENANT#x")).rejects.toBeInstanceOf(InvalidCursorError);
+    await expect(store.list("ten_other", 5, (await store.list("ten_shards", 5)).nextCursor)).rejects.toBeInstanceOf(InvalidCursorError);
   });
 
   it("logs: an attempt is recorded once per step by one message, never over a success; copies stop", async () => {
