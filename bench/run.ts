@@ -16,6 +16,7 @@ import { count, dollars, fixed, int, mb, table, verdict } from "./format.ts";
 import { sampleRss, watchLoad } from "./instrument.ts";
 import { runPipeline } from "./pipeline.ts";
 import { runOrdered } from "./ordered.ts";
+import { simulateKeyDistribution } from "./key-distribution.ts";
 import { runRateLimited } from "./rate-limit.ts";
 
 function bounded(name: string, fallback: number, min: number, max: number): number {
@@ -24,7 +25,7 @@ function bounded(name: string, fallback: number, min: number, max: number): numb
   return value;
 }
 
-const SCENARIOS = ["throughput", "rate", "ordered"] as const;
+const SCENARIOS = ["throughput", "rate", "ordered", "keys"] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 function selectedScenarios(args: readonly string[]): readonly Scenario[] {
@@ -51,6 +52,8 @@ const CONFIG = {
   targets: { pipelineOverBare: 0.5, dollarsPerMillion: 1 },
   /** The brief's conservative Lambda duration per full batch; the model uses the larger of it and the measured mean. */
   assumedMsPerBatch: 150,
+  /** One tenant's writes by partition key over a simulated day (the per-key ceiling is DynamoDB's). */
+  keyDistribution: { deliveriesPerSecond: 10_000, fanOut: 1, failingShare: 0.05, documentShare: 0.5, sampledSeconds: 48, perKeyLimit: 1000 },
   /** A burst of this many events to one endpoint limited to `limit` deliveries a second. */
   rateLimit: { events: bounded("BENCH_RATE_EVENTS", 500, 50, 5000), limit: 10, batch: 10, timeLimitMs: 150_000 },
   /** Documents of 5 events each to the ordered queue, as many events without a documentKey to the standard one; receivers fail 30 % of attempts. */
@@ -85,6 +88,7 @@ async function main(): Promise<void> {
     const receivers = await receiverFactory(dir);
     if (!scenarios.includes("throughput")) {
       const rows = [
+        ...(scenarios.includes("keys") ? keyDistributionScenario() : []),
         ...(scenarios.includes("rate") ? await rateLimitScenario(receivers) : []),
         ...(scenarios.includes("ordered") ? await orderedScenario(receivers) : []),
       ];
@@ -248,6 +252,7 @@ async function main(): Promise<void> {
         "to receivers, DynamoDB storage/PITR, retries and failure records (a success path model)",
     );
 
+    const keyRows = scenarios.includes("keys") ? keyDistributionScenario() : [];
     const rateRows = scenarios.includes("rate") ? await rateLimitScenario(receivers) : [];
     const orderedRows = scenarios.includes("ordered") ? await orderedScenario(receivers) : [];
 
@@ -265,6 +270,7 @@ async function main(): Promise<void> {
         ["peak RSS, pipeline measured window", mb(pipe.rss.measuredPeak), "", ""],
         ["peak RSS, pipeline phase", mb(pipe.rss.peak), "", ""],
         ["peak RSS, whole run", mb(rssPeak), "", ""],
+        ...keyRows,
         ...rateRows,
         ...orderedRows,
       ]),
@@ -274,6 +280,23 @@ async function main(): Promise<void> {
     await receiver?.close();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Partition keys of one tenant at 10,000 deliveries a second, over a simulated day. Returns its summary rows. */
+function keyDistributionScenario(): string[][] {
+  const { deliveriesPerSecond, fanOut, failingShare, documentShare, sampledSeconds, perKeyLimit } = CONFIG.keyDistribution;
+  const started = performance.now();
+  const d = simulateKeyDistribution({ deliveriesPerSecond, fanOut, failingShare, documentShare, sampledSeconds });
+  const hottest = d.hottest[0];
+  const pass = hottest !== undefined && hottest.peakPerSecond <= perKeyLimit;
+  console.log(
+    `\nKey distribution: one tenant at ${int(deliveriesPerSecond)} deliveries/s (fan-out ${fanOut}, producer ids, ${fixed(failingShare * 100, 0)} % of attempts failing, ` +
+      `${fixed(documentShare * 100, 0)} % of events with a documentKey), ${sampledSeconds} seconds spread over a simulated day, every write's partition key from ` +
+      `lambdas/data/keys.ts (${fixed((performance.now() - started) / 1000, 1)} s): up to ${int(d.writesPerSecond)} writes/s over ${int(d.distinctKeysPerSecond)} keys\n`,
+  );
+  console.log(table(["hottest partition keys", "written by", "peak writes/s"], d.hottest.slice(0, 8).map((k) => [k.key, k.kind, int(k.peakPerSecond)])));
+  console.log(`   hottest key ${int(hottest?.peakPerSecond ?? 0)} writes/s (DynamoDB's per-key ceiling about ${int(perKeyLimit)}) → ${verdict(pass)}`);
+  return [["hottest partition key, 1 tenant at 10,000 deliveries/s", `${int(hottest?.peakPerSecond ?? 0)} writes/s`, `≤ ${int(perKeyLimit)}`, verdict(pass)]];
 }
 
 /** 5. A burst to one endpoint with a rate limit: what reaches it, second by second. Returns its summary rows. */
