@@ -16,6 +16,7 @@ import { count, dollars, fixed, int, mb, table, verdict } from "./format.ts";
 import { sampleRss, watchLoad } from "./instrument.ts";
 import { runPipeline } from "./pipeline.ts";
 import { runOrdered } from "./ordered.ts";
+import { runFanOut } from "./fan-out.ts";
 import { simulateKeyDistribution } from "./key-distribution.ts";
 import { runRateLimited } from "./rate-limit.ts";
 
@@ -25,7 +26,7 @@ function bounded(name: string, fallback: number, min: number, max: number): numb
   return value;
 }
 
-const SCENARIOS = ["throughput", "rate", "ordered", "keys"] as const;
+const SCENARIOS = ["throughput", "rate", "ordered", "keys", "fanout"] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 function selectedScenarios(args: readonly string[]): readonly Scenario[] {
@@ -52,6 +53,8 @@ const CONFIG = {
   targets: { pipelineOverBare: 0.5, dollarsPerMillion: 1 },
   /** The brief's conservative Lambda duration per full batch; the model uses the larger of it and the measured mean. */
   assumedMsPerBatch: 150,
+  /** One event to this many endpoints (the subscription cap's default). */
+  fanOut: { endpoints: bounded("BENCH_FAN_OUT", 1000, 10, 1000), timeLimitMs: 120_000 },
   /** One tenant's writes by partition key over a simulated day (the per-key ceiling is DynamoDB's). */
   keyDistribution: { deliveriesPerSecond: 10_000, fanOut: 1, failingShare: 0.05, documentShare: 0.5, sampledSeconds: 48, perKeyLimit: 1000 },
   /** A burst of this many events to one endpoint limited to `limit` deliveries a second. */
@@ -89,6 +92,7 @@ async function main(): Promise<void> {
     if (!scenarios.includes("throughput")) {
       const rows = [
         ...(scenarios.includes("keys") ? keyDistributionScenario() : []),
+        ...(scenarios.includes("fanout") ? await fanOutScenario(receivers) : []),
         ...(scenarios.includes("rate") ? await rateLimitScenario(receivers) : []),
         ...(scenarios.includes("ordered") ? await orderedScenario(receivers) : []),
       ];
@@ -253,6 +257,7 @@ async function main(): Promise<void> {
     );
 
     const keyRows = scenarios.includes("keys") ? keyDistributionScenario() : [];
+    const fanOutRows = scenarios.includes("fanout") ? await fanOutScenario(receivers) : [];
     const rateRows = scenarios.includes("rate") ? await rateLimitScenario(receivers) : [];
     const orderedRows = scenarios.includes("ordered") ? await orderedScenario(receivers) : [];
 
@@ -271,6 +276,7 @@ async function main(): Promise<void> {
         ["peak RSS, pipeline phase", mb(pipe.rss.peak), "", ""],
         ["peak RSS, whole run", mb(rssPeak), "", ""],
         ...keyRows,
+        ...fanOutRows,
         ...rateRows,
         ...orderedRows,
       ]),
@@ -297,6 +303,25 @@ function keyDistributionScenario(): string[][] {
   console.log(table(["hottest partition keys", "written by", "peak writes/s"], d.hottest.slice(0, 8).map((k) => [k.key, k.kind, int(k.peakPerSecond)])));
   console.log(`   hottest key ${int(hottest?.peakPerSecond ?? 0)} writes/s (DynamoDB's per-key ceiling about ${int(perKeyLimit)}) → ${verdict(pass)}`);
   return [["hottest partition key, 1 tenant at 10,000 deliveries/s", `${int(hottest?.peakPerSecond ?? 0)} writes/s`, `≤ ${int(perKeyLimit)}`, verdict(pass)]];
+}
+
+/** One event fanned out to 1,000 endpoints: time and memory. Returns its summary rows. */
+async function fanOutScenario(receivers: Awaited<ReturnType<typeof receiverFactory>>): Promise<string[][]> {
+  const { endpoints, timeLimitMs } = CONFIG.fanOut;
+  const r = await runFanOut({ receivers, endpoints, retrySchedule: CONFIG.retrySchedule, timeLimitMs });
+  const pass = r.complete && r.signaturesValid >= r.delivered;
+  console.log(
+    `\nFan-out: one event to ${int(endpoints)} Portal subscriptions of one tenant (each its own endpoint; local runtime, in memory)\n` +
+      `   subscribed through the API in ${fixed(r.subscribeSeconds)} s (8 at a time); ${int(r.delivered)} of ${int(endpoints)} delivered ` +
+      `(${int(r.signaturesValid)} arrivals verified), the last ${fixed(r.seconds, 2)} s after the event was sent${r.complete ? "" : " (INCOMPLETE at the time limit)"}\n` +
+      `   RSS (whole process) ${mb(r.rssBefore)} before the event, peak ${mb(r.rssPeak)} until delivered` +
+      `${r.runtimeErrors.length ? `; ${r.runtimeErrors.length} runtime errors` : ""}`,
+  );
+  for (const error of r.runtimeErrors.slice(0, 3)) console.log(`   runtime error: ${error}`);
+  return [
+    [`fan-out to ${int(endpoints)} endpoints`, `${int(r.delivered)} in ${fixed(r.seconds, 2)} s`, `all ${int(endpoints)}`, verdict(pass)],
+    ["fan-out: RSS growth while delivering", mb(r.rssPeak - r.rssBefore), "", ""],
+  ];
 }
 
 /** 5. A burst to one endpoint with a rate limit: what reaches it, second by second. Returns its summary rows. */

@@ -20,7 +20,7 @@ import type { IQueue } from "aws-cdk-lib/aws-sqs";
 export interface FiscalWebhooksStackProps extends StackProps {
   /** Seconds before each delivery attempt; its length is the attempt budget. */
   readonly retrySchedule?: RetrySchedule;
-  /** Portal subscriptions a tenant may hold (default 100). */
+  /** Portal subscriptions a tenant may hold (default 1000). */
   readonly maxSubscriptionsPerTenant?: number;
   /** Seconds a receiver has to answer a delivery (default 10, at most 20 so a batch fits the function's 30 s). */
   readonly deliveryTimeoutSeconds?: number;

@@ -73,5 +73,9 @@ export class SubscriptionNotFoundError extends Error {
   }
 }
 
-/** Default per-tenant cap: generous for ERP integrations, small enough to list in one page. */
-export const DEFAULT_MAX_SUBSCRIPTIONS_PER_TENANT = 100;
+/**
+ * Default per-tenant cap: enough for one event to fan out to 1,000 endpoints (a platform with a
+ * subscription per customer company); each create reads the tenant's slots and subscriptions
+ * (a few hundred KB at the cap), which keeps the cap exact under concurrency.
+ */
+export const DEFAULT_MAX_SUBSCRIPTIONS_PER_TENANT = 1000;
