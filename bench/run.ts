@@ -1,8 +1,8 @@
 /**
  * `npm run bench`: throughput of the local pipeline against a bare sign-and-POST loop,
  * the AWS list-price cost per million deliveries derived from the code's requests, and a
- * burst to an endpoint with a rate limit. `npm run bench -- --only throughput` or
- * `--only rate` runs one scenario. A report, not a test: it exits 0 whatever the verdicts,
+ * burst to an endpoint with a rate limit, and the functions' bundle sizes and cold imports.
+ * `npm run bench -- --only throughput`, `--only rate` or `--only footprint` runs one scenario. A report, not a test: it exits 0 whatever the verdicts,
  * non-zero only if something broke.
  */
 import { mkdtempSync, rmSync } from "node:fs";
@@ -12,6 +12,7 @@ import { receiverFactory, type HttpsReceiver } from "../lib/dev/https-receiver.t
 import { runBareLoop, runBareLoopInWorker, type BareLoopResult } from "./bare-loop.ts";
 import { documentHistoryLines, estimateCostPerMillionDeliveries, PRICES, rateLimitLines, type CostEstimate, type CostScenario } from "./cost-model.ts";
 import { count, dollars, fixed, int, mb, table, verdict } from "./format.ts";
+import { footprintScenario } from "./footprint.ts";
 import { sampleRss, watchLoad } from "./instrument.ts";
 import { runPipeline } from "./pipeline.ts";
 import { runRateLimited } from "./rate-limit.ts";
@@ -22,7 +23,7 @@ function bounded(name: string, fallback: number, min: number, max: number): numb
   return value;
 }
 
-const SCENARIOS = ["throughput", "rate"] as const;
+const SCENARIOS = ["footprint", "throughput", "rate"] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 function selectedScenarios(args: readonly string[]): readonly Scenario[] {
@@ -70,9 +71,11 @@ async function main(): Promise<void> {
   const processRss = sampleRss();
   let receiver: HttpsReceiver | undefined;
   try {
+    // First, while nothing else runs: cold imports are timed in fresh processes.
+    const footprintRows = scenarios.includes("footprint") ? footprintScenario() : [];
     const receivers = await receiverFactory(dir);
     if (!scenarios.includes("throughput")) {
-      const rows = await rateLimitScenario(receivers);
+      const rows = [...footprintRows, ...(scenarios.includes("rate") ? await rateLimitScenario(receivers) : [])];
       console.log(`\nSummary (whole run ${fixed((performance.now() - wall) / 1000)} s)`);
       console.log(table(["metric", "value", "target", "verdict"], rows));
       return;
@@ -249,6 +252,7 @@ async function main(): Promise<void> {
         ["peak RSS, pipeline measured window", mb(pipe.rss.measuredPeak), "", ""],
         ["peak RSS, pipeline phase", mb(pipe.rss.peak), "", ""],
         ["peak RSS, whole run", mb(rssPeak), "", ""],
+        ...footprintRows,
         ...rateRows,
       ]),
     );
