@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
-import { z } from "zod";
 import { boundedText, parseUntrustedJson } from "../shared/json.ts";
+import * as z from "../shared/validation.ts";
 import { EVENT_TYPES, isOperationalEventType, type EventType } from "./catalogue.ts";
 import { inCnpjScope, parseCnpj } from "./cnpj.ts";
 import { modelMismatch, parseDocumentKey } from "./document-key.ts";
@@ -15,12 +15,15 @@ export const MAX_SEQUENCE = 2 ** 31 - 1;
 
 /** A string field read by a parser that normalizes it or says why it is not one. */
 function parsedString<T>(parse: (value: string) => { ok: true; value: T } | { ok: false; reason: string }) {
-  return z.string({ error: "must be a string" }).transform((value, ctx) => {
-    const parsed = parse(value);
-    if (parsed.ok) return parsed.value;
-    ctx.addIssue({ code: "custom", message: parsed.reason });
-    return z.NEVER;
-  });
+  return z.pipe(
+    z.string({ error: "must be a string" }),
+    z.transform((value: string, ctx) => {
+      const parsed = parse(value);
+      if (parsed.ok) return parsed.value;
+      ctx.issues.push({ code: "custom", message: parsed.reason, input: value });
+      return z.NEVER;
+    }),
+  );
 }
 
 /**
@@ -30,32 +33,36 @@ function parsedString<T>(parse: (value: string) => { ok: true; value: T } | { ok
  * only their CNPJs') and `sequence` (e.g. nSeqEvento) are optional; each is validated, and a
  * documentKey's model must fit the type (invoice.* NF-e/NFC-e, cte.* CT-e/CT-e OS, mdfe.* MDF-e).
  */
+const SEQUENCE_ERROR = `must be a positive integer (at most ${MAX_SEQUENCE})`;
 export const fiscalEventSchema = z
   .strictObject({
-    tenantId: z.string().regex(/^ten_[0-9a-f]{20}$/, { error: "must be a tenant id (ten_…)" }),
+    tenantId: z.string().check(z.regex(/^ten_[0-9a-f]{20}$/, { error: "must be a tenant id (ten_…)" })),
     type: z.enum(EVENT_TYPES, { error: "must be one of the event catalogue's types" }),
-    id: z.string().min(1).max(200).regex(/^[\x21-\x7e]+$/, { error: "must be printable ASCII without spaces" }).optional(),
-    occurredAt: z.iso.datetime({ offset: true, error: "must be an ISO-8601 date-time" }).optional(),
-    documentKey: parsedString((value) => {
-      const parsed = parseDocumentKey(value);
-      return parsed.ok ? { ok: true, value: parsed.documentKey } : parsed;
-    }).optional(),
-    cnpj: parsedString((value) => {
-      const parsed = parseCnpj(value);
-      return parsed.ok ? { ok: true, value: parsed.cnpj } : parsed;
-    }).optional(),
-    sequence: z
-      .number({ error: `must be a positive integer (at most ${MAX_SEQUENCE})` })
-      .int({ error: `must be a positive integer (at most ${MAX_SEQUENCE})` })
-      .min(1, { error: `must be a positive integer (at most ${MAX_SEQUENCE})` })
-      .max(MAX_SEQUENCE, { error: `must be a positive integer (at most ${MAX_SEQUENCE})` })
-      .optional(),
+    id: z.optional(z.string().check(z.minLength(1), z.maxLength(200), z.regex(/^[\x21-\x7e]+$/, { error: "must be printable ASCII without spaces" }))),
+    occurredAt: z.optional(z.iso.datetime({ offset: true, error: "must be an ISO-8601 date-time" })),
+    documentKey: z.optional(
+      parsedString((value) => {
+        const parsed = parseDocumentKey(value);
+        return parsed.ok ? { ok: true, value: parsed.documentKey } : parsed;
+      }),
+    ),
+    cnpj: z.optional(
+      parsedString((value) => {
+        const parsed = parseCnpj(value);
+        return parsed.ok ? { ok: true, value: parsed.cnpj } : parsed;
+      }),
+    ),
+    sequence: z.optional(
+      z.number({ error: SEQUENCE_ERROR }).check(z.int({ error: SEQUENCE_ERROR }), z.gte(1, { error: SEQUENCE_ERROR }), z.lte(MAX_SEQUENCE, { error: SEQUENCE_ERROR })),
+    ),
     data: z.record(z.string(), z.unknown(), { error: "must be a JSON object" }),
   })
-  .superRefine(({ type, documentKey }, ctx) => {
-    const mismatch = documentKey && modelMismatch(documentKey, type);
-    if (mismatch) ctx.addIssue({ code: "custom", message: mismatch, path: ["documentKey"] });
-  });
+  .check(
+    z.superRefine(({ type, documentKey }, ctx) => {
+      const mismatch = documentKey && modelMismatch(documentKey, type);
+      if (mismatch) ctx.addIssue({ code: "custom", message: mismatch, path: ["documentKey"] });
+    }),
+  );
 
 export interface FiscalEvent {
   readonly tenantId: string;
