@@ -7,6 +7,18 @@ import { Construct } from "constructs";
 import path from "node:path";
 
 const PROJECT_ROOT = path.resolve(import.meta.dirname, "..", "..");
+const BUNDLE_SHIMS = path.join(PROJECT_ROOT, "lambdas", "bundle");
+
+/**
+ * Modules the bundles take from lambdas/bundle instead (esbuild aliases), each measured by
+ * `npm run bench -- --only footprint`: the SDK's credential chain becomes the environment
+ * (what Lambda provides), `node:http` is loaded as CommonJS (see the files for why).
+ */
+const BUNDLE_ALIASES = [
+  `@aws-sdk/credential-provider-node=${path.join(BUNDLE_SHIMS, "aws-credentials.ts")}`,
+  `http=${path.join(BUNDLE_SHIMS, "node-http.cjs")}`,
+  `node:http=${path.join(BUNDLE_SHIMS, "node-http.cjs")}`,
+];
 
 export interface WebhookFunctionProps {
   /** Entry file, relative to `lambdas/`. */
@@ -75,6 +87,7 @@ export class WebhookFunction extends Construct {
         mainFields: ["module", "main"],
         // Some bundled dependencies are CommonJS and call require(); ESM has none by default.
         banner: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);",
+        esbuildArgs: { "--alias": BUNDLE_ALIASES },
       },
     });
   }
