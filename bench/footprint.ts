@@ -28,6 +28,8 @@ export interface FootprintResult {
   readonly bundles: readonly BundleFootprint[];
   /** Median cold import time of an empty module, in ms. */
   readonly emptyImportMs: number;
+  /** Deliver's, with `--enable-source-maps` added to its NODE_OPTIONS (what the functions ran with before). */
+  readonly deliverWithSourceMapsMs: number;
   readonly runs: number;
 }
 
@@ -88,14 +90,20 @@ export function measureFootprint(options: { readonly runs?: number } = {}): Foot
     writeFileSync(empty, "");
     const emptyTimes: number[] = [];
     const times = functions.map((): number[] => []);
+    const deliver = functions.find((fn) => fn.name === "Deliver");
+    if (!deliver) throw new Error("the stack has no Deliver function");
+    const withSourceMaps = { ...deliver.env, NODE_OPTIONS: `${deliver.env["NODE_OPTIONS"] ?? ""} --enable-source-maps`.trim() };
+    const sourceMapTimes: number[] = [];
     coldImportMs(empty, {}); // warms the file cache and node's own start
     for (let round = 0; round < runs; round++) {
       emptyTimes.push(coldImportMs(empty, {}));
       functions.forEach((fn, i) => times[i]!.push(coldImportMs(fn.file, fn.env)));
+      sourceMapTimes.push(coldImportMs(deliver.file, withSourceMaps));
     }
     return {
       bundles: functions.map((fn, i) => ({ name: fn.name, file: fn.file, bytes: fn.bytes, importMs: median(times[i]!) })),
       emptyImportMs: median(emptyTimes),
+      deliverWithSourceMapsMs: median(sourceMapTimes),
       runs,
     };
   } finally {
@@ -118,9 +126,12 @@ export function footprintScenario(options: { readonly runs?: number } = {}): str
       r.bundles.map((b) => [b.name, int(b.bytes), kb(b.bytes), fixed(b.importMs), fixed(b.importMs - r.emptyImportMs)]),
     ),
   );
-  const deliver = r.bundles.find((b) => b.name === "Deliver");
-  if (!deliver) throw new Error("the stack has no Deliver function");
+  const deliver = r.bundles.find((b) => b.name === "Deliver")!;
   const importMs = deliver.importMs - r.emptyImportMs;
+  console.log(
+    `   Deliver with --enable-source-maps (its map beside it): ${fixed(r.deliverWithSourceMapsMs)} ms, ` +
+      `${fixed(r.deliverWithSourceMapsMs - deliver.importMs)} ms more`,
+  );
   return [
     ["deliver bundle", kb(deliver.bytes), `≤ ${kb(FOOTPRINT_TARGETS.deliverBytes)}`, verdict(deliver.bytes <= FOOTPRINT_TARGETS.deliverBytes)],
     ["deliver cold import − empty module", `${fixed(importMs)} ms`, `≤ ${FOOTPRINT_TARGETS.deliverImportMs} ms`, verdict(importMs <= FOOTPRINT_TARGETS.deliverImportMs)],
