@@ -72,9 +72,9 @@ export class WebhookFunction extends Construct {
       role,
       logGroup,
       loggingFormat: LoggingFormat.JSON,
-      // No --enable-source-maps: Node then reads and parses the bundle's map at every cold start
-      // (~20 ms of deliver's on a 2-core machine, `npm run bench -- --only footprint`) and maps
-      // every stack it formats. The map still ships beside the bundle to read a trace with.
+      // No --enable-source-maps: with it Node reads and parses the bundle's map at cold start
+      // (`npm run bench -- --only footprint` prints what that adds to deliver's) and maps every
+      // stack it formats. The map still ships beside the bundle to read a trace with.
       environment: { ...props.environment },
       projectRoot: PROJECT_ROOT,
       depsLockFilePath: path.join(PROJECT_ROOT, "package-lock.json"),
