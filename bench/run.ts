@@ -1,9 +1,10 @@
 /**
  * `npm run bench`: throughput of the local pipeline against a bare sign-and-POST loop,
  * the AWS list-price cost per million deliveries derived from the code's requests, a
- * burst to an endpoint with a rate limit, and ordered delivery per fiscal document against the
- * unordered path. `npm run bench -- --only throughput`, `--only rate` or `--only ordered` runs
- * one scenario. A report, not a test: it exits 0 whatever the verdicts,
+ * burst to an endpoint with a rate limit, ordered delivery per fiscal document against the
+ * unordered path, one tenant's hottest partition keys, a fan-out to 1,000 endpoints, and the
+ * functions' bundle sizes and cold imports. `npm run bench -- --only <scenario>` runs one.
+ * A report, not a test: it exits 0 whatever the verdicts,
  * non-zero only if something broke.
  */
 import { mkdtempSync, rmSync } from "node:fs";
@@ -13,6 +14,7 @@ import { receiverFactory, type HttpsReceiver } from "../lib/dev/https-receiver.t
 import { runBareLoop, runBareLoopInWorker, type BareLoopResult } from "./bare-loop.ts";
 import { documentHistoryLines, estimateCostPerMillionDeliveries, PRICES, rateLimitLines, type CostEstimate, type CostScenario } from "./cost-model.ts";
 import { count, dollars, fixed, int, mb, table, verdict } from "./format.ts";
+import { footprintScenario } from "./footprint.ts";
 import { sampleRss, watchLoad } from "./instrument.ts";
 import { runPipeline } from "./pipeline.ts";
 import { runOrdered } from "./ordered.ts";
@@ -26,7 +28,7 @@ function bounded(name: string, fallback: number, min: number, max: number): numb
   return value;
 }
 
-const SCENARIOS = ["throughput", "rate", "ordered", "keys", "fanout"] as const;
+const SCENARIOS = ["footprint", "throughput", "rate", "ordered", "keys", "fanout"] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 function selectedScenarios(args: readonly string[]): readonly Scenario[] {
@@ -88,9 +90,12 @@ async function main(): Promise<void> {
   const processRss = sampleRss();
   let receiver: HttpsReceiver | undefined;
   try {
+    // First, while nothing else runs: cold imports are timed in fresh processes.
+    const footprintRows = scenarios.includes("footprint") ? footprintScenario() : [];
     const receivers = await receiverFactory(dir);
     if (!scenarios.includes("throughput")) {
       const rows = [
+        ...footprintRows,
         ...(scenarios.includes("keys") ? keyDistributionScenario() : []),
         ...(scenarios.includes("fanout") ? await fanOutScenario(receivers) : []),
         ...(scenarios.includes("rate") ? await rateLimitScenario(receivers) : []),
@@ -275,6 +280,7 @@ async function main(): Promise<void> {
         ["peak RSS, pipeline measured window", mb(pipe.rss.measuredPeak), "", ""],
         ["peak RSS, pipeline phase", mb(pipe.rss.peak), "", ""],
         ["peak RSS, whole run", mb(rssPeak), "", ""],
+        ...footprintRows,
         ...keyRows,
         ...fanOutRows,
         ...rateRows,

@@ -71,7 +71,7 @@ const event = {
   data,
 };
 // Checked here with the dispatcher's own schema, so a mistake is told now rather than set aside later.
-const checked = fiscalEventSchema.safeParse(event);
+const checked = fiscalEventSchema().safeParse(event);
 if (!checked.success) {
   fail(`Not a valid event:\n${checked.error.issues.map((i) => `  ${i.path.join(".") || "event"}: ${i.message}`).join("\n")}`);
 }

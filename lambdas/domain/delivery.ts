@@ -1,5 +1,5 @@
-import { z } from "zod";
 import { parseUntrustedJson } from "../shared/json.ts";
+import * as z from "../shared/validation.ts";
 import { EVENT_TYPES, type EventType } from "./catalogue.ts";
 import type { CredentialReference } from "./receiver-credential.ts";
 
@@ -69,23 +69,32 @@ export interface FailureRecord {
   readonly failedAt: string;
 }
 
-/** Deliveries queue messages are validated like any input: a malformed one is set aside, not retried. */
-export const deliveryMessageSchema = z.strictObject({
-  deliveryId: z.uuid(),
-  tenantId: z.string().min(1),
-  eventId: z.string().min(1),
-  eventType: z.enum(EVENT_TYPES),
-  url: z.string().min(1),
-  body: z.string(),
-  createdAt: z.iso.datetime(),
-  attemptsBefore: z.number().int().min(0),
-  step: z.number().int().min(1).optional(),
-  notBefore: z.iso.datetime().optional(),
-  acceptedAt: z.iso.datetime().optional(),
-  credential: z.union([z.strictObject({ subscription: z.number().int().min(1) }), z.strictObject({ config: z.literal(true) })]).optional(),
-  maxPerSecond: z.number().int().min(1).max(MAX_RATE_PER_SECOND).optional(),
-  cnpj: z.string().regex(/^[0-9A-Z]{12}[0-9]{2}$/).optional(),
-});
+/**
+ * Deliveries queue messages are validated like any input: a malformed one is set aside, not
+ * retried. Built at first use: dispatch writes these messages and never reads one.
+ */
+function buildDeliveryMessageSchema() {
+  return z.strictObject({
+    deliveryId: z.uuid(),
+    tenantId: z.string().check(z.minLength(1)),
+    eventId: z.string().check(z.minLength(1)),
+    eventType: z.enum(EVENT_TYPES),
+    url: z.string().check(z.minLength(1)),
+    body: z.string(),
+    createdAt: z.iso.datetime(),
+    attemptsBefore: z.number().check(z.int(), z.gte(0)),
+    step: z.optional(z.number().check(z.int(), z.gte(1))),
+    notBefore: z.optional(z.iso.datetime()),
+    acceptedAt: z.optional(z.iso.datetime()),
+    credential: z.optional(
+      z.union([z.strictObject({ subscription: z.number().check(z.int(), z.gte(1)) }), z.strictObject({ config: z.literal(true) })]),
+    ),
+    maxPerSecond: z.optional(z.number().check(z.int(), z.gte(1), z.lte(MAX_RATE_PER_SECOND))),
+    cnpj: z.optional(z.string().check(z.regex(/^[0-9A-Z]{12}[0-9]{2}$/))),
+  });
+}
+
+let builtDeliveryMessageSchema: ReturnType<typeof buildDeliveryMessageSchema> | undefined;
 
 /**
  * A delivery as a deliveries-queue message: the one writer of what `parseDeliveryMessage`
@@ -100,7 +109,7 @@ export function deliveryMessage(delivery: Delivery): { readonly body: string } {
 export function parseDeliveryMessage(body: string): { ok: true; delivery: Delivery } | { ok: false; reason: string } {
   const json = parseUntrustedJson(body);
   if (!json.ok) return { ok: false, reason: `not a delivery message: ${json.reason}` };
-  const parsed = deliveryMessageSchema.safeParse(json.value);
+  const parsed = (builtDeliveryMessageSchema ??= buildDeliveryMessageSchema()).safeParse(json.value);
   return parsed.success
     ? { ok: true, delivery: parsed.data }
     : { ok: false, reason: `not a delivery message: ${parsed.error.issues[0]?.message ?? "invalid"}` };

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
-import { z } from "zod";
 import { boundedText, parseUntrustedJson } from "../shared/json.ts";
+import * as z from "../shared/validation.ts";
 import { EVENT_TYPES, isOperationalEventType, type EventType } from "./catalogue.ts";
 import { inCnpjScope, parseCnpj } from "./cnpj.ts";
 import { modelMismatch, parseDocumentKey } from "./document-key.ts";
@@ -15,13 +15,18 @@ export const MAX_SEQUENCE = 2 ** 31 - 1;
 
 /** A string field read by a parser that normalizes it or says why it is not one. */
 function parsedString<T>(parse: (value: string) => { ok: true; value: T } | { ok: false; reason: string }) {
-  return z.string({ error: "must be a string" }).transform((value, ctx) => {
-    const parsed = parse(value);
-    if (parsed.ok) return parsed.value;
-    ctx.addIssue({ code: "custom", message: parsed.reason });
-    return z.NEVER;
-  });
+  return z.pipe(
+    z.string({ error: "must be a string" }),
+    z.transform((value: string, ctx) => {
+      const parsed = parse(value);
+      if (parsed.ok) return parsed.value;
+      ctx.issues.push({ code: "custom", message: parsed.reason, input: value });
+      return z.NEVER;
+    }),
+  );
 }
+
+const SEQUENCE_ERROR = `must be a positive integer (at most ${MAX_SEQUENCE})`;
 
 /**
  * What producers send to the events queue. `tenantId`, `type` and `data` are required;
@@ -30,32 +35,46 @@ function parsedString<T>(parse: (value: string) => { ok: true; value: T } | { ok
  * only their CNPJs') and `sequence` (e.g. nSeqEvento) are optional; each is validated, and a
  * documentKey's model must fit the type (invoice.* NF-e/NFC-e, cte.* CT-e/CT-e OS, mdfe.* MDF-e).
  */
-export const fiscalEventSchema = z
-  .strictObject({
-    tenantId: z.string().regex(/^ten_[0-9a-f]{20}$/, { error: "must be a tenant id (ten_…)" }),
-    type: z.enum(EVENT_TYPES, { error: "must be one of the event catalogue's types" }),
-    id: z.string().min(1).max(200).regex(/^[\x21-\x7e]+$/, { error: "must be printable ASCII without spaces" }).optional(),
-    occurredAt: z.iso.datetime({ offset: true, error: "must be an ISO-8601 date-time" }).optional(),
-    documentKey: parsedString((value) => {
-      const parsed = parseDocumentKey(value);
-      return parsed.ok ? { ok: true, value: parsed.documentKey } : parsed;
-    }).optional(),
-    cnpj: parsedString((value) => {
-      const parsed = parseCnpj(value);
-      return parsed.ok ? { ok: true, value: parsed.cnpj } : parsed;
-    }).optional(),
-    sequence: z
-      .number({ error: `must be a positive integer (at most ${MAX_SEQUENCE})` })
-      .int({ error: `must be a positive integer (at most ${MAX_SEQUENCE})` })
-      .min(1, { error: `must be a positive integer (at most ${MAX_SEQUENCE})` })
-      .max(MAX_SEQUENCE, { error: `must be a positive integer (at most ${MAX_SEQUENCE})` })
-      .optional(),
-    data: z.record(z.string(), z.unknown(), { error: "must be a JSON object" }),
-  })
-  .superRefine(({ type, documentKey }, ctx) => {
-    const mismatch = documentKey && modelMismatch(documentKey, type);
-    if (mismatch) ctx.addIssue({ code: "custom", message: mismatch, path: ["documentKey"] });
-  });
+function buildFiscalEventSchema() {
+  return z
+    .strictObject({
+      tenantId: z.string().check(z.regex(/^ten_[0-9a-f]{20}$/, { error: "must be a tenant id (ten_…)" })),
+      type: z.enum(EVENT_TYPES, { error: "must be one of the event catalogue's types" }),
+      id: z.optional(z.string().check(z.minLength(1), z.maxLength(200), z.regex(/^[\x21-\x7e]+$/, { error: "must be printable ASCII without spaces" }))),
+      occurredAt: z.optional(z.iso.datetime({ offset: true, error: "must be an ISO-8601 date-time" })),
+      documentKey: z.optional(
+        parsedString((value) => {
+          const parsed = parseDocumentKey(value);
+          return parsed.ok ? { ok: true, value: parsed.documentKey } : parsed;
+        }),
+      ),
+      cnpj: z.optional(
+        parsedString((value) => {
+          const parsed = parseCnpj(value);
+          return parsed.ok ? { ok: true, value: parsed.cnpj } : parsed;
+        }),
+      ),
+      sequence: z.optional(
+        z.number({ error: SEQUENCE_ERROR }).check(z.int({ error: SEQUENCE_ERROR }), z.gte(1, { error: SEQUENCE_ERROR }), z.lte(MAX_SEQUENCE, { error: SEQUENCE_ERROR })),
+      ),
+      data: z.record(z.string(), z.unknown(), { error: "must be a JSON object" }),
+    })
+    .check(
+      z.superRefine(({ type, documentKey }, ctx) => {
+        const mismatch = documentKey && modelMismatch(documentKey, type);
+        if (mismatch) ctx.addIssue({ code: "custom", message: mismatch, path: ["documentKey"] });
+      }),
+    );
+}
+
+let builtFiscalEventSchema: ReturnType<typeof buildFiscalEventSchema> | undefined;
+/**
+ * The event contract's schema, built at first use: deliver imports this module for its helpers and
+ * never parses an event, so its cold start does not build the schema (nor its bundle hold it).
+ */
+export function fiscalEventSchema(): ReturnType<typeof buildFiscalEventSchema> {
+  return (builtFiscalEventSchema ??= buildFiscalEventSchema());
+}
 
 export interface FiscalEvent {
   readonly tenantId: string;
@@ -85,7 +104,7 @@ export const PRODUCT_ORIGIN = { attribute: "fiscal-webhooks-origin", value: "pro
 export type EventOrigin = "producer" | "product";
 
 /** What every operational event's data names: the endpoint it is about, which never receives it. */
-const operationalDataSchema = z.looseObject({ endpoint: z.string({ error: "must name the endpoint (a string)" }) });
+let operationalDataSchema: z.ZodMiniObject<{ endpoint: z.ZodMiniString<string> }, z.core.$loose> | undefined;
 
 export type EventParse = { readonly ok: true; readonly event: FiscalEvent } | { readonly ok: false; readonly reason: string };
 
@@ -95,7 +114,7 @@ export function parseFiscalEvent(body: string, messageId: string, receivedAt: Da
   if (size > MAX_EVENT_BYTES) return { ok: false, reason: `event has ${size} bytes; at most ${MAX_EVENT_BYTES} are accepted` };
   const json = parseUntrustedJson(body);
   if (!json.ok) return { ok: false, reason: `not JSON: ${json.reason}` };
-  const parsed = fiscalEventSchema.safeParse(json.value);
+  const parsed = fiscalEventSchema().safeParse(json.value);
   if (!parsed.success) {
     // Field names are the producer's too: each is shown bounded.
     const reason = parsed.error.issues
@@ -114,6 +133,7 @@ export function parseFiscalEvent(body: string, messageId: string, receivedAt: Da
   const { tenantId, type, id, occurredAt, documentKey, cnpj, sequence, data } = parsed.data;
   if (isOperationalEventType(type)) {
     if (origin !== "product") return { ok: false, reason: `breaks the event contract: type ${type} is an operational event only the product emits` };
+    operationalDataSchema ??= z.looseObject({ endpoint: z.string({ error: "must name the endpoint (a string)" }) });
     const operational = operationalDataSchema.safeParse(data);
     if (!operational.success) return { ok: false, reason: `breaks the event contract: data.endpoint ${operational.error.issues[0]?.message ?? "is invalid"}` };
   }

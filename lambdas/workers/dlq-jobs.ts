@@ -1,12 +1,12 @@
 import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
-import { z } from "zod";
+import * as z from "../shared/validation.ts";
 import { jobsQueue, operations } from "../dead-letters/environment.ts";
 import { runOrContinue } from "../dead-letters/jobs.ts";
 import { parseUntrustedJson } from "../shared/json.ts";
 import { logger } from "../shared/logger.ts";
 import { sqsWorker } from "../shared/worker.ts";
 
-const jobSchema = z.strictObject({ operation: z.enum(["retry-all", "purge"]), tenantId: z.string().min(1) });
+const jobSchema = z.strictObject({ operation: z.enum(["retry-all", "purge"]), tenantId: z.string().check(z.minLength(1)) });
 /** Time kept back from the function's own timeout to queue the continuation. */
 const MARGIN_MS = 5_000;
 

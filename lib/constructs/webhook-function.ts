@@ -7,6 +7,18 @@ import { Construct } from "constructs";
 import path from "node:path";
 
 const PROJECT_ROOT = path.resolve(import.meta.dirname, "..", "..");
+const BUNDLE_SHIMS = path.join(PROJECT_ROOT, "lambdas", "bundle");
+
+/**
+ * Modules the bundles take from lambdas/bundle instead (esbuild aliases), each measured by
+ * `npm run bench -- --only footprint`: the SDK's credential chain becomes the environment
+ * (what Lambda provides), `node:http` is loaded as CommonJS (see the files for why).
+ */
+const BUNDLE_ALIASES = [
+  `@aws-sdk/credential-provider-node=${path.join(BUNDLE_SHIMS, "aws-credentials.ts")}`,
+  `http=${path.join(BUNDLE_SHIMS, "node-http.cjs")}`,
+  `node:http=${path.join(BUNDLE_SHIMS, "node-http.cjs")}`,
+];
 
 export interface WebhookFunctionProps {
   /** Entry file, relative to `lambdas/`. */
@@ -60,7 +72,10 @@ export class WebhookFunction extends Construct {
       role,
       logGroup,
       loggingFormat: LoggingFormat.JSON,
-      environment: { NODE_OPTIONS: "--enable-source-maps", ...props.environment },
+      // No --enable-source-maps: with it Node reads and parses the bundle's map at cold start
+      // (`npm run bench -- --only footprint` prints what that adds to deliver's) and maps every
+      // stack it formats. The map still ships beside the bundle to read a trace with.
+      environment: { ...props.environment },
       projectRoot: PROJECT_ROOT,
       depsLockFilePath: path.join(PROJECT_ROOT, "package-lock.json"),
       bundling: {
@@ -75,6 +90,7 @@ export class WebhookFunction extends Construct {
         mainFields: ["module", "main"],
         // Some bundled dependencies are CommonJS and call require(); ESM has none by default.
         banner: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);",
+        esbuildArgs: { "--alias": BUNDLE_ALIASES },
       },
     });
   }
