@@ -12,6 +12,7 @@ import { DEFAULT_MAXIMUM_CONCURRENCY } from "../lib/local-aws/sqs/sqs-poller.ts"
 import { verifyBoth, type HttpsReceiver, type ReceiverFactory } from "../lib/dev/https-receiver.ts";
 import { startEphemeralProduct, type EphemeralProduct } from "../lib/dev/ephemeral-product.ts";
 import { dynamoItemBytes, type PayloadSizes } from "./cost-model.ts";
+import { startCpuBreakdown, type CpuBreakdown } from "./cpu-breakdown.ts";
 import { mean, percentile, recordInvocations, sampleRss, watchLoad, type InvocationLog, type LoadSummary } from "./instrument.ts";
 import { BENCH_EVENT_TYPE, fiscalData } from "./workload.ts";
 
@@ -26,6 +27,8 @@ export interface PipelineOptions {
   readonly maxWarmupRounds: number;
   readonly timeLimitMs: number;
   readonly signatureSampleEvery: number;
+  /** After the measured run, a second one of the same size with the CPU breakdown on. */
+  readonly cpuBreakdown?: boolean;
 }
 
 export interface FunctionStats {
@@ -81,6 +84,8 @@ export interface PipelineResult {
   readonly sizes: PayloadSizes;
   readonly memoryMb: { readonly dispatch: number; readonly deliver: number };
   readonly runtimeErrors: readonly string[];
+  /** The profiled second run, when asked for: its CPU breakdown and its own (profiler-slowed) rate. */
+  readonly profiled?: { readonly cpu: CpuBreakdown; readonly perSecond: number; readonly complete: boolean };
 }
 
 /**
@@ -294,6 +299,19 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
     const distinctWebhookIds = new Set(measured.map((w) => String(w.headers["webhook-id"]))).size;
     const retriedAttempts = measured.filter((w) => w.headers["x-webhook-attempt"] !== "1").length;
 
+    // The CPU breakdown in a pass of its own: its profiler would slow the measured run.
+    let profiled: PipelineResult["profiled"];
+    if (options.cpuBreakdown) {
+      const breakdown = await startCpuBreakdown(product.runtime);
+      const [reached] = arrivals(receiver, [receiver.received.length + options.deliveries], options.timeLimitMs);
+      const from = performance.now();
+      await sendEvents(events, false);
+      const at = await reached!;
+      const cpu = await breakdown.stop();
+      profiled = { cpu, perSecond: at === undefined ? Number.NaN : options.deliveries / ((at - from) / 1000), complete: at !== undefined };
+      await quiesce(invocations, 10_000);
+    }
+
     // Sizes of what the pipeline actually stored and queued, for the cost model.
     const get = async (key: Record<string, string>) =>
       (await documents.send(new GetCommand({ TableName: tableName, Key: key, ConsistentRead: true }))).Item;
@@ -387,6 +405,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
       sizes,
       memoryMb: { dispatch: memoryOf(ids.dispatch), deliver: memoryOf(ids.deliver) },
       runtimeErrors,
+      ...(profiled ? { profiled } : {}),
     };
   } finally {
     stopRecording?.();

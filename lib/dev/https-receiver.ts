@@ -82,6 +82,8 @@ export async function startHttpsReceiver(options: HttpsReceiverOptions): Promise
 export interface ReceiverFactory {
   /** The CA file to hand the local runtime (NODE_EXTRA_CA_CERTS for its functions). */
   readonly caFile: string;
+  /** The loopback certificate the receivers serve (for a receiver in another process). */
+  readonly certificate: IssuedCertificate;
   start(behaviour?: Behaviour): Promise<HttpsReceiver>;
 }
 
@@ -93,6 +95,7 @@ export async function receiverFactory(dir: string): Promise<ReceiverFactory> {
   const certificate = await authority.issueLoopbackCertificate();
   return {
     caFile,
+    certificate,
     start: (behaviour) => startHttpsReceiver({ certificate, ...(behaviour ? { behaviour } : {}) }),
   };
 }

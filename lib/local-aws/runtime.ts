@@ -14,7 +14,7 @@ import { hasHttpApi, routesOf } from "./http-api/template-routes.ts";
 import { compileRoutes } from "./http-api/routes.ts";
 import { openHttpGateway, type OpenHttpGateway } from "./http-api/server.ts";
 import { functionsOf } from "./lambda/functions.ts";
-import { LambdaHost, type InjectedFaults, type InvocationObserver, type LocalFunction } from "./lambda/lambda-host.ts";
+import { LambdaHost, type EnvironmentCpuUsage, type InjectedFaults, type InvocationObserver, type LocalFunction } from "./lambda/lambda-host.ts";
 import { startDynamoDb, startSqs } from "./provision/emulators.ts";
 import { provisionQueues, type LocalQueue } from "./provision/queues.ts";
 import { provisionTables, type ProvisionedTable } from "./provision/tables.ts";
@@ -26,6 +26,7 @@ import { assertSupported, type SynthesizedStack } from "./template/template.ts";
 export const LOCAL_ACCOUNT_ID = "000000000000";
 export const LOCAL_CREDENTIALS = { accessKeyId: "local", secretAccessKey: "local" } as const;
 export type { AccessDenial, ObservedRequest, RequestObserver } from "./iam/enforcement.ts";
+export type { EnvironmentCpuUsage } from "./lambda/lambda-host.ts";
 
 /** What Lambda needs from a function's role to create an SQS event source mapping for it. */
 const EVENT_SOURCE_ACTIONS = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"];
@@ -80,6 +81,8 @@ export interface LocalRuntime {
   accessDenials(): readonly AccessDenial[];
   /** Reports every function invocation to `observer` until the returned function is called. */
   observeInvocations(observer: InvocationObserver): () => void;
+  /** CPU time of each live execution environment's thread since it started (see LambdaHost.cpuUsage). */
+  environmentCpuUsage(): Promise<EnvironmentCpuUsage[]>;
   /**
    * Reports every DynamoDB and SQS call that goes through (the functions', their event source
    * mappings', the engine's and its clients'), with its bodies, once answered, until the
@@ -255,6 +258,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       sqs,
       accessDenials: () => iam?.accessDenials() ?? [],
       observeInvocations: (observer) => lambdaHost.observe(observer),
+      environmentCpuUsage: () => lambdaHost.cpuUsage(),
       observeRequests(observer) {
         if (!iam) throw new Error("observeRequests needs IAM enforcement (enforceIam), whose proxies see the calls");
         return iam.observe(observer);

@@ -86,6 +86,16 @@ describe("the Lambda host", () => {
     expect(depth / mainThread).toBeLessThan(1.25);
   });
 
+  it("reports the CPU each live execution environment's thread has used", async () => {
+    host = new LambdaHost([fn("A", "behaviours.mjs"), fn("B", "behaviours.mjs")]);
+    expect(await host.cpuUsage()).toEqual([]);
+    await host.invoke("A", { action: "depth" });
+    const [usage, ...others] = await host.cpuUsage();
+    expect(others).toEqual([]);
+    expect(usage).toMatchObject({ functionId: "A", threadId: expect.any(Number) });
+    expect(usage!.userMicros + usage!.systemMicros).toBeGreaterThan(0);
+  });
+
   it("refuses an unknown function", async () => {
     host = new LambdaHost([]);
     await expect(host.invoke("Nope", {})).rejects.toThrow(/No local function Nope/);
