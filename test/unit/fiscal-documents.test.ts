@@ -62,10 +62,14 @@ describe("CNPJ", () => {
         const others = [...pool].filter((c) => c !== cnpj[position]);
         const replacement = others[pick % others.length]!;
         const wrong = cnpj.slice(0, position) + replacement + cnpj.slice(position + 1);
-        // Modulus 11 over ASCII − 48 cannot tell apart characters whose values differ by a
-        // multiple of 11 (4 and J, 7 and B): the rule's own blind spot, never two digits.
-        if ((replacement.charCodeAt(0) - cnpj.charCodeAt(position)) % 11 === 0) expect(parseCnpj(wrong).ok).toBe(true);
+        // The published rule's blind spots: characters whose values differ by a multiple of 11
+        // (4 and J, 7 and B), and a change that moves a remainder between 0 and 1 (both give a
+        // check digit of 0). Exactly those pass; anything else is refused.
+        const blind = position < 12 && cnpjCheckDigits(wrong.slice(0, 12)) === cnpj.slice(12) && !/^(\d)\1{13}$/.test(wrong);
+        if (blind) expect(parseCnpj(wrong).ok).toBe(true);
         else expect(parseCnpj(wrong)).toMatchObject({ ok: false, reason: expect.stringMatching(/has invalid check digits \(expected \d\d\)|every digit the same/) });
+        // A check digit of 0 is the only way a remainder change hides.
+        if (blind && (replacement.charCodeAt(0) - cnpj.charCodeAt(position)) % 11 !== 0) expect(cnpj.slice(12)).toMatch(/0/);
       }),
     );
   });
