@@ -62,7 +62,7 @@ const CONFIG = {
   /** One event to this many endpoints (the subscription cap's default). */
   fanOut: { endpoints: bounded("BENCH_FAN_OUT", 1000, 10, 1000), timeLimitMs: 120_000 },
   /** One tenant's dead letters, seeded through the store, retried with one `POST /webhooks/dlq/retry-all`. */
-  retryAll: { deadLetters: bounded("BENCH_DEAD_LETTERS", 10_000, 100, 50_000), seedConcurrency: 32, warmupLetters: 200, timeLimitMs: 600_000 },
+  retryAll: { deadLetters: bounded("BENCH_DEAD_LETTERS", 10_000, 100, 50_000), seedConcurrency: 32, warmupLetters: 200, timeLimitMs: 600_000, flatRssGrowthMb: 150 },
   /** One tenant's writes by partition key over a simulated day (the per-key ceiling is DynamoDB's). */
   keyDistribution: { deliveriesPerSecond: 10_000, fanOut: 1, failingShare: 0.05, documentShare: 0.5, sampledSeconds: 48, perKeyLimit: 1000 },
   /** A burst of this many events to one endpoint limited to `limit` deliveries a second. */
@@ -344,7 +344,7 @@ async function fanOutScenario(receivers: Awaited<ReturnType<typeof receiverFacto
 
 /** One tenant's dead letters retried with one API call: time, letters left, memory. Returns its summary rows. */
 async function retryAllScenario(receivers: Awaited<ReturnType<typeof receiverFactory>>): Promise<string[][]> {
-  const { deadLetters, seedConcurrency, warmupLetters, timeLimitMs } = CONFIG.retryAll;
+  const { deadLetters, seedConcurrency, warmupLetters, timeLimitMs, flatRssGrowthMb } = CONFIG.retryAll;
   const r = await runRetryAll({ receivers, deadLetters, seedConcurrency, warmupLetters, retrySchedule: CONFIG.retrySchedule, timeLimitMs });
   const pass = r.complete && r.lettersLeft === 0;
   const growth = r.rssPeak - r.rssBefore;
@@ -363,7 +363,7 @@ async function retryAllScenario(receivers: Awaited<ReturnType<typeof receiverFac
   for (const error of r.runtimeErrors.slice(0, 3)) console.log(`   runtime error: ${error}`);
   return [
     [`retry-all of ${int(deadLetters)} dead letters`, `${int(r.delivered)} in ${fixed(r.seconds)} s, ${int(r.lettersLeft)} left`, `all, 0 left`, verdict(pass)],
-    ["retry-all: RSS growth while retrying", mb(growth), "", ""],
+    ["retry-all: RSS growth while retrying (peak − before)", mb(growth), `≤ ${flatRssGrowthMb} MB`, verdict(r.complete && growth <= flatRssGrowthMb * 2 ** 20)],
   ];
 }
 
