@@ -46,7 +46,9 @@ export interface RetryAllResult {
   /** Whole process (functions' worker threads included): before the call, the peak until delivered, and at 25/50/75/100 % delivered. */
   readonly rssBefore: number;
   readonly rssPeak: number;
-  readonly rssAt: readonly { readonly share: number; readonly rss: number; readonly seconds: number }[];
+  readonly rssAt: readonly { readonly share: number; readonly rss: number; readonly mainHeap: number; readonly seconds: number }[];
+  /** The main thread's V8 heap in use (the emulators, the gateway, the pollers; not the functions' worker threads) before the call. */
+  readonly mainHeapBefore: number;
   readonly runtimeErrors: readonly string[];
 }
 
@@ -69,7 +71,7 @@ export async function runRetryAll(options: RetryAllOptions): Promise<RetryAllRes
     const warmIds = new Set<string>();
     const warmSeen = new Set<string>();
     const shares = [0.25, 0.5, 0.75, 1];
-    const rssAt: { share: number; rss: number; seconds: number }[] = [];
+    const rssAt: { share: number; rss: number; mainHeap: number; seconds: number }[] = [];
     let calledAt = 0;
     let lastAt = 0;
     let arrivals = 0;
@@ -90,7 +92,8 @@ export async function runRetryAll(options: RetryAllOptions): Promise<RetryAllRes
         lastAt = Date.now();
         const next = shares[rssAt.length];
         if (next !== undefined && seen.size >= Math.ceil(next * options.deadLetters)) {
-          rssAt.push({ share: next, rss: process.memoryUsage.rss(), seconds: (lastAt - calledAt) / 1000 });
+          const { rss, heapUsed } = process.memoryUsage();
+          rssAt.push({ share: next, rss, mainHeap: heapUsed, seconds: (lastAt - calledAt) / 1000 });
         }
       },
     });
@@ -164,7 +167,7 @@ export async function runRetryAll(options: RetryAllOptions): Promise<RetryAllRes
     // Settle, then measure from the call.
     await sleep(2000);
     const rss = sampleRss();
-    const rssBefore = process.memoryUsage.rss();
+    const { rss: rssBefore, heapUsed: mainHeapBefore } = process.memoryUsage();
     calledAt = Date.now();
     const response = await tenant.call("POST", "/webhooks/dlq/retry-all");
     const apiBody = await response.text();
@@ -193,6 +196,7 @@ export async function runRetryAll(options: RetryAllOptions): Promise<RetryAllRes
       jobInvocations: jobs.invocations,
       jobFailures: jobs.failures,
       rssBefore,
+      mainHeapBefore,
       rssPeak,
       rssAt,
       runtimeErrors,

@@ -357,7 +357,9 @@ async function retryAllScenario(receivers: Awaited<ReturnType<typeof receiverFac
       `X-Webhook-Attempt carried on), the last ${fixed(r.seconds)} s after the call${r.complete ? "" : " (INCOMPLETE at the time limit)"}; ` +
       `${int(r.lettersLeft)} letters left in GET /webhooks/dlq; ${int(r.jobInvocations)} DLQ-job invocations (${r.jobFailures} failed)\n` +
       `   RSS (whole process) ${mb(r.rssBefore)} before the call, peak ${mb(r.rssPeak)} until delivered (+${mb(growth)}); ` +
-      `at ${r.rssAt.map((s) => `${int(s.share * 100)} % (${fixed(s.seconds)} s) ${mb(s.rss)}`).join(", ")}` +
+      `at ${r.rssAt.map((s) => `${int(s.share * 100)} % (${fixed(s.seconds)} s) ${mb(s.rss)}`).join(", ")}\n` +
+      `   main thread's heap in use (emulators, gateway, pollers; not the functions' threads) ${mb(r.mainHeapBefore)} before the call, ` +
+      `${r.rssAt.map((s) => `${mb(s.mainHeap)} at ${int(s.share * 100)} %`).join(", ")}` +
       `${r.runtimeErrors.length ? `; ${r.runtimeErrors.length} runtime errors` : ""}`,
   );
   for (const error of r.runtimeErrors.slice(0, 3)) console.log(`   runtime error: ${error}`);
