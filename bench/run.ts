@@ -4,7 +4,7 @@
  * breakdown, the AWS list-price cost per million deliveries derived from the code's requests, a
  * burst to an endpoint with a rate limit, ordered delivery per fiscal document against the
  * unordered path, inject → receive latency, one tenant's hottest partition keys, a fan-out to
- * 1,000 endpoints, and the functions' bundle sizes and cold imports.
+ * 1,000 endpoints, retry-all of 10,000 dead letters, and the functions' bundle sizes and cold imports.
  * `npm run bench -- --only <scenario>` runs one. A report, not a test: it exits 0 whatever the verdicts,
  * non-zero only if something broke.
  */
@@ -22,6 +22,7 @@ import { describeLatency, runLatency } from "./latency.ts";
 import { runPipeline } from "./pipeline.ts";
 import { runOrdered } from "./ordered.ts";
 import { runFanOut } from "./fan-out.ts";
+import { runRetryAll } from "./retry-all.ts";
 import { simulateKeyDistribution } from "./key-distribution.ts";
 import { runRateLimited } from "./rate-limit.ts";
 
@@ -31,7 +32,7 @@ function bounded(name: string, fallback: number, min: number, max: number): numb
   return value;
 }
 
-const SCENARIOS = ["footprint", "throughput", "rate", "ordered", "latency", "keys", "fanout"] as const;
+const SCENARIOS = ["footprint", "throughput", "rate", "ordered", "latency", "keys", "fanout", "retryall"] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 function selectedScenarios(args: readonly string[]): readonly Scenario[] {
@@ -60,6 +61,8 @@ const CONFIG = {
   assumedMsPerBatch: 150,
   /** One event to this many endpoints (the subscription cap's default). */
   fanOut: { endpoints: bounded("BENCH_FAN_OUT", 1000, 10, 1000), timeLimitMs: 120_000 },
+  /** One tenant's dead letters, seeded through the store, retried with one `POST /webhooks/dlq/retry-all`. */
+  retryAll: { deadLetters: bounded("BENCH_DEAD_LETTERS", 10_000, 100, 50_000), seedConcurrency: 32, warmupLetters: 200, timeLimitMs: 600_000, flatRssGrowthMb: 150 },
   /** One tenant's writes by partition key over a simulated day (the per-key ceiling is DynamoDB's). */
   keyDistribution: { deliveriesPerSecond: 10_000, fanOut: 1, failingShare: 0.05, documentShare: 0.5, sampledSeconds: 48, perKeyLimit: 1000 },
   /** A burst of this many events to one endpoint limited to `limit` deliveries a second. */
@@ -80,7 +83,9 @@ const CONFIG = {
 const watchdogMs =
   CONFIG.watchdogMs + (scenarios.includes("ordered") ? 2 * CONFIG.ordered.timeLimitMs : 0) + (scenarios.includes("latency") ? 2 * CONFIG.latency.timeLimitMs : 0) +
   // Subscribing 1,000 endpoints through the API takes about as long as delivering to them may.
-  (scenarios.includes("fanout") ? 2 * CONFIG.fanOut.timeLimitMs : 0);
+  (scenarios.includes("fanout") ? 2 * CONFIG.fanOut.timeLimitMs : 0) +
+  // Seeding the letters may take about as long as retrying them may.
+  (scenarios.includes("retryall") ? 2 * CONFIG.retryAll.timeLimitMs : 0);
 const watchdog = setTimeout(() => {
   console.error(`bench: still running after ${watchdogMs / 1000} s, giving up`);
   process.exit(1);
@@ -106,6 +111,7 @@ async function main(): Promise<void> {
         ...footprintRows,
         ...(scenarios.includes("keys") ? keyDistributionScenario() : []),
         ...(scenarios.includes("fanout") ? await fanOutScenario(receivers) : []),
+        ...(scenarios.includes("retryall") ? await retryAllScenario(receivers) : []),
         ...(scenarios.includes("rate") ? await rateLimitScenario(receivers) : []),
         ...(scenarios.includes("ordered") ? await orderedScenario(receivers) : []),
         ...(scenarios.includes("latency") ? await latencyScenario(receivers) : []),
@@ -261,6 +267,7 @@ async function main(): Promise<void> {
 
     const keyRows = scenarios.includes("keys") ? keyDistributionScenario() : [];
     const fanOutRows = scenarios.includes("fanout") ? await fanOutScenario(receivers) : [];
+    const retryAllRows = scenarios.includes("retryall") ? await retryAllScenario(receivers) : [];
     const rateRows = scenarios.includes("rate") ? await rateLimitScenario(receivers) : [];
     const orderedRows = scenarios.includes("ordered") ? await orderedScenario(receivers) : [];
     const latencyRows = scenarios.includes("latency") ? await latencyScenario(receivers) : [];
@@ -286,6 +293,7 @@ async function main(): Promise<void> {
         ...footprintRows,
         ...keyRows,
         ...fanOutRows,
+        ...retryAllRows,
         ...rateRows,
         ...orderedRows,
         ...latencyRows,
@@ -331,6 +339,33 @@ async function fanOutScenario(receivers: Awaited<ReturnType<typeof receiverFacto
   return [
     [`fan-out to ${int(endpoints)} endpoints`, `${int(r.delivered)} in ${fixed(r.seconds, 2)} s`, `all ${int(endpoints)}`, verdict(pass)],
     ["fan-out: RSS growth while delivering", mb(r.rssPeak - r.rssBefore), "", ""],
+  ];
+}
+
+/** One tenant's dead letters retried with one API call: time, letters left, memory. Returns its summary rows. */
+async function retryAllScenario(receivers: Awaited<ReturnType<typeof receiverFactory>>): Promise<string[][]> {
+  const { deadLetters, seedConcurrency, warmupLetters, timeLimitMs, flatRssGrowthMb } = CONFIG.retryAll;
+  const r = await runRetryAll({ receivers, deadLetters, seedConcurrency, warmupLetters, retrySchedule: CONFIG.retrySchedule, timeLimitMs });
+  const pass = r.complete && r.lettersLeft === 0;
+  const growth = r.rssPeak - r.rssBefore;
+  console.log(
+    `\nRetry-all: ${int(deadLetters)} dead letters of one tenant (one Portal subscription, receiver answering 200; local runtime, in memory, ` +
+      `retrySchedule [${CONFIG.retrySchedule.join(", ")}], after a warm-up of ${warmupLetters} letters retried the same way and one empty DLQ job)\n` +
+      `   seeded ${int(r.seeded)} through DeadLetterStore.put (${seedConcurrency} at a time) in ${fixed(r.seedSeconds)} s; ` +
+      `POST /webhooks/dlq/retry-all answered ${r.apiStatus} ${r.apiBody} after ${fixed(r.apiSeconds)} s\n` +
+      `   ${int(r.delivered)} of ${int(deadLetters)} distinct webhook-ids delivered (${int(r.arrivals)} arrivals, ${int(r.carriedOnAttempts)} with ` +
+      `X-Webhook-Attempt carried on), the last ${fixed(r.seconds)} s after the call${r.complete ? "" : " (INCOMPLETE at the time limit)"}; ` +
+      `${int(r.lettersLeft)} letters left in GET /webhooks/dlq; ${int(r.jobInvocations)} DLQ-job invocations (${r.jobFailures} failed)\n` +
+      `   RSS (whole process) ${mb(r.rssBefore)} before the call, peak ${mb(r.rssPeak)} until delivered (+${mb(growth)}); ` +
+      `at ${r.rssAt.map((s) => `${int(s.share * 100)} % (${fixed(s.seconds)} s) ${mb(s.rss)}`).join(", ")}\n` +
+      `   main thread's heap in use (emulators, gateway, pollers; not the functions' threads) ${mb(r.mainHeapBefore)} before the call, ` +
+      `${r.rssAt.map((s) => `${mb(s.mainHeap)} at ${int(s.share * 100)} %`).join(", ")}` +
+      `${r.runtimeErrors.length ? `; ${r.runtimeErrors.length} runtime errors` : ""}`,
+  );
+  for (const error of r.runtimeErrors.slice(0, 3)) console.log(`   runtime error: ${error}`);
+  return [
+    [`retry-all of ${int(deadLetters)} dead letters`, `${int(r.delivered)} in ${fixed(r.seconds)} s, ${int(r.lettersLeft)} left`, `all, 0 left`, verdict(pass)],
+    ["retry-all: RSS growth while retrying (peak − before)", mb(growth), `≤ ${flatRssGrowthMb} MB`, verdict(r.complete && growth <= flatRssGrowthMb * 2 ** 20)],
   ];
 }
 
