@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { keys } from "../lambdas/data/keys.ts";
+import { failureIds, keys } from "../lambdas/data/keys.ts";
 import { brazilDate } from "../lambdas/domain/brazil-date.ts";
 
 /**
@@ -61,7 +61,7 @@ export function simulateKeyDistribution(options: KeyDistributionOptions): KeyDis
         const deliveryId = randomUUID();
         write(keys.deliveryLog(TENANT, createdAt, deliveryId).pk, "delivery log line");
         if ((e * options.fanOut + d) % Math.round(1 / options.failingShare) === 0) {
-          write(keys.failure(TENANT, brazilDate(at), 0).pk, "failure record (falhas)");
+          write(keys.failure(TENANT, brazilDate(at), failureIds(deliveryId, 0)[0]!).pk, "failure record (falhas)");
         }
       }
     }

@@ -2,8 +2,8 @@ import { brazilDate, brazilMillisOfDay } from "../domain/brazil-date.ts";
 import type { DeliveryLogEntry, FailureRecord } from "../domain/delivery.ts";
 import { getAll, putAll } from "./batch.ts";
 import { conditionally } from "./conditional.ts";
-import { keys, queries } from "./keys.ts";
-import { queryPage, queryShardedPage } from "./query.ts";
+import { failureIds, keys, queries } from "./keys.ts";
+import { queryShardedPage } from "./query.ts";
 import { entityOf, expiringAfter, IF_ABSENT, TableStore, TTL, type Item } from "./table.ts";
 
 /**
@@ -103,23 +103,30 @@ export interface StoredFailure extends FailureRecord {
 }
 
 /** Failure records, filed per tenant and Brazilian date. */
+/** Ids tried before a failure record gives up (six a millisecond, over a few milliseconds). */
+const MAX_FAILURE_ID_TRIES = 60;
+
 export class FailureStore extends TableStore {
   async record(failure: FailureRecord): Promise<StoredFailure> {
     const at = new Date(failure.failedAt);
     const data = brazilDate(at);
-    const base = brazilMillisOfDay(at) * 100;
-    for (let k = 0; k < 100; k++) {
-      const stored: StoredFailure = { ...failure, id: base + k, data };
-      const { written } = await conditionally(
-        this.table.put({
-          Item: { ...keys.failure(failure.tenantId, data, stored.id), ...stored, ...expiringAfter(at, RETENTION_DAYS.failures) },
-          ConditionExpression: IF_ABSENT,
-        }),
-      );
-      if (written) return stored;
-      // Another failure of this tenant in the same millisecond took the id: take the next.
+    // The delivery's shard's ids in its millisecond, then in the following ones, should that
+    // shard have had six failures of the tenant in one millisecond.
+    for (let ms = brazilMillisOfDay(at), tries = 0; tries < MAX_FAILURE_ID_TRIES; ms++) {
+      for (const id of failureIds(failure.deliveryId, ms * 100)) {
+        tries++;
+        const stored: StoredFailure = { ...failure, id, data };
+        const { written } = await conditionally(
+          this.table.put({
+            Item: { ...keys.failure(failure.tenantId, data, stored.id), ...stored, ...expiringAfter(at, RETENTION_DAYS.failures) },
+            ConditionExpression: IF_ABSENT,
+          }),
+        );
+        if (written) return stored;
+        // Another failure of this tenant in the same millisecond took the id: take the next.
+      }
     }
-    throw new Error(`more than 100 failures of tenant ${failure.tenantId} in one millisecond`);
+    throw new Error(`no failure record id left for tenant ${failure.tenantId} around ${failure.failedAt}`);
   }
 
   /**
@@ -127,7 +134,7 @@ export class FailureStore extends TableStore {
    * page (at most `limit` records and 1 MB), so an answer stays bounded however bad the day.
    */
   async listForDate(tenantId: string, date: string, limit: number, cursor?: string): Promise<{ failures: StoredFailure[]; nextCursor: string | undefined }> {
-    const page = await queryPage(this.table, queries.failures(tenantId, date), limit, cursor);
+    const page = await queryShardedPage(this.table, queries.failures(tenantId, date), limit, cursor);
     return { failures: page.items as unknown as StoredFailure[], nextCursor: page.nextCursor };
   }
 }

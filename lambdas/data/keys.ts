@@ -19,7 +19,8 @@ import { GSI1_SK, indexKey, PK, SK, tableKey } from "./table.ts";
  *                         reads the item once per batch for the secret: health costs no read of its own)
  *   delivery log        pk TENANT#<tenantId>#LOG#<deliveryId's first hex digit>   sk LOG#<createdAt>#<deliveryId>   (TTL)
  *                       (before sharding: pk TENANT#<tenantId>; still read, see queries.deliveryLogs)
- *   failure record      pk TENANT#<tenantId>#FAIL#<ddMMyyyy>   sk <id, 10 digits>     (TTL)
+ *   failure record      pk TENANT#<tenantId>#FAIL#<ddMMyyyy>#<shard its id names>   sk <id, 10 digits>   (TTL)
+ *                       (before sharding: pk TENANT#<tenantId>#FAIL#<ddMMyyyy>; still read)
  *   dispatched event    pk TENANT#<tenantId>#EVENT#<first hex digit of sha256(id)>   sk EVENT#<producer event id>   (TTL)
  *   document event      pk TENANT#<tenantId>#DOC#<documentKey>   sk EVENT#<acceptedAt>#<eventId>   (TTL)
  *     one per event with a documentKey, written by dispatch before its deliveries leave; names
@@ -55,6 +56,17 @@ const LOG_PREFIX = "LOG#";
  */
 const SHARDS = [..."0123456789abcdef"];
 const logShard = (tenantId: string, shard: string) => `${tenantPk(tenantId)}#LOG#${shard}`;
+/**
+ * Failure record ids are milliseconds since Brazilian midnight × 100 plus two digits; each of the
+ * 16 shards of a date owns six of those (shard × 6 .. shard × 6 + 5), so ids stay unique across
+ * shards and name their shard.
+ */
+export const FAILURE_IDS_PER_SHARD = 6;
+/** The ids a failure of this delivery may take in its millisecond `base` (a multiple of 100), in order. */
+export function failureIds(deliveryId: string, base: number): number[] {
+  const shard = Math.max(0, SHARDS.indexOf(deliveryId.charAt(0).toLowerCase()));
+  return Array.from({ length: FAILURE_IDS_PER_SHARD }, (_, k) => base + shard * FAILURE_IDS_PER_SHARD + k);
+}
 const ENDPOINT_HEALTH_PREFIX = "ENDPOINT#";
 const TENANTS_INDEX = "TENANTS";
 const apiTokensIndex = (tenantId: string) => `${tenantPk(tenantId)}#TOKENS`;
@@ -91,7 +103,9 @@ export const keys = {
     tableKey(logShard(tenantId, deliveryId.charAt(0).toLowerCase()), `${LOG_PREFIX}${createdAt}#${deliveryId}`),
   /** Where a log line was written before logs were sharded: read while such lines may live (30 days). */
   legacyDeliveryLog: (tenantId: string, createdAt: string, deliveryId: string) => tableKey(tenantPk(tenantId), `${LOG_PREFIX}${createdAt}#${deliveryId}`),
-  failure: (tenantId: string, brazilDate: string, id: number) => tableKey(failures(tenantId, brazilDate), paddedId(id)),
+  /** A failure record, in the shard its id names (see failureIds). */
+  failure: (tenantId: string, brazilDate: string, id: number) =>
+    tableKey(`${failures(tenantId, brazilDate)}#${SHARDS[Math.floor((id % 100) / FAILURE_IDS_PER_SHARD)]}`, paddedId(id)),
   dispatchedEvent: (tenantId: string, eventId: string) =>
     tableKey(`${tenantPk(tenantId)}#EVENT#${createHash("sha256").update(eventId).digest("hex").charAt(0)}`, `EVENT#${eventId}`),
   documentEvent: (tenantId: string, documentKey: string, acceptedAt: string, eventId: string) =>
@@ -135,9 +149,11 @@ export const queries = {
     sortKeyPrefix: DOCUMENT_EVENT_PREFIX,
     position: { [SK]: new RegExp(`^${DOCUMENT_EVENT_PREFIX}${ISO_INSTANT}#${EVENT_ID}$`) },
   }),
-  failures: (tenantId: string, brazilDate: string): Listing => ({
+  /** A Brazilian date's failure records: its 16 shards, and where records were written before sharding. */
+  failures: (tenantId: string, brazilDate: string): ShardedListing => ({
     name: "falhas",
     partition: failures(tenantId, brazilDate),
+    partitions: [...SHARDS.map((shard) => `${failures(tenantId, brazilDate)}#${shard}`), failures(tenantId, brazilDate)],
     position: { [SK]: /^\d{10}$/ },
   }),
   deadLetters: (tenantId: string): Listing => ({

@@ -191,25 +191,34 @@ describe(`the data layer on ${process.env["FW_DYNAMODB"] ?? "dynalite"}`, () => 
     expect(await store.recordHealth("ten_nosecret", undefined, failing)).toBe(false);
   });
 
-  it("failures: records of the same millisecond get distinct, time-ordered Number(10) ids", async () => {
+  it("failures: records of the same millisecond get distinct, time-ordered Number(10) ids, each shard its own", async () => {
     const store = new FailureStore(dynamo.documents, TABLE);
     const failedAt = "2018-09-18T02:30:00.123Z";
+    const base = ((23 * 3600 + 30 * 60) * 1000 + 123) * 100;
+    // Seven failures of deliveries of shard d (13) and one each of shards 0 and f, in one millisecond.
+    const deliveryIds = [...Array.from({ length: 7 }, (_, i) => `d${i}`), "0a", "fa"];
     const stored = await Promise.all(
-      Array.from({ length: 5 }, (_, i) =>
-        store.record({ tenantId: "ten_g", deliveryId: `d${i}`, attempt: 1, evento: "boleto.paid", url: "https://g/", descricao: "x", conteudo: "{}", failedAt }),
+      deliveryIds.map((deliveryId) =>
+        store.record({ tenantId: "ten_g", deliveryId, attempt: 1, evento: "boleto.paid", url: "https://g/", descricao: "x", conteudo: "{}", failedAt }),
       ),
     );
     const ids = stored.map((s) => s.id).sort((a, b) => a - b);
-    expect(new Set(ids).size).toBe(5);
-    expect(ids[0]).toBe(((23 * 3600 + 30 * 60) * 1000 + 123) * 100);
+    expect(new Set(ids).size).toBe(9);
+    // Shard d owns base + 78 .. base + 83: six there, the seventh in the next millisecond's.
+    expect(ids.filter((id) => id >= base + 78 && id <= base + 83)).toHaveLength(6);
+    expect(ids).toEqual(expect.arrayContaining([base, base + 90, base + 100 + 78]));
     expect(stored.every((s) => s.data === "17092018")).toBe(true);
     expect((await store.listForDate("ten_g", "17092018", 100)).failures.map((s) => s.id)).toEqual(ids);
     expect((await store.listForDate("ten_g", "18092018", 100)).failures).toEqual([]);
-    // Pages: 2 + 2 + 1, each continuing where the last stopped.
-    const first = await store.listForDate("ten_g", "17092018", 2);
-    const second = await store.listForDate("ten_g", "17092018", 2, first.nextCursor);
-    const third = await store.listForDate("ten_g", "17092018", 2, second.nextCursor);
-    expect([...first.failures, ...second.failures, ...third.failures].map((s) => s.id)).toEqual(ids);
+    // Pages of 2, each continuing where the last stopped, across the shards.
+    const paged: number[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await store.listForDate("ten_g", "17092018", 2, cursor);
+      paged.push(...page.failures.map((s) => s.id));
+      cursor = page.nextCursor;
+    } while (cursor);
+    expect(paged).toEqual(ids);
     await expect(store.listForDate("ten_g", "17092018", 2, "TENANT#x")).rejects.toBeInstanceOf(InvalidCursorError);
   });
 
