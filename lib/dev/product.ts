@@ -8,7 +8,8 @@ import { localSecrets, startInspector, type InspectedWebhook, type Inspector } f
 import type { InjectedFaults } from "../local-aws/lambda/lambda-host.ts";
 import type { LocalQueue } from "../local-aws/provision/queues.ts";
 import { startLocalRuntime, type LocalRuntime } from "../local-aws/runtime.ts";
-import { synthesizeProduct, type ProductQueue } from "./synth.ts";
+import type { ProductQueue } from "./synth.ts";
+import { synthesizeProductApart } from "./synth-apart.ts";
 
 export interface ProductRuntimeOptions {
   /** Holds the synthesized app, the emulators' data (unless inMemory) and outputs.json. */
@@ -92,7 +93,7 @@ export async function startProductRuntime(options: ProductRuntimeOptions): Promi
   // A stale assembly would leave old bundles behind: every start synthesizes afresh.
   await rm(assemblyDir, { recursive: true, force: true });
   await mkdir(dataDir, { recursive: true });
-  const stack = synthesizeProduct(assemblyDir, {
+  const stack = await synthesizeProductApart(assemblyDir, {
     ...(options.retrySchedule ? { retrySchedule: options.retrySchedule } : {}),
     ...(options.maxSubscriptionsPerTenant ? { maxSubscriptionsPerTenant: options.maxSubscriptionsPerTenant } : {}),
     ...(options.deliveryTimeoutSeconds ? { deliveryTimeoutSeconds: options.deliveryTimeoutSeconds } : {}),
