@@ -1,10 +1,10 @@
 import { SendMessageCommand } from "@aws-sdk/client-sqs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { OUTPUTS } from "../lambdas/contract/resources.ts";
-import { startEphemeralProduct, type EphemeralProduct } from "../lib/dev/ephemeral-product.ts";
+import type { EphemeralProduct } from "../lib/dev/ephemeral-product.ts";
 import { verifyBoth, type HttpsReceiver, type ReceiverFactory } from "../lib/dev/https-receiver.ts";
 import { sampleRss } from "./instrument.ts";
-import { runBounded, BENCH_EVENT_TYPE, fiscalData } from "./workload.ts";
+import { runBounded, BENCH_EVENT_TYPE, fiscalData, startBenchProduct } from "./workload.ts";
 
 export interface FanOutOptions {
   readonly receivers: ReceiverFactory;
@@ -37,11 +37,7 @@ export async function runFanOut(options: FanOutOptions): Promise<FanOutResult> {
   let receiver: HttpsReceiver | undefined;
   try {
     receiver = await options.receivers.start();
-    env = await startEphemeralProduct({
-      retrySchedule: options.retrySchedule,
-      extraCaFile: options.receivers.caFile,
-      onError: (source, error) => runtimeErrors.push(`${source}: ${error instanceof Error ? error.message : String(error)}`),
-    });
+    env = await startBenchProduct(options.receivers, options.retrySchedule, runtimeErrors);
     const tenant = await env.newTenant("bench-fan-out");
     const subscribing = performance.now();
     await runBounded(options.endpoints, 8, Number.POSITIVE_INFINITY, async (i) => {

@@ -2,11 +2,11 @@ import { SendMessageBatchCommand, SendMessageCommand } from "@aws-sdk/client-sqs
 import { randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { OUTPUTS } from "../lambdas/contract/resources.ts";
-import { startEphemeralProduct, type EphemeralProduct } from "../lib/dev/ephemeral-product.ts";
+import type { EphemeralProduct } from "../lib/dev/ephemeral-product.ts";
 import type { ReceiverFactory } from "../lib/dev/https-receiver.ts";
 import { fixed, int, verdict } from "./format.ts";
 import { percentile } from "./instrument.ts";
-import { BENCH_EVENT_TYPE, fiscalData } from "./workload.ts";
+import { BENCH_EVENT_TYPE, fiscalData, startBenchProduct } from "./workload.ts";
 
 export interface LatencyOptions {
   readonly receivers: ReceiverFactory;
@@ -61,11 +61,7 @@ export async function runLatency(options: LatencyOptions): Promise<LatencyResult
   const receiver = await options.receivers.start();
   let env: EphemeralProduct | undefined;
   try {
-    env = await startEphemeralProduct({
-      retrySchedule: options.retrySchedule,
-      extraCaFile: options.receivers.caFile,
-      onError: (source, error) => runtimeErrors.push(`${source}: ${error instanceof Error ? error.message : String(error)}`),
-    });
+    env = await startBenchProduct(options.receivers, options.retrySchedule, runtimeErrors);
     const sqs = env.product.runtime.sqs;
     const queueUrl = String(env.product.outputs[OUTPUTS.eventsQueueUrl]);
     const tenant = await env.newTenant("latency");

@@ -3,11 +3,11 @@ import { createHash } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { OUTPUTS } from "../lambdas/contract/resources.ts";
 import { modulus11 } from "../lambdas/domain/cnpj.ts";
-import { startEphemeralProduct, type ApiCall, type EphemeralProduct } from "../lib/dev/ephemeral-product.ts";
+import type { ApiCall, EphemeralProduct } from "../lib/dev/ephemeral-product.ts";
 import { answer, type Behaviour, type HttpsReceiver, type ReceivedWebhook, type ReceiverFactory } from "../lib/dev/https-receiver.ts";
 import { PRICES } from "./cost-model.ts";
 import { RequestTally, type RequestLine } from "./request-cost.ts";
-import { BENCH_EVENT_TYPE, fiscalData, runBounded } from "./workload.ts";
+import { BENCH_EVENT_TYPE, fiscalData, runBounded, startBenchProduct } from "./workload.ts";
 
 export interface OrderedOptions {
   readonly receivers: ReceiverFactory;
@@ -96,11 +96,7 @@ export async function runOrdered(options: OrderedOptions): Promise<OrderedResult
     const plainHook = await options.receivers.start(failing);
     const warmHook = await options.receivers.start(failingShare(0));
     started.push(orderedHook, plainHook, warmHook);
-    env = await startEphemeralProduct({
-      retrySchedule: options.retrySchedule,
-      extraCaFile: options.receivers.caFile,
-      onError: (source, error) => runtimeErrors.push(`${source}: ${error instanceof Error ? error.message : String(error)}`),
-    });
+    env = await startBenchProduct(options.receivers, options.retrySchedule, runtimeErrors);
     const { product } = env;
     const runtime = product.runtime;
     const orderedQueueUrl = String(product.outputs[OUTPUTS.orderedEventsQueueUrl]);

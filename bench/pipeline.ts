@@ -10,11 +10,11 @@ import type { DocumentDelivery } from "../lambdas/domain/document-history.ts";
 import { queueDepth } from "../lib/local-aws/sqs/queue-depth.ts";
 import { DEFAULT_MAXIMUM_CONCURRENCY } from "../lib/local-aws/sqs/sqs-poller.ts";
 import { verifyBoth, type HttpsReceiver, type ReceiverFactory } from "../lib/dev/https-receiver.ts";
-import { startEphemeralProduct, type EphemeralProduct } from "../lib/dev/ephemeral-product.ts";
+import type { EphemeralProduct } from "../lib/dev/ephemeral-product.ts";
 import { dynamoItemBytes, type PayloadSizes } from "./cost-model.ts";
 import { startCpuBreakdown, type CpuBreakdown } from "./cpu-breakdown.ts";
 import { mean, percentile, recordInvocations, sampleRss, watchLoad, type InvocationLog, type LoadSummary } from "./instrument.ts";
-import { BENCH_EVENT_TYPE, fiscalData } from "./workload.ts";
+import { BENCH_EVENT_TYPE, fiscalData, startBenchProduct } from "./workload.ts";
 
 const PORTAL = "/portal/api/ext/webhook";
 
@@ -160,11 +160,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
   let env: EphemeralProduct | undefined;
   let stopRecording: (() => void) | undefined;
   try {
-    env = await startEphemeralProduct({
-      retrySchedule: options.retrySchedule,
-      extraCaFile: options.receivers.caFile,
-      onError: (source, error) => runtimeErrors.push(`${source}: ${error instanceof Error ? error.message : String(error)}`),
-    });
+    env = await startBenchProduct(options.receivers, options.retrySchedule, runtimeErrors);
     const { product } = env;
     const invocations = recordInvocations(product.runtime);
     stopRecording = invocations.stop;

@@ -2,9 +2,9 @@ import { SendMessageBatchCommand } from "@aws-sdk/client-sqs";
 import type { SQSEvent } from "aws-lambda";
 import { setTimeout as sleep } from "node:timers/promises";
 import { ENV, OUTPUTS } from "../lambdas/contract/resources.ts";
-import { startEphemeralProduct, type EphemeralProduct } from "../lib/dev/ephemeral-product.ts";
+import type { EphemeralProduct } from "../lib/dev/ephemeral-product.ts";
 import type { HttpsReceiver, ReceiverFactory } from "../lib/dev/https-receiver.ts";
-import { BENCH_EVENT_TYPE, fiscalData } from "./workload.ts";
+import { BENCH_EVENT_TYPE, fiscalData, startBenchProduct } from "./workload.ts";
 
 export interface RateLimitOptions {
   readonly receivers: ReceiverFactory;
@@ -50,11 +50,7 @@ export async function runRateLimited(options: RateLimitOptions): Promise<RateLim
   let stopRecording: (() => void) | undefined;
   try {
     receiver = await options.receivers.start();
-    env = await startEphemeralProduct({
-      retrySchedule: options.retrySchedule,
-      extraCaFile: options.receivers.caFile,
-      onError: (source, error) => runtimeErrors.push(`${source}: ${error instanceof Error ? error.message : String(error)}`),
-    });
+    env = await startBenchProduct(options.receivers, options.retrySchedule, runtimeErrors);
     const { product } = env;
     const eventsQueueUrl = String(product.outputs[OUTPUTS.eventsQueueUrl]);
     const dispatchSource = product.runtime.eventSources.find((s) => s.queueUrl === eventsQueueUrl);

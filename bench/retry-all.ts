@@ -4,10 +4,10 @@ import { OUTPUTS } from "../lambdas/contract/resources.ts";
 import { DeadLetterStore } from "../lambdas/data/dead-letters.ts";
 import { deliveryIdFor } from "../lambdas/domain/fiscal-event.ts";
 import { webhookEnvelope } from "../lambdas/domain/webhook-message.ts";
-import { startEphemeralProduct, type ApiCall, type EphemeralProduct } from "../lib/dev/ephemeral-product.ts";
+import type { ApiCall, EphemeralProduct } from "../lib/dev/ephemeral-product.ts";
 import { answer, startHttpsReceiver, type HttpsReceiver, type ReceiverFactory } from "../lib/dev/https-receiver.ts";
 import { sampleRss } from "./instrument.ts";
-import { BENCH_EVENT_TYPE, fiscalData, runBounded } from "./workload.ts";
+import { BENCH_EVENT_TYPE, fiscalData, runBounded, startBenchProduct } from "./workload.ts";
 
 export interface RetryAllOptions {
   readonly receivers: ReceiverFactory;
@@ -97,11 +97,7 @@ export async function runRetryAll(options: RetryAllOptions): Promise<RetryAllRes
         }
       },
     });
-    env = await startEphemeralProduct({
-      retrySchedule: options.retrySchedule,
-      extraCaFile: options.receivers.caFile,
-      onError: (source, error) => runtimeErrors.push(`${source}: ${error instanceof Error ? error.message : String(error)}`),
-    });
+    env = await startBenchProduct(options.receivers, options.retrySchedule, runtimeErrors);
     const { product } = env;
     const tenant = await env.newTenant("bench-retry-all");
     // A retry checks that the letter's endpoint still takes its event type.

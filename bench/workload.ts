@@ -1,4 +1,6 @@
 import type { EventType } from "../lambdas/domain/catalogue.ts";
+import { startEphemeralProduct, type EphemeralProduct } from "../lib/dev/ephemeral-product.ts";
+import type { ReceiverFactory } from "../lib/dev/https-receiver.ts";
 
 /** The event type every bench event has, and its subscriptions listen to. */
 export const BENCH_EVENT_TYPE: EventType = "invoice.authorized";
@@ -37,4 +39,16 @@ export async function runBounded(
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, count) }, lane));
   return done;
+}
+
+/**
+ * The in-memory product a bench scenario runs on: the scenario's retry schedule, trusting its
+ * receivers' CA, each runtime error the product reports added to `errors` for the report.
+ */
+export function startBenchProduct(receivers: ReceiverFactory, retrySchedule: readonly number[], errors: string[]): Promise<EphemeralProduct> {
+  return startEphemeralProduct({
+    retrySchedule,
+    extraCaFile: receivers.caFile,
+    onError: (source, error) => errors.push(`${source}: ${error instanceof Error ? error.message : String(error)}`),
+  });
 }
