@@ -2,6 +2,7 @@ import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { parseArgs } from "node:util";
 import { OUTPUTS } from "../lambdas/contract/resources.ts";
 import { TenantStore } from "../lambdas/data/tenants.ts";
+import { isPortalLinkTtl, parseDuration, PORTAL_LINK_TTL, portalLinkUrl } from "../lambdas/domain/portal-links.ts";
 import { outputsFilePath } from "../lib/dev/product.ts";
 import { connectToStack, STACK_OPTIONS, STACK_OPTIONS_USAGE, stackSource } from "../lib/dev/stack-connection.ts";
 
@@ -12,12 +13,20 @@ Commands:
   token <tenantId>     issue another token for a tenant (rotation; old ones keep working)
   list                 list tenants
   revoke <tenantId>    revoke a tenant: every token of it stops working at once
+  portal-link <tenantId> [--ttl 1h] [--read-only]
+                       print a console link for the tenant's customer, valid for --ttl
+                       (s, m, h or d; 5m to 7d, default 1h); --read-only: it can only read
 
 ${STACK_OPTIONS_USAGE}`;
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { ...STACK_OPTIONS, help: { type: "boolean", default: false } },
+  options: {
+    ...STACK_OPTIONS,
+    ttl: { type: "string", default: "1h" },
+    "read-only": { type: "boolean", default: false },
+    help: { type: "boolean", default: false },
+  },
 });
 
 const [command, argument] = positionals;
@@ -57,6 +66,19 @@ try {
       const id = argument ?? fail("revoke needs a tenant id");
       if (!(await tenants.revoke(id))) fail(`No tenant ${id}`);
       console.log(`Tenant ${id} revoked: its tokens no longer work.`);
+      break;
+    }
+    case "portal-link": {
+      const id = argument ?? fail("portal-link needs a tenant id");
+      const ttlSeconds = parseDuration(values.ttl);
+      if (ttlSeconds === undefined || !isPortalLinkTtl(ttlSeconds)) {
+        fail(`--ttl must be a duration from ${PORTAL_LINK_TTL.min / 60}m to ${PORTAL_LINK_TTL.max / 86_400}d, such as 30m, 1h or 7d`);
+      }
+      const link = await tenants.issuePortalLink(id, { ttlSeconds, readOnly: values["read-only"] });
+      console.log(
+        `Portal link for ${id} (${link.readOnly ? "read-only" : "full access"}, valid until ${link.expiresAt}; shown only now):\n` +
+          portalLinkUrl(stack.output(OUTPUTS.apiUrl), link.token),
+      );
       break;
     }
     default:

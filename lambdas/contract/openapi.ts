@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ROUTES, routeKey, type RouteKey } from "./routes.ts";
+import { isOpenToPortalLinks, ROUTES, routeKey, type RouteKey } from "./routes.ts";
 import {
   bulkViewSchema,
   deadLetterViewSchema,
@@ -9,6 +9,8 @@ import {
   documentHistoryViewSchema,
   failuresBodySchema,
   failureViewSchema,
+  portalLinkCreateSchema,
+  portalLinkViewSchema,
   testWebhookViewSchema,
   problemSchema,
   requestSchemas,
@@ -76,6 +78,11 @@ const OPERATIONS: Record<RouteKey, Operation> = {
   "POST /webhooks/test": {
     success: { status: 200, description: "What the endpoint answered to a signed test event", schema: testWebhookViewSchema },
     problems: [409, 429],
+  },
+  "POST /webhooks/portal-links": {
+    request: portalLinkCreateSchema,
+    success: { status: 201, description: "The link, its token shown only now (Cache-Control: no-store)", schema: portalLinkViewSchema },
+    problems: [413, 415],
   },
   "GET /webhooks/logs": {
     query: ["limit", "cursor"],
@@ -151,7 +158,8 @@ const problemResponse = (description: string) => ({
 
 const PROBLEM_DESCRIPTIONS: Record<number, string> = {
   400: "Invalid request: malformed JSON, JSON nested deeper than 64 levels, or a broken field rule (listed in `errors`)",
-  401: "Missing, malformed, unknown or revoked token",
+  401: "Missing, malformed, unknown or revoked token, or an expired portal link",
+  403: "A portal link may not use this route (only the API token may), or a read-only link tried to write",
   404: "Not found for this tenant",
   409: "Conflict: a duplicate subscription, the subscription limit, no webhook configuration to test, or a dead letter already being retried",
   413: "Body too large",
@@ -167,6 +175,8 @@ export function openApiDocument(): Record<string, unknown> {
     const isPublic = "public" in route && route.public;
     const problems = new Set<number>([...(isPublic ? [] : [401]), ...(operation.request ? [400] : []), ...(operation.problems ?? [])]);
     if (route.path.includes("{")) problems.add(400);
+    // Portal links: a read-only one only reads, and no link reaches a route closed to links.
+    if (!isPublic && (route.method !== "GET" || !isOpenToPortalLinks(routeKey(route)))) problems.add(403);
     const parameters = [
       ...(route.path.includes("{deliveryId}")
         ? [{ name: "deliveryId", in: "path", required: true, description: "Delivery id (UUID)", schema: { type: "string", format: "uuid" } }]
@@ -254,7 +264,13 @@ export function openApiDocument(): Record<string, unknown> {
       },
     },
     components: {
-      securitySchemes: { bearerToken: { type: "http", scheme: "bearer", description: "API token issued by `npm run tenant`" } },
+      securitySchemes: {
+        bearerToken: {
+          type: "http",
+          scheme: "bearer",
+          description: "API token issued by `npm run tenant`, or a portal link's token (POST /webhooks/portal-links, `npm run tenant -- portal-link`)",
+        },
+      },
       schemas: { Problem: jsonSchema(problemSchema) },
     },
   };

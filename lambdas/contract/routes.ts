@@ -17,6 +17,11 @@ export interface RouteDefinition {
   readonly summary: string;
   /** Public routes skip the authorizer; every other route is tenant-scoped by its token. */
   readonly public?: boolean;
+  /**
+   * Closed to portal links: only the tenant's API token may use it (a link must not make more
+   * links or reach the signing secret). Read-only links are limited to GET routes besides.
+   */
+  readonly closedToPortalLinks?: boolean;
 }
 
 const PORTAL = "/portal/api/ext/webhook";
@@ -92,6 +97,7 @@ export const ROUTES = [
     family: "config",
     operationId: "regenerateWebhookSecret",
     summary: "Regenerar o secret HMAC; o anterior é invalidado imediatamente",
+    closedToPortalLinks: true,
   },
   {
     method: "POST",
@@ -99,6 +105,14 @@ export const ROUTES = [
     family: "config",
     operationId: "sendTestWebhook",
     summary: "Envia um evento de teste, assinado, para a webhookUrl configurada",
+  },
+  {
+    method: "POST",
+    path: "/webhooks/portal-links",
+    family: "config",
+    operationId: "createPortalLink",
+    summary: "Cria um link de portal: acesso temporário ao console, só desta conta, opcionalmente somente leitura",
+    closedToPortalLinks: true,
   },
   {
     method: "GET",
@@ -163,6 +177,10 @@ export function routeKey(route: RouteDefinition): string {
 
 export function isPublicRoute(key: string): boolean {
   return ROUTES.some((route) => routeKey(route) === key && "public" in route && route.public === true);
+}
+
+export function isOpenToPortalLinks(key: string): boolean {
+  return !ROUTES.some((route) => routeKey(route) === key && "closedToPortalLinks" in route && route.closedToPortalLinks === true);
 }
 
 /**

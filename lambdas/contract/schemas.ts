@@ -7,6 +7,7 @@ import { MAX_SECRET_GRACE_SECONDS } from "../domain/webhook-config.ts";
 import { CNPJ_FORM, CNPJ_ROOT_FORM, MAX_CNPJ_SCOPE, parseCnpjScopeEntry } from "../domain/cnpj.ts";
 import { DOCUMENT_KEY_LENGTH } from "../domain/document-key.ts";
 import { MAX_SEQUENCE } from "../domain/fiscal-event.ts";
+import { PORTAL_LINK_TTL } from "../domain/portal-links.ts";
 import {
   CREDENTIAL_MASK,
   CREDENTIAL_VALUE_MAX,
@@ -321,6 +322,31 @@ export const secretRegenerateQuerySchema = z.strictObject({
     .refine((n) => n <= MAX_SECRET_GRACE_SECONDS, { error: `must be a whole number of seconds from 0 to ${MAX_SECRET_GRACE_SECONDS} (7 days)` })
     .optional(),
 });
+
+/** `POST /webhooks/portal-links`: both fields optional, so an empty body makes a one-hour, full link. */
+export const portalLinkCreateSchema = z
+  .strictObject({
+    ttlSeconds: z
+      .number()
+      .int()
+      .min(PORTAL_LINK_TTL.min)
+      .max(PORTAL_LINK_TTL.max)
+      .default(PORTAL_LINK_TTL.default)
+      .meta({ description: `Seconds the link works: ${PORTAL_LINK_TTL.min} (5 minutes) to ${PORTAL_LINK_TTL.max} (7 days)` }),
+    readOnly: z.boolean().default(false).meta({ description: "A read-only link can only read (GET); its other requests are answered 403" }),
+  })
+  .meta({ title: "PortalLinkRequest" });
+
+export const portalLinkViewSchema = z
+  .object({
+    url: z.string().meta({
+      description: "The console with the link's token in its fragment (<API base URL>/console/#link=<token>): hand it to the customer",
+    }),
+    token: z.string().meta({ description: "The link's token, shown only now: a Bearer token for this API until expiresAt" }),
+    expiresAt: instant.meta({ description: "When the link stops working" }),
+    readOnly: z.boolean(),
+  })
+  .meta({ title: "PortalLink" });
 
 /** The body every endpoint receives (lambdas/domain/webhook-message.ts webhookEnvelope), in the OpenAPI document's `webhooks`. */
 export const webhookPayloadSchema = z

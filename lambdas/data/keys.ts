@@ -9,6 +9,9 @@ import { GSI1_SK, indexKey, PK, SK, tableKey } from "./table.ts";
  *
  *   tenant              pk TENANT#<tenantId>        sk TENANT                       gsi1 TENANTS / <createdAt>#<tenantId>
  *   api token           pk TOKEN#<sha256 of token>  sk TOKEN                        gsi1 TENANT#<tenantId>#TOKENS / <createdAt>
+ *   portal link         pk LINK#<sha256 of token>   sk LINK   (TTL)   tenantId, readOnly, validUntil
+ *     a short-lived token of the tenant (domain/portal-links.ts); refused from validUntil on, not
+ *     when TTL deletes it (DynamoDB may take days); refused too once its tenant is revoked
  *   subscription        pk TENANT#<tenantId>        sk SUB#<id, 10 digits>          gsi1 TENANT#<tenantId>#EVENT#<type> / SUB#<id>
  *   subscription guard  pk TENANT#<tenantId>        sk UNIQUE#SUB#<type>#<sha256 of normalized endpoint>
  *   subscription slot   pk TENANT#<tenantId>        sk SLOT#SUB#<0 .. cap - 1, 5 digits>
@@ -81,6 +84,7 @@ export const keys = {
   tenantListing: (tenantId: string, createdAt: string) => indexKey(TENANTS_INDEX, `${createdAt}#${tenantId}`),
   apiToken: (tokenHash: string) => tableKey(`TOKEN#${tokenHash}`, "TOKEN"),
   apiTokenListing: (tenantId: string, createdAt: string) => indexKey(apiTokensIndex(tenantId), createdAt),
+  portalLink: (tokenHash: string) => tableKey(`LINK#${tokenHash}`, "LINK"),
 
   tenantPartition: tenantPk,
   subscription: (tenantId: string, id: number) => tableKey(tenantPk(tenantId), `${SUBSCRIPTION_PREFIX}${paddedId(id)}`),

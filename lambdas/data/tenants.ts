@@ -1,9 +1,10 @@
-import { apiTokenHash, newApiToken, newTenantId } from "../domain/tokens.ts";
+import { isPortalLinkTtl, PORTAL_LINK_TTL, type Access } from "../domain/portal-links.ts";
+import { apiTokenHash, isPortalLinkToken, newApiToken, newPortalLinkToken, newTenantId } from "../domain/tokens.ts";
 import { deleteAll } from "./batch.ts";
 import { conditionally } from "./conditional.ts";
 import { keys, queries } from "./keys.ts";
 import { queryAll } from "./query.ts";
-import { entityOf, IF_ABSENT, IF_PRESENT, PK, SK, tableKey, TableStore, type Item } from "./table.ts";
+import { entityOf, IF_ABSENT, IF_PRESENT, PK, SK, tableKey, TableStore, TTL, type Item } from "./table.ts";
 
 export type TenantStatus = "active" | "revoked";
 
@@ -19,6 +20,19 @@ export interface IssuedToken {
   /** The token itself: returned once, never stored. */
   readonly token: string;
 }
+
+export interface IssuedPortalLink {
+  /** The link's token: returned once, never stored. */
+  readonly token: string;
+  /** The instant it stops working (ISO-8601). */
+  readonly expiresAt: string;
+  readonly readOnly: boolean;
+}
+
+/** What a Bearer token stands for: its tenant and what it may do, or why it stands for nothing. */
+export type Credential =
+  | { readonly ok: true; readonly tenantId: string; readonly access: Access }
+  | { readonly ok: false; readonly reason: "unknown" | "expired" };
 
 const TENANT_NAME_MAX = 100;
 
@@ -68,14 +82,51 @@ export class TenantStore extends TableStore {
   }
 
   /**
-   * The active tenant a token belongs to, or undefined for an unknown token or a revoked
-   * tenant. The tenant's status is checked too: a token issued while a revoke ran (and so
-   * missed by its clean-up) still stops working.
+   * Issues a portal link of an active tenant, valid for `ttlSeconds` from `now`
+   * (PORTAL_LINK_TTL's bounds). DynamoDB's TTL removes the item some time after it expires;
+   * until then credentialFor refuses it by its `validUntil`.
    */
+  async issuePortalLink(tenantId: string, options: { ttlSeconds: number; readOnly: boolean }, now = new Date()): Promise<IssuedPortalLink> {
+    if (!isPortalLinkTtl(options.ttlSeconds)) {
+      throw new RangeError(`a portal link lives ${PORTAL_LINK_TTL.min} to ${PORTAL_LINK_TTL.max} seconds`);
+    }
+    const tenant = await this.get(tenantId);
+    if (tenant?.status !== "active") throw new TenantNotActiveError(tenantId);
+    const token = newPortalLinkToken();
+    const validUntil = new Date(now.getTime() + options.ttlSeconds * 1000);
+    await this.table.put({
+      Item: {
+        ...keys.portalLink(apiTokenHash(token)),
+        tenantId,
+        readOnly: options.readOnly,
+        createdAt: now.toISOString(),
+        validUntil: validUntil.toISOString(),
+        [TTL]: Math.ceil(validUntil.getTime() / 1000),
+      },
+      ConditionExpression: IF_ABSENT,
+    });
+    return { token, expiresAt: validUntil.toISOString(), readOnly: options.readOnly };
+  }
+
+  /**
+   * What a token stands for: an API token or an unexpired portal link of an active tenant. The
+   * tenant's status is checked too: a token issued while a revoke ran (and so missed by its
+   * clean-up) still stops working, and so does every portal link of a revoked tenant.
+   */
+  async credentialFor(token: string, now = new Date()): Promise<Credential> {
+    const link = isPortalLinkToken(token);
+    const item = await this.table.get(link ? keys.portalLink(apiTokenHash(token)) : keys.apiToken(apiTokenHash(token)));
+    const tenantId = item?.["tenantId"];
+    if (typeof tenantId !== "string") return { ok: false, reason: "unknown" };
+    if (link && !(now.toISOString() < String(item?.["validUntil"]))) return { ok: false, reason: "expired" };
+    if ((await this.get(tenantId))?.status !== "active") return { ok: false, reason: "unknown" };
+    return { ok: true, tenantId, access: !link ? "token" : item?.["readOnly"] === true ? "read-only-link" : "link" };
+  }
+
+  /** The active tenant an API token (or a live portal link) belongs to, or undefined. */
   async tenantIdForToken(token: string): Promise<string | undefined> {
-    const tenantId = (await this.table.get(keys.apiToken(apiTokenHash(token))))?.["tenantId"];
-    if (typeof tenantId !== "string") return undefined;
-    return (await this.get(tenantId))?.status === "active" ? tenantId : undefined;
+    const credential = await this.credentialFor(token);
+    return credential.ok ? credential.tenantId : undefined;
   }
 
   async list(): Promise<Tenant[]> {

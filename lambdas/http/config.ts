@@ -1,8 +1,9 @@
 import { ENV } from "../contract/resources.ts";
-import { requestSchemas, secretRegenerateQuerySchema } from "../contract/schemas.ts";
+import { portalLinkCreateSchema, requestSchemas, secretRegenerateQuerySchema } from "../contract/schemas.ts";
 import { randomUUID } from "node:crypto";
 import { postWebhook } from "../delivery/attempt.ts";
 import { createWebhookSender } from "../delivery/sender.ts";
+import { portalLinkUrl } from "../domain/portal-links.ts";
 import { maskSigningSecret } from "../domain/signing.ts";
 import { webhookEnvelope } from "../domain/webhook-message.ts";
 import { credentialView } from "../domain/receiver-credential.ts";
@@ -14,7 +15,7 @@ import { requiredEnv } from "../shared/env.ts";
 import { httpRoutes } from "../shared/http.ts";
 import { addressPolicy } from "../shared/policy.ts";
 import { problems } from "../shared/problems.ts";
-import { configs as store, rateLimits } from "../shared/stores.ts";
+import { configs as store, rateLimits, tenants } from "../shared/stores.ts";
 
 const schemas = requestSchemas(addressPolicy);
 const timeoutMs = Number(requiredEnv(ENV.deliveryTimeoutMs));
@@ -69,7 +70,11 @@ export const handler = httpRoutes("config", {
     }
     try {
       const authentication = await credentialChange(change.authentication, async () => (await store.getConfig(request.tenantId))?.authentication, "authentication");
-      const { config, secret, revealedSecret } = await store.patch(request.tenantId, { ...change, authentication });
+      const patched = await store.patch(request.tenantId, { ...change, authentication });
+      const { config, secret } = patched;
+      // The signing secret signs every delivery of the tenant: a portal link never sees it, even
+      // when its PATCH created it (the tenant reads a new one with its API token: regenerate).
+      const revealedSecret = request.access === "token" ? patched.revealedSecret : undefined;
       // Naming the URL declares it in use: a disabled endpoint is enabled again.
       const health =
         change.webhookUrl === undefined
@@ -135,6 +140,16 @@ export const handler = httpRoutes("config", {
         statusCode: response.statusCode ?? null,
         body: response.ok || response.statusCode !== undefined ? response.body.slice(0, TEST_BODY_MAX) : (response.failure ?? ""),
       },
+    };
+  },
+
+  "POST /webhooks/portal-links": async (request) => {
+    const { ttlSeconds, readOnly } = validate(portalLinkCreateSchema, readJsonBody(request, { required: false }) ?? {});
+    const link = await tenants.issuePortalLink(request.tenantId, { ttlSeconds, readOnly });
+    return {
+      status: 201,
+      body: { url: portalLinkUrl(request.apiBaseUrl, link.token), token: link.token, expiresAt: link.expiresAt, readOnly: link.readOnly },
+      headers: { "cache-control": "no-store" },
     };
   },
 

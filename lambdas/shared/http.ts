@@ -4,14 +4,16 @@ import type {
   APIGatewayProxyEventV2WithLambdaAuthorizer,
   APIGatewayProxyStructuredResultV2,
 } from "aws-lambda";
-import { DEFAULT_ROUTE_KEY, isPublicRoute, methodsOf, type RouteFamily, type RouteKeyOf } from "../contract/routes.ts";
+import { DEFAULT_ROUTE_KEY, isOpenToPortalLinks, isPublicRoute, methodsOf, type RouteFamily, type RouteKeyOf } from "../contract/routes.ts";
+import { portalLinkRefusal, type Access } from "../domain/portal-links.ts";
 import { HttpProblem, internalError, PROBLEM_CONTENT_TYPE, problems, type ProblemDetails } from "./problems.ts";
 import { logger } from "./logger.ts";
 
-/** What the authorizer hands to every route: the tenant, or why there is none. */
+/** What the authorizer hands to every route: the tenant and what the credential may do, or why there is none. */
 export interface AuthorizerContext {
   readonly tenantId?: string;
-  readonly authError?: "missing" | "malformed" | "unknown";
+  readonly access?: Access;
+  readonly authError?: "missing" | "malformed" | "unknown" | "expired";
 }
 
 export type HttpEvent = APIGatewayProxyEventV2WithLambdaAuthorizer<AuthorizerContext>;
@@ -20,6 +22,10 @@ export type HttpResult = APIGatewayProxyStructuredResultV2;
 export interface HttpRequest {
   /** The caller's tenant ("" on the few public routes, which serve no tenant data). */
   readonly tenantId: string;
+  /** What the caller's credential may do: an API token, or a portal link. */
+  readonly access: Access;
+  /** This API's base URL as API Gateway was reached (scheme, host and stage), for links to itself. */
+  readonly apiBaseUrl: string;
   readonly pathParameters: Readonly<Record<string, string | undefined>>;
   readonly query: Readonly<Record<string, string | undefined>>;
   readonly headers: Readonly<Record<string, string | undefined>>;
@@ -39,6 +45,7 @@ const AUTH_DETAILS: Record<NonNullable<AuthorizerContext["authError"]>, string> 
   missing: "The request has no Authorization header; send `Authorization: Bearer <token>`.",
   malformed: "The Authorization header is not `Bearer <token>` with a well-formed API token.",
   unknown: "The API token is unknown or has been revoked.",
+  expired: "The portal link has expired; ask for a new one.",
 };
 
 /**
@@ -68,8 +75,11 @@ export function httpRoutes<F extends RouteFamily>(
         if (!tenantId && !isPublicRoute(event.routeKey)) {
           throw problems.unauthorized(AUTH_DETAILS[auth.authError ?? "missing"]);
         }
+        const access = auth.access ?? "token";
+        const refusal = portalLinkRefusal(access, event.requestContext.http.method, isOpenToPortalLinks(event.routeKey));
+        if (refusal) throw problems.forbidden(refusal);
         logger.appendKeys({ tenantId, routeKey: event.routeKey });
-        const response = await route(toRequest(event, tenantId));
+        const response = await route(toRequest(event, tenantId, access));
         return toResult(response);
       } catch (error) {
         if (error instanceof HttpProblem) return problemResult(error.problem, error.headers);
@@ -86,15 +96,18 @@ function unmatched(method: string, path: string): HttpProblem {
   return problems.methodNotAllowed(`${path} does not answer ${method}; it answers ${allowed.join(", ")}.`, {}, { allow: allowed.join(", ") });
 }
 
-function toRequest(event: HttpEvent, tenantId: string): HttpRequest {
+function toRequest(event: HttpEvent, tenantId: string, access: Access): HttpRequest {
   const body =
     event.body === undefined
       ? undefined
       : event.isBase64Encoded
         ? Buffer.from(event.body, "base64").toString("utf8")
         : event.body;
+  const { domainName, stage } = event.requestContext;
   return {
     tenantId,
+    access,
+    apiBaseUrl: `${event.headers?.["x-forwarded-proto"] ?? "https"}://${domainName}${stage === "$default" ? "" : `/${stage}`}`,
     pathParameters: event.pathParameters ?? {},
     query: event.queryStringParameters ?? {},
     headers: event.headers ?? {},

@@ -39,6 +39,7 @@ const KINDS = {
   malformedJson: { type: urn("malformed-json"), title: "Malformed JSON", status: 400 },
   bodyTooDeep: { type: urn("body-too-deep"), title: "Body Nested Too Deeply", status: 400 },
   unauthorized: { type: urn("unauthorized"), title: "Unauthorized", status: 401 },
+  forbidden: { type: urn("forbidden"), title: "Forbidden", status: 403 },
   notFound: { type: urn("not-found"), title: "Not Found", status: 404 },
   configNotFound: { type: urn("config-not-found"), title: "Not Found", status: 404 },
   methodNotAllowed: { type: urn("method-not-allowed"), title: "Method Not Allowed", status: 405 },

@@ -36,7 +36,8 @@ export class PublicApi extends Construct {
     const authorizer = new HttpLambdaAuthorizer("BearerToken", props.authorizer, {
       responseTypes: [HttpLambdaResponseType.SIMPLE],
       // No identity source and no cache: the authorizer must run for requests without a
-      // header too, so that they get the API's 401 problem instead of the gateway's body.
+      // header too, so that they get the API's 401 problem instead of the gateway's body; and
+      // a cached verdict would outlive a portal link's expiry or its tenant's revocation.
       identitySource: [],
       resultsCacheTtl: Duration.seconds(0),
     });

@@ -10,6 +10,7 @@ import { DeliveryLogStore, DispatchedEventStore, FailureStore } from "../../lamb
 import { DocumentHistoryStore } from "../../lambdas/data/document-history.ts";
 import { documentHistoryBatch } from "../../lambdas/delivery/document-history.ts";
 import { keys } from "../../lambdas/data/keys.ts";
+import { apiTokenHash } from "../../lambdas/domain/tokens.ts";
 import { DeadLetterStore } from "../../lambdas/data/dead-letters.ts";
 import { RateLimitStore } from "../../lambdas/data/rate-limits.ts";
 import { SubscriptionStore } from "../../lambdas/data/subscriptions.ts";
@@ -50,6 +51,32 @@ describe(`the data layer on ${process.env["FW_DYNAMODB"] ?? "dynalite"}`, () => 
     expect(await tenants.tenantIdForToken(second)).toBeUndefined();
     await expect(tenants.issueToken(tenant.tenantId)).rejects.toBeInstanceOf(TenantNotActiveError);
     expect(await tenants.revoke("ten_00000000000000000000")).toBe(false);
+  });
+
+  it("tenants: portal links resolve to their tenant and access until they expire or the tenant is revoked", async () => {
+    const tenants = new TenantStore(dynamo.documents, TABLE);
+    const { tenant } = await tenants.create("Links");
+    const issuedAt = new Date("2026-11-27T12:00:00.000Z");
+    const [full, readOnly] = await Promise.all([
+      tenants.issuePortalLink(tenant.tenantId, { ttlSeconds: 300, readOnly: false }, issuedAt),
+      tenants.issuePortalLink(tenant.tenantId, { ttlSeconds: 300, readOnly: true }, issuedAt),
+    ]);
+    expect(full.token).not.toBe(readOnly.token);
+    expect(full.expiresAt).toBe("2026-11-27T12:05:00.000Z");
+    const justBefore = new Date("2026-11-27T12:04:59.999Z");
+    expect(await tenants.credentialFor(full.token, justBefore)).toEqual({ ok: true, tenantId: tenant.tenantId, access: "link" });
+    expect(await tenants.credentialFor(readOnly.token, justBefore)).toEqual({ ok: true, tenantId: tenant.tenantId, access: "read-only-link" });
+    // Expired at expiresAt exactly, while its item (DynamoDB's TTL: an epoch second, deleted later) is still there.
+    expect(await tenants.credentialFor(full.token, new Date(full.expiresAt))).toEqual({ ok: false, reason: "expired" });
+    const stored = await dynamo.documents.send(new GetCommand({ TableName: TABLE, Key: keys.portalLink(apiTokenHash(full.token)) }));
+    expect(stored.Item).toMatchObject({ tenantId: tenant.tenantId, readOnly: false, expiresAt: Date.parse(full.expiresAt) / 1000 });
+    expect(JSON.stringify(stored.Item)).not.toContain(full.token.slice(4));
+    // A link's token is not an API token, nor the other way round.
+    expect(await tenants.credentialFor(`fwt_${full.token.slice(4)}`, justBefore)).toEqual({ ok: false, reason: "unknown" });
+    await expect(tenants.issuePortalLink(tenant.tenantId, { ttlSeconds: 299, readOnly: false })).rejects.toBeInstanceOf(RangeError);
+    await tenants.revoke(tenant.tenantId);
+    expect(await tenants.credentialFor(readOnly.token, justBefore)).toEqual({ ok: false, reason: "unknown" });
+    await expect(tenants.issuePortalLink(tenant.tenantId, { ttlSeconds: 300, readOnly: true })).rejects.toBeInstanceOf(TenantNotActiveError);
   });
 
   it("subscriptions: unique per (type, endpoint) even under concurrent creates, with fresh ids", async () => {
