@@ -138,7 +138,8 @@ export class FiscalWebhooksStack extends Stack {
       reference: () => {},
       subscriptions: (fn) =>
         tableAccess(fn, ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Query"]),
-      config: (fn) => tableAccess(fn, ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]),
+      // Portal links are listed with the index and revoked with a conditional delete.
+      config: (fn) => tableAccess(fn, ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"], true),
       // Listings are queries; a document's history also reads its endpoints' last log lines in one batch.
       audit: (fn) => tableAccess(fn, ["dynamodb:Query", "dynamodb:BatchGetItem"]),
       dlq: (fn) => deadLetterAccess(fn, true),

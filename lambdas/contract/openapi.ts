@@ -10,6 +10,7 @@ import {
   failuresBodySchema,
   failureViewSchema,
   portalLinkCreateSchema,
+  portalLinkListViewSchema,
   portalLinkViewSchema,
   testWebhookViewSchema,
   problemSchema,
@@ -83,6 +84,19 @@ const OPERATIONS: Record<RouteKey, Operation> = {
     request: portalLinkCreateSchema,
     success: { status: 201, description: "The link, its token shown only now (Cache-Control: no-store)", schema: portalLinkViewSchema },
     problems: [413, 415],
+  },
+  "GET /webhooks/portal-links": {
+    query: ["limit", "cursor"],
+    success: {
+      status: 200,
+      description: "The links still valid, newest first, without their tokens; the next page's cursor is in the X-Next-Cursor and Link headers",
+      schema: portalLinkListViewSchema,
+    },
+    problems: [400],
+  },
+  "DELETE /webhooks/portal-links/{linkId}": {
+    success: { status: 204, description: "Revoked: the link no longer works" },
+    problems: [404],
   },
   "GET /webhooks/logs": {
     query: ["limit", "cursor"],
@@ -191,6 +205,9 @@ export function openApiDocument(): Record<string, unknown> {
               schema: { type: "string", pattern: "^[0-9A-Za-z]{44}$" },
             },
           ]
+        : []),
+      ...(route.path.includes("{linkId}")
+        ? [{ name: "linkId", in: "path", required: true, description: "A portal link's id (hex SHA-256 of its token)", schema: { type: "string", pattern: "^[0-9a-f]{64}$" } }]
         : []),
       ...(route.path.includes("{id}")
         ? [

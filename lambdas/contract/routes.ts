@@ -116,6 +116,22 @@ export const ROUTES = [
   },
   {
     method: "GET",
+    path: "/webhooks/portal-links",
+    family: "config",
+    operationId: "listPortalLinks",
+    summary: "Lista os links de portal ainda válidos, mais recentes primeiro (sem os tokens)",
+    closedToPortalLinks: true,
+  },
+  {
+    method: "DELETE",
+    path: "/webhooks/portal-links/{linkId}",
+    family: "config",
+    operationId: "revokePortalLink",
+    summary: "Revoga um link de portal: ele deixa de funcionar na hora",
+    closedToPortalLinks: true,
+  },
+  {
+    method: "GET",
     path: "/webhooks/logs",
     family: "audit",
     operationId: "listDeliveryLogs",

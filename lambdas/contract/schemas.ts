@@ -337,16 +337,24 @@ export const portalLinkCreateSchema = z
   })
   .meta({ title: "PortalLinkRequest" });
 
+const portalLinkFields = {
+  id: z.string().meta({ description: "The link's id (the SHA-256 of its token, which cannot be derived from it): DELETE /webhooks/portal-links/{linkId}" }),
+  readOnly: z.boolean(),
+  createdAt: instant,
+  expiresAt: instant.meta({ description: "When the link stops working" }),
+};
+
 export const portalLinkViewSchema = z
   .object({
     url: z.string().meta({
       description: "The console with the link's token in its fragment (<API base URL>/console/#link=<token>): hand it to the customer",
     }),
     token: z.string().meta({ description: "The link's token, shown only now: a Bearer token for this API until expiresAt" }),
-    expiresAt: instant.meta({ description: "When the link stops working" }),
-    readOnly: z.boolean(),
+    ...portalLinkFields,
   })
-  .meta({ title: "PortalLink" });
+  .meta({ title: "NewPortalLink" });
+
+export const portalLinkListViewSchema = z.array(z.object(portalLinkFields)).meta({ title: "PortalLinks" });
 
 /** The body every endpoint receives (lambdas/domain/webhook-message.ts webhookEnvelope), in the OpenAPI document's `webhooks`. */
 export const webhookPayloadSchema = z
@@ -496,6 +504,7 @@ export const testWebhookViewSchema = z
   .meta({ title: "TestWebhookResult" });
 
 export const dlqQuerySchema = logsQuerySchema;
+export const portalLinksQuerySchema = logsQuerySchema;
 
 export const deadLetterViewSchema = z
   .array(

@@ -9,9 +9,10 @@ import { GSI1_SK, indexKey, PK, SK, tableKey } from "./table.ts";
  *
  *   tenant              pk TENANT#<tenantId>        sk TENANT                       gsi1 TENANTS / <createdAt>#<tenantId>
  *   api token           pk TOKEN#<sha256 of token>  sk TOKEN                        gsi1 TENANT#<tenantId>#TOKENS / <createdAt>
- *   portal link         pk LINK#<sha256 of token>   sk LINK   (TTL)   tenantId, readOnly, validUntil
- *     a short-lived token of the tenant (domain/portal-links.ts); refused from validUntil on, not
- *     when TTL deletes it (DynamoDB may take days); refused too once its tenant is revoked
+ *   portal link         pk LINK#<sha256 of token>   sk LINK   (TTL)       gsi1 TENANT#<tenantId>#LINKS / <createdAt>#<sha256 of token>
+ *     a short-lived token of the tenant (domain/portal-links.ts); the hash is the link's id in the API
+ *     (it cannot be turned back into the token). Refused from `validUntil` on, not only when TTL
+ *     deletes it (DynamoDB may take days), and once its tenant is revoked
  *   subscription        pk TENANT#<tenantId>        sk SUB#<id, 10 digits>          gsi1 TENANT#<tenantId>#EVENT#<type> / SUB#<id>
  *   subscription guard  pk TENANT#<tenantId>        sk UNIQUE#SUB#<type>#<sha256 of normalized endpoint>
  *   subscription slot   pk TENANT#<tenantId>        sk SLOT#SUB#<0 .. cap - 1, 5 digits>
@@ -34,6 +35,7 @@ import { GSI1_SK, indexKey, PK, SK, tableKey } from "./table.ts";
  *     actions: test-webhook (one-minute windows); ENDPOINT#<sha256 of the URL> (the schedule of
  *     deliveries to an endpoint with a rate limit)
  *
+ * A tenant's portal links: Query gsi1 newest first, the expired ones filtered out by `validUntil`.
  * Logs newest first: Query each of the tenant's 16 log partitions (and the pre-sharding one)
  * from the page's position, descending, and merge (query.ts queryShardedPage). Failures of a Brazilian
  * date: Query their partition. A document's history: Query its partition, oldest first (the order
@@ -73,6 +75,7 @@ export function failureIds(deliveryId: string, base: number): number[] {
 const ENDPOINT_HEALTH_PREFIX = "ENDPOINT#";
 const TENANTS_INDEX = "TENANTS";
 const apiTokensIndex = (tenantId: string) => `${tenantPk(tenantId)}#TOKENS`;
+const portalLinksIndex = (tenantId: string) => `${tenantPk(tenantId)}#LINKS`;
 const subscriptionsForEvent = (tenantId: string, eventType: string) => `${tenantPk(tenantId)}#EVENT#${eventType}`;
 const failures = (tenantId: string, brazilDate: string) => `${tenantPk(tenantId)}#FAIL#${brazilDate}`;
 const deadLettersIndex = (tenantId: string) => `${tenantPk(tenantId)}#DEAD`;
@@ -85,6 +88,7 @@ export const keys = {
   apiToken: (tokenHash: string) => tableKey(`TOKEN#${tokenHash}`, "TOKEN"),
   apiTokenListing: (tenantId: string, createdAt: string) => indexKey(apiTokensIndex(tenantId), createdAt),
   portalLink: (tokenHash: string) => tableKey(`LINK#${tokenHash}`, "LINK"),
+  portalLinkListing: (tenantId: string, createdAt: string, tokenHash: string) => indexKey(portalLinksIndex(tenantId), `${createdAt}#${tokenHash}`),
 
   tenantPartition: tenantPk,
   subscription: (tenantId: string, id: number) => tableKey(tenantPk(tenantId), `${SUBSCRIPTION_PREFIX}${paddedId(id)}`),
@@ -125,6 +129,7 @@ export const keys = {
 
 const ISO_INSTANT = String.raw`\d{4}-\d{2}-\d{2}T[0-9:.]+Z`;
 const UUID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}";
+const SHA256 = "[0-9a-f]{64}";
 /** An event id: the producer's (printable ASCII, fiscal-event.ts) or its SQS message id. */
 const EVENT_ID = String.raw`[\x21-\x7e]{1,200}`;
 
@@ -132,6 +137,15 @@ const EVENT_ID = String.raw`[\x21-\x7e]{1,200}`;
 export const queries = {
   tenants: (): KeyQuery => ({ byIndex: true, partition: TENANTS_INDEX }),
   apiTokens: (tenantId: string): KeyQuery => ({ byIndex: true, partition: apiTokensIndex(tenantId) }),
+  /** The tenant's portal links, newest first (expired ones too, until TTL deletes them). */
+  portalLinks: (tenantId: string): Listing => ({
+    name: "portal-links",
+    byIndex: true,
+    partition: portalLinksIndex(tenantId),
+    newestFirst: true,
+    implied: { [SK]: "LINK" },
+    position: { [GSI1_SK]: new RegExp(`^${ISO_INSTANT}#${SHA256}$`), [PK]: new RegExp(`^LINK#${SHA256}$`) },
+  }),
   subscriptions: (tenantId: string): KeyQuery => ({ partition: tenantPk(tenantId), sortKeyPrefix: SUBSCRIPTION_PREFIX }),
   subscriptionSlots: (tenantId: string): KeyQuery => ({ partition: tenantPk(tenantId), sortKeyPrefix: SLOT_PREFIX }),
   subscriptionsForEvent: (tenantId: string, eventType: string): KeyQuery => ({

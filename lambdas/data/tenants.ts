@@ -3,7 +3,7 @@ import { apiTokenHash, isPortalLinkToken, newApiToken, newPortalLinkToken, newTe
 import { deleteAll } from "./batch.ts";
 import { conditionally } from "./conditional.ts";
 import { keys, queries } from "./keys.ts";
-import { queryAll } from "./query.ts";
+import { queryAll, queryPage } from "./query.ts";
 import { entityOf, IF_ABSENT, IF_PRESENT, PK, SK, tableKey, TableStore, TTL, type Item } from "./table.ts";
 
 export type TenantStatus = "active" | "revoked";
@@ -21,12 +21,24 @@ export interface IssuedToken {
   readonly token: string;
 }
 
-export interface IssuedPortalLink {
-  /** The link's token: returned once, never stored. */
-  readonly token: string;
+/** A portal link as it is listed: never its token. */
+export interface PortalLink {
+  /** The SHA-256 of its token (hex): what the table keeps, and what names it in the API. */
+  readonly id: string;
+  readonly readOnly: boolean;
+  readonly createdAt: string;
   /** The instant it stops working (ISO-8601). */
   readonly expiresAt: string;
-  readonly readOnly: boolean;
+}
+
+export interface IssuedPortalLink extends PortalLink {
+  /** The link's token: returned once, never stored. */
+  readonly token: string;
+}
+
+export interface PortalLinkPage {
+  readonly links: PortalLink[];
+  readonly nextCursor: string | undefined;
 }
 
 /** What a Bearer token stands for: its tenant and what it may do, or why it stands for nothing. */
@@ -93,19 +105,49 @@ export class TenantStore extends TableStore {
     const tenant = await this.get(tenantId);
     if (tenant?.status !== "active") throw new TenantNotActiveError(tenantId);
     const token = newPortalLinkToken();
+    const id = apiTokenHash(token);
+    const createdAt = now.toISOString();
     const validUntil = new Date(now.getTime() + options.ttlSeconds * 1000);
     await this.table.put({
       Item: {
-        ...keys.portalLink(apiTokenHash(token)),
+        ...keys.portalLink(id),
+        ...keys.portalLinkListing(tenantId, createdAt, id),
         tenantId,
         readOnly: options.readOnly,
-        createdAt: now.toISOString(),
+        createdAt,
         validUntil: validUntil.toISOString(),
         [TTL]: Math.ceil(validUntil.getTime() / 1000),
       },
       ConditionExpression: IF_ABSENT,
     });
-    return { token, expiresAt: validUntil.toISOString(), readOnly: options.readOnly };
+    return { id, token, readOnly: options.readOnly, createdAt, expiresAt: validUntil.toISOString() };
+  }
+
+  /** The tenant's live portal links, newest first, a page at a time. */
+  async listPortalLinks(tenantId: string, limit: number, cursor?: string, now = new Date()): Promise<PortalLinkPage> {
+    const live = { expression: "validUntil > :now", values: { ":now": now.toISOString() } };
+    const page = await queryPage(this.table, { ...queries.portalLinks(tenantId), filter: live }, limit, cursor);
+    return {
+      links: page.items.map((item) => ({
+        id: String(item[PK]).slice("LINK#".length),
+        readOnly: item["readOnly"] === true,
+        createdAt: String(item["createdAt"]),
+        expiresAt: String(item["validUntil"]),
+      })),
+      nextCursor: page.nextCursor,
+    };
+  }
+
+  /** Deletes one of the tenant's portal links: it stops working at once. False when the tenant has no such link. */
+  async revokePortalLink(tenantId: string, id: string): Promise<boolean> {
+    const deleted = await conditionally(
+      this.table.delete({
+        Key: keys.portalLink(id),
+        ConditionExpression: "tenantId = :tenantId",
+        ExpressionAttributeValues: { ":tenantId": tenantId },
+      }),
+    );
+    return deleted.written;
   }
 
   /**
@@ -134,7 +176,7 @@ export class TenantStore extends TableStore {
   }
 
   /**
-   * Marks the tenant revoked, then deletes every token it has. Both steps are idempotent:
+   * Marks the tenant revoked, then deletes every token and portal link it has. Both steps are idempotent:
    * running it again after a crash finishes the job. Returns false for an unknown tenant.
    */
   async revoke(tenantId: string): Promise<boolean> {
@@ -148,7 +190,9 @@ export class TenantStore extends TableStore {
       }),
     );
     if (!revocation.written) return false;
-    const tokens = await queryAll(this.table, { ...queries.apiTokens(tenantId), keysOnly: true });
+    const tokens = (
+      await Promise.all([queries.apiTokens(tenantId), queries.portalLinks(tenantId)].map((query) => queryAll(this.table, { ...query, keysOnly: true })))
+    ).flat();
     await deleteAll(this.table, tokens.map((item) => tableKey(String(item[PK]), String(item[SK]))));
     return true;
   }

@@ -1,5 +1,5 @@
 import { ENV } from "../contract/resources.ts";
-import { portalLinkCreateSchema, requestSchemas, secretRegenerateQuerySchema } from "../contract/schemas.ts";
+import { portalLinkCreateSchema, portalLinksQuerySchema, requestSchemas, secretRegenerateQuerySchema } from "../contract/schemas.ts";
 import { randomUUID } from "node:crypto";
 import { postWebhook } from "../delivery/attempt.ts";
 import { createWebhookSender } from "../delivery/sender.ts";
@@ -13,6 +13,7 @@ import { readJsonBody, validate } from "../shared/body.ts";
 import { credentialChange } from "../shared/credential-change.ts";
 import { requiredEnv } from "../shared/env.ts";
 import { httpRoutes } from "../shared/http.ts";
+import { paged } from "../shared/paging.ts";
 import { addressPolicy } from "../shared/policy.ts";
 import { problems } from "../shared/problems.ts";
 import { configs as store, rateLimits, tenants } from "../shared/stores.ts";
@@ -24,6 +25,9 @@ const sender = createWebhookSender({
   allowLoopback: addressPolicy.allowLoopback,
   ...(process.env["NODE_EXTRA_CA_CERTS"] ? { extraCaFile: process.env["NODE_EXTRA_CA_CERTS"] } : {}),
 });
+
+const DEFAULT_PORTAL_LINK_LIMIT = 50;
+const PORTAL_LINK_ID = /^[0-9a-f]{64}$/;
 
 /** Test events carry a type outside the catalogue, so receivers can tell them apart. */
 const TEST_EVENT_TYPE = "webhook.test";
@@ -145,12 +149,32 @@ export const handler = httpRoutes("config", {
 
   "POST /webhooks/portal-links": async (request) => {
     const { ttlSeconds, readOnly } = validate(portalLinkCreateSchema, readJsonBody(request, { required: false }) ?? {});
-    const link = await tenants.issuePortalLink(request.tenantId, { ttlSeconds, readOnly });
+    const { token, ...link } = await tenants.issuePortalLink(request.tenantId, { ttlSeconds, readOnly });
     return {
       status: 201,
-      body: { url: portalLinkUrl(request.apiBaseUrl, link.token), token: link.token, expiresAt: link.expiresAt, readOnly: link.readOnly },
+      body: { url: portalLinkUrl(request.apiBaseUrl, token), token, ...link },
       headers: { "cache-control": "no-store" },
     };
+  },
+
+  "GET /webhooks/portal-links": async (request) => {
+    const query = validate(portalLinksQuerySchema, { ...request.query });
+    const limit = query.limit ?? DEFAULT_PORTAL_LINK_LIMIT;
+    const { page, headers } = await paged({ path: "/webhooks/portal-links", query: { limit } }, query.cursor, (cursor) =>
+      tenants.listPortalLinks(request.tenantId, limit, cursor),
+    );
+    return { status: 200, body: page.links, headers };
+  },
+
+  "DELETE /webhooks/portal-links/{linkId}": async (request) => {
+    const id = request.pathParameters["linkId"] ?? "";
+    if (!PORTAL_LINK_ID.test(id)) {
+      throw problems.validation("The link id is the `id` POST /webhooks/portal-links returned: 64 hexadecimal digits.", {
+        errors: [{ field: "linkId (path)", rule: "pattern", message: "must be 64 lower-case hexadecimal digits", received: JSON.stringify(id.slice(0, 80)) }],
+      });
+    }
+    if (!(await tenants.revokePortalLink(request.tenantId, id))) throw problems.notFound(`This account has no portal link ${id}.`);
+    return { status: 204 };
   },
 
   "POST /webhooks/secret/regenerate": async (request) => {

@@ -74,7 +74,16 @@ describe(`the data layer on ${process.env["FW_DYNAMODB"] ?? "dynalite"}`, () => 
     // A link's token is not an API token, nor the other way round.
     expect(await tenants.credentialFor(`fwt_${full.token.slice(4)}`, justBefore)).toEqual({ ok: false, reason: "unknown" });
     await expect(tenants.issuePortalLink(tenant.tenantId, { ttlSeconds: 299, readOnly: false })).rejects.toBeInstanceOf(RangeError);
+    // Listed live ones only, newest first (the two share their instant: ordered by id then).
+    const live = await tenants.listPortalLinks(tenant.tenantId, 10, undefined, justBefore);
+    expect(live.links.map((l) => l.id).sort()).toEqual([full.id, readOnly.id].sort());
+    expect((await tenants.listPortalLinks(tenant.tenantId, 10, undefined, new Date(full.expiresAt))).links).toEqual([]);
+    expect(await tenants.revokePortalLink("ten_other", full.id)).toBe(false);
+    expect(await tenants.revokePortalLink(tenant.tenantId, full.id)).toBe(true);
+    expect(await tenants.credentialFor(full.token, justBefore)).toEqual({ ok: false, reason: "unknown" });
+    // Revoking the tenant deletes its links too.
     await tenants.revoke(tenant.tenantId);
+    expect((await tenants.listPortalLinks(tenant.tenantId, 10, undefined, justBefore)).links).toEqual([]);
     expect(await tenants.credentialFor(readOnly.token, justBefore)).toEqual({ ok: false, reason: "unknown" });
     await expect(tenants.issuePortalLink(tenant.tenantId, { ttlSeconds: 300, readOnly: true })).rejects.toBeInstanceOf(TenantNotActiveError);
   });

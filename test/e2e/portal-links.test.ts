@@ -24,8 +24,10 @@ afterAll(async () => env?.stop());
 interface PortalLink {
   url: string;
   token: string;
-  expiresAt: string;
+  id: string;
   readOnly: boolean;
+  createdAt: string;
+  expiresAt: string;
 }
 
 /** A caller that uses a portal link's token as its Bearer, as the console does. */
@@ -50,7 +52,14 @@ describe("portal links", () => {
   it("are created by the API: a console URL on this API with the token in its fragment, an hour by default", async () => {
     const before = Date.now();
     const link = await createLink(alice.call);
-    expect(link).toEqual({ url: `${env.product.apiUrl}/console/#link=${link.token}`, token: expect.stringMatching(/^fwl_[A-Za-z0-9_-]{43}$/), expiresAt: expect.any(String), readOnly: false });
+    expect(link).toEqual({
+      url: `${env.product.apiUrl}/console/#link=${link.token}`,
+      token: expect.stringMatching(/^fwl_[A-Za-z0-9_-]{43}$/),
+      id: expect.stringMatching(/^[0-9a-f]{64}$/),
+      readOnly: false,
+      createdAt: expect.any(String),
+      expiresAt: expect.any(String),
+    });
     const lifetime = Date.parse(link.expiresAt) - before;
     expect(lifetime).toBeGreaterThan(3_590_000);
     expect(lifetime).toBeLessThanOrEqual(3_600_000 + 60_000);
@@ -96,6 +105,8 @@ describe("portal links", () => {
     const again = await problemOf(await link("POST", "/webhooks/portal-links", {}), 403);
     expect(again).toMatchObject({ type: "urn:fiscal-webhooks:problem:forbidden", detail: expect.stringMatching(/API token/) });
     await problemOf(await link("POST", "/webhooks/secret/regenerate"), 403);
+    await problemOf(await link("GET", "/webhooks/portal-links"), 403);
+    await problemOf(await link("DELETE", `/webhooks/portal-links/${"0".repeat(64)}`), 403);
 
     // A link's PATCH that creates the configuration does not show the secret it made.
     const dave = await env.newTenant("dave");
@@ -139,6 +150,33 @@ describe("portal links", () => {
     expect((await link("GET", PORTAL)).status).toBe(200);
     expect(await env.tenants.revoke(carol.tenantId)).toBe(true);
     await problemOf(await link("GET", PORTAL), 401);
+  });
+
+  it("are listed without their tokens, newest first, and stop working at once when revoked", async () => {
+    const erin = await env.newTenant("erin");
+    const first = await createLink(erin.call, { ttlSeconds: 600 });
+    const second = await createLink(erin.call, { readOnly: true });
+    const other = await createLink(alice.call);
+    const listed = await erin.call("GET", "/webhooks/portal-links");
+    expect(listed.status).toBe(200);
+    const view = ({ id, readOnly, createdAt, expiresAt }: PortalLink) => ({ id, readOnly, createdAt, expiresAt });
+    expect(await listed.json()).toEqual([view(second), view(first)]);
+    const paged = await erin.call("GET", "/webhooks/portal-links?limit=1");
+    expect(await paged.json()).toEqual([view(second)]);
+    const cursor = paged.headers.get("x-next-cursor")!;
+    expect(await (await erin.call("GET", `/webhooks/portal-links?limit=1&cursor=${encodeURIComponent(cursor)}`)).json()).toEqual([view(first)]);
+
+    // Another tenant's link is not this tenant's to revoke: 404, and it keeps working.
+    await problemOf(await erin.call("DELETE", `/webhooks/portal-links/${other.id}`), 404);
+    expect((await withLink(other.token)("GET", PORTAL)).status).toBe(200);
+    const malformed = await problemOf(await erin.call("DELETE", "/webhooks/portal-links/abc"), 400);
+    expect(malformed["errors"]).toEqual([expect.objectContaining({ field: "linkId (path)" })]);
+
+    expect((await erin.call("DELETE", `/webhooks/portal-links/${first.id}`)).status).toBe(204);
+    await problemOf(await withLink(first.token)("GET", PORTAL), 401);
+    await problemOf(await erin.call("DELETE", `/webhooks/portal-links/${first.id}`), 404);
+    expect(await (await erin.call("GET", "/webhooks/portal-links")).json()).toEqual([view(second)]);
+    expect((await withLink(second.token)("GET", PORTAL)).status).toBe(200);
   });
 
   it("made at once are distinct and each works", async () => {
