@@ -65,7 +65,7 @@ try {
     case "revoke": {
       const id = argument ?? fail("revoke needs a tenant id");
       if (!(await tenants.revoke(id))) fail(`No tenant ${id}`);
-      console.log(`Tenant ${id} revoked: its tokens no longer work.`);
+      console.log(`Tenant ${id} revoked: its tokens and portal links no longer work.`);
       break;
     }
     case "portal-link": {

@@ -44,7 +44,7 @@ export type RouteHandler = (request: HttpRequest) => Promise<HttpResponse>;
 const AUTH_DETAILS: Record<NonNullable<AuthorizerContext["authError"]>, string> = {
   missing: "The request has no Authorization header; send `Authorization: Bearer <token>`.",
   malformed: "The Authorization header is not `Bearer <token>` with a well-formed API token.",
-  unknown: "The API token is unknown or has been revoked.",
+  unknown: "The API token or portal link is unknown or has been revoked.",
   expired: "The portal link has expired; ask for a new one.",
 };
 
@@ -75,6 +75,8 @@ export function httpRoutes<F extends RouteFamily>(
         if (!tenantId && !isPublicRoute(event.routeKey)) {
           throw problems.unauthorized(AUTH_DETAILS[auth.authError ?? "missing"]);
         }
+        // A tenant without `access` was resolved from an API token (an authorizer older than
+        // portal links refuses their tokens as malformed).
         const access = auth.access ?? "token";
         const refusal = portalLinkRefusal(access, event.requestContext.http.method, isOpenToPortalLinks(event.routeKey));
         if (refusal) throw problems.forbidden(refusal);
