@@ -11,6 +11,7 @@ import {
   failureViewSchema,
   portalLinkCreateSchema,
   portalLinkListViewSchema,
+  accessViewSchema,
   portalLinkViewSchema,
   testWebhookViewSchema,
   problemSchema,
@@ -35,6 +36,9 @@ const requests = requestSchemas({ allowLoopback: false });
 /** Every route of the route table must be documented here (the type says so). */
 const OPERATIONS: Record<RouteKey, Operation> = {
   "GET /webhooks/events": { success: { status: 200, description: "The event catalogue", schema: catalogueSchema } },
+  "GET /webhooks/access": {
+    success: { status: 200, description: "What the request's credential may do (the console reads it to show a portal link's limits)", schema: accessViewSchema },
+  },
   "GET /openapi.json": { success: { status: 200, description: "This document" } },
   "POST /portal/api/ext/webhook": {
     request: requests.subscriptionCreate,

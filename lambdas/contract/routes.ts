@@ -36,6 +36,13 @@ export const ROUTES = [
   },
   {
     method: "GET",
+    path: "/webhooks/access",
+    family: "reference",
+    operationId: "getAccess",
+    summary: "O que a credencial usada pode fazer: o token de API da conta ou um link de portal (somente leitura?, até quando)",
+  },
+  {
+    method: "GET",
     path: "/openapi.json",
     family: "reference",
     operationId: "getOpenApiDocument",

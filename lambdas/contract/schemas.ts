@@ -354,6 +354,14 @@ export const portalLinkViewSchema = z
   })
   .meta({ title: "NewPortalLink" });
 
+export const accessViewSchema = z
+  .object({
+    credential: z.enum(["apiToken", "portalLink"]),
+    readOnly: z.boolean().meta({ description: "True for a read-only portal link: its requests other than GET are answered 403" }),
+    expiresAt: instant.optional().meta({ description: "A portal link's: when it stops working" }),
+  })
+  .meta({ title: "Access" });
+
 export const portalLinkListViewSchema = z.array(z.object(portalLinkFields)).meta({ title: "PortalLinks" });
 
 /** The body every endpoint receives (lambdas/domain/webhook-message.ts webhookEnvelope), in the OpenAPI document's `webhooks`. */

@@ -43,7 +43,7 @@ export interface PortalLinkPage {
 
 /** What a Bearer token stands for: its tenant and what it may do, or why it stands for nothing. */
 export type Credential =
-  | { readonly ok: true; readonly tenantId: string; readonly access: Access }
+  | { readonly ok: true; readonly tenantId: string; readonly access: Access; /** A portal link's end. */ readonly expiresAt?: string }
   | { readonly ok: false; readonly reason: "unknown" | "expired" };
 
 const TENANT_NAME_MAX = 100;
@@ -160,9 +160,11 @@ export class TenantStore extends TableStore {
     const item = await this.table.get(link ? keys.portalLink(apiTokenHash(token)) : keys.apiToken(apiTokenHash(token)));
     const tenantId = item?.["tenantId"];
     if (typeof tenantId !== "string") return { ok: false, reason: "unknown" };
-    if (link && !(now.toISOString() < String(item?.["validUntil"]))) return { ok: false, reason: "expired" };
+    const validUntil = String(item?.["validUntil"]);
+    if (link && !(now.toISOString() < validUntil)) return { ok: false, reason: "expired" };
     if ((await this.get(tenantId))?.status !== "active") return { ok: false, reason: "unknown" };
-    return { ok: true, tenantId, access: !link ? "token" : item?.["readOnly"] === true ? "read-only-link" : "link" };
+    if (!link) return { ok: true, tenantId, access: "token" };
+    return { ok: true, tenantId, access: item?.["readOnly"] === true ? "read-only-link" : "link", expiresAt: validUntil };
   }
 
   /** The active tenant an API token (or a live portal link) belongs to, or undefined. */

@@ -23,5 +23,6 @@ export async function handler(
     logger.info(credential.reason === "expired" ? "expired portal link" : "unknown API token", { routeKey: event.routeKey });
     return { isAuthorized: true, context: { authError: credential.reason } };
   }
-  return { isAuthorized: true, context: { tenantId: credential.tenantId, access: credential.access } };
+  const { tenantId, access, expiresAt } = credential;
+  return { isAuthorized: true, context: { tenantId, access, ...(expiresAt ? { expiresAt } : {}) } };
 }

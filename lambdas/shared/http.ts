@@ -13,6 +13,8 @@ import { logger } from "./logger.ts";
 export interface AuthorizerContext {
   readonly tenantId?: string;
   readonly access?: Access;
+  /** When a portal link stops working. */
+  readonly expiresAt?: string;
   readonly authError?: "missing" | "malformed" | "unknown" | "expired";
 }
 
@@ -22,8 +24,8 @@ export type HttpResult = APIGatewayProxyStructuredResultV2;
 export interface HttpRequest {
   /** The caller's tenant ("" on the few public routes, which serve no tenant data). */
   readonly tenantId: string;
-  /** What the caller's credential may do: an API token, or a portal link. */
-  readonly access: Access;
+  /** The caller's credential: an API token, or a portal link (read-only or not, until when). */
+  readonly credential: { readonly access: Access; readonly expiresAt?: string };
   /** This API's base URL as API Gateway was reached (scheme, host and stage), for links to itself. */
   readonly apiBaseUrl: string;
   readonly pathParameters: Readonly<Record<string, string | undefined>>;
@@ -81,7 +83,8 @@ export function httpRoutes<F extends RouteFamily>(
         const refusal = portalLinkRefusal(access, event.requestContext.http.method, isOpenToPortalLinks(event.routeKey));
         if (refusal) throw problems.forbidden(refusal);
         logger.appendKeys({ tenantId, routeKey: event.routeKey });
-        const response = await route(toRequest(event, tenantId, access));
+        const credential = { access, ...(auth.expiresAt ? { expiresAt: auth.expiresAt } : {}) };
+        const response = await route(toRequest(event, tenantId, credential));
         return toResult(response);
       } catch (error) {
         if (error instanceof HttpProblem) return problemResult(error.problem, error.headers);
@@ -98,7 +101,7 @@ function unmatched(method: string, path: string): HttpProblem {
   return problems.methodNotAllowed(`${path} does not answer ${method}; it answers ${allowed.join(", ")}.`, {}, { allow: allowed.join(", ") });
 }
 
-function toRequest(event: HttpEvent, tenantId: string, access: Access): HttpRequest {
+function toRequest(event: HttpEvent, tenantId: string, credential: HttpRequest["credential"]): HttpRequest {
   const body =
     event.body === undefined
       ? undefined
@@ -108,7 +111,7 @@ function toRequest(event: HttpEvent, tenantId: string, access: Access): HttpRequ
   const { domainName, stage } = event.requestContext;
   return {
     tenantId,
-    access,
+    credential,
     apiBaseUrl: `${event.headers?.["x-forwarded-proto"] ?? "https"}://${domainName}${stage === "$default" ? "" : `/${stage}`}`,
     pathParameters: event.pathParameters ?? {},
     query: event.queryStringParameters ?? {},

@@ -64,8 +64,9 @@ describe(`the data layer on ${process.env["FW_DYNAMODB"] ?? "dynalite"}`, () => 
     expect(full.token).not.toBe(readOnly.token);
     expect(full.expiresAt).toBe("2026-11-27T12:05:00.000Z");
     const justBefore = new Date("2026-11-27T12:04:59.999Z");
-    expect(await tenants.credentialFor(full.token, justBefore)).toEqual({ ok: true, tenantId: tenant.tenantId, access: "link" });
-    expect(await tenants.credentialFor(readOnly.token, justBefore)).toEqual({ ok: true, tenantId: tenant.tenantId, access: "read-only-link" });
+    const expiresAt = full.expiresAt;
+    expect(await tenants.credentialFor(full.token, justBefore)).toEqual({ ok: true, tenantId: tenant.tenantId, access: "link", expiresAt });
+    expect(await tenants.credentialFor(readOnly.token, justBefore)).toEqual({ ok: true, tenantId: tenant.tenantId, access: "read-only-link", expiresAt });
     // Expired at expiresAt exactly, while its item (DynamoDB's TTL: an epoch second, deleted later) is still there.
     expect(await tenants.credentialFor(full.token, new Date(full.expiresAt))).toEqual({ ok: false, reason: "expired" });
     const stored = await dynamo.documents.send(new GetCommand({ TableName: TABLE, Key: keys.portalLink(apiTokenHash(full.token)) }));

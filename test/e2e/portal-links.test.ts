@@ -67,6 +67,11 @@ describe("portal links", () => {
     const short = await createLink(alice.call, { ttlSeconds: 300, readOnly: true });
     expect(short.readOnly).toBe(true);
     expect(Date.parse(short.expiresAt) - before).toBeLessThan(3_600_000);
+
+    // What each credential may do, as the console asks it.
+    expect(await (await withLink(short.token)("GET", "/webhooks/access")).json()).toEqual({ credential: "portalLink", readOnly: true, expiresAt: short.expiresAt });
+    expect(await (await withLink(link.token)("GET", "/webhooks/access")).json()).toEqual({ credential: "portalLink", readOnly: false, expiresAt: link.expiresAt });
+    expect(await (await alice.call("GET", "/webhooks/access")).json()).toEqual({ credential: "apiToken", readOnly: false });
   });
 
   it("refuse a lifetime out of bounds and unknown fields with a problem naming the field", async () => {
