@@ -42,13 +42,13 @@ export interface PortalLinkPage {
 }
 
 /** What a Bearer token stands for: its tenant and what it may do, or why it stands for nothing. */
-export type Credential =
+export type ResolvedToken =
   | { readonly ok: true; readonly tenantId: string; readonly access: Access; /** A portal link's end. */ readonly expiresAt?: string }
   | { readonly ok: false; readonly reason: "unknown" | "expired" };
 
 const TENANT_NAME_MAX = 100;
 
-/** Tenants and their API tokens. Only hashes of tokens reach the table. */
+/** Tenants, their API tokens and portal links. Only hashes of tokens reach the table. */
 export class TenantStore extends TableStore {
   async create(name: string, now = new Date()): Promise<IssuedToken> {
     const trimmed = name.trim();
@@ -96,7 +96,7 @@ export class TenantStore extends TableStore {
   /**
    * Issues a portal link of an active tenant, valid for `ttlSeconds` from `now`
    * (PORTAL_LINK_TTL's bounds). DynamoDB's TTL removes the item some time after it expires;
-   * until then credentialFor refuses it by its `validUntil`.
+   * until then resolveToken refuses it by its `validUntil`.
    */
   async issuePortalLink(tenantId: string, options: { ttlSeconds: number; readOnly: boolean }, now = new Date()): Promise<IssuedPortalLink> {
     if (!isPortalLinkTtl(options.ttlSeconds)) {
@@ -155,7 +155,7 @@ export class TenantStore extends TableStore {
    * tenant's status is checked too: a token issued while a revoke ran (and so missed by its
    * clean-up) still stops working, and so does every portal link of a revoked tenant.
    */
-  async credentialFor(token: string, now = new Date()): Promise<Credential> {
+  async resolveToken(token: string, now = new Date()): Promise<ResolvedToken> {
     const link = isPortalLinkToken(token);
     const item = await this.table.get(link ? keys.portalLink(apiTokenHash(token)) : keys.apiToken(apiTokenHash(token)));
     const tenantId = item?.["tenantId"];
@@ -169,8 +169,8 @@ export class TenantStore extends TableStore {
 
   /** The active tenant an API token (or a live portal link) belongs to, or undefined. */
   async tenantIdForToken(token: string): Promise<string | undefined> {
-    const credential = await this.credentialFor(token);
-    return credential.ok ? credential.tenantId : undefined;
+    const resolved = await this.resolveToken(token);
+    return resolved.ok ? resolved.tenantId : undefined;
   }
 
   async list(): Promise<Tenant[]> {

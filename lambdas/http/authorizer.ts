@@ -18,11 +18,11 @@ export async function handler(
 ): Promise<APIGatewaySimpleAuthorizerWithContextResult<AuthorizerContext>> {
   const bearer = parseBearer(event.headers?.["authorization"]);
   if (!bearer.ok) return { isAuthorized: true, context: { authError: bearer.reason } };
-  const credential = await tenants.credentialFor(bearer.token);
-  if (!credential.ok) {
-    logger.info(credential.reason === "expired" ? "expired portal link" : "unknown API token", { routeKey: event.routeKey });
-    return { isAuthorized: true, context: { authError: credential.reason } };
+  const resolved = await tenants.resolveToken(bearer.token);
+  if (!resolved.ok) {
+    logger.info(resolved.reason === "expired" ? "expired portal link" : "unknown API token", { routeKey: event.routeKey });
+    return { isAuthorized: true, context: { authError: resolved.reason } };
   }
-  const { tenantId, access, expiresAt } = credential;
+  const { tenantId, access, expiresAt } = resolved;
   return { isAuthorized: true, context: { tenantId, access, ...(expiresAt ? { expiresAt } : {}) } };
 }

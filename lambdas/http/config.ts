@@ -78,7 +78,7 @@ export const handler = httpRoutes("config", {
       const { config, secret } = patched;
       // The signing secret signs every delivery of the tenant: a portal link never sees it, even
       // when its PATCH created it (the tenant reads a new one with its API token: regenerate).
-      const revealedSecret = request.credential.access === "token" ? patched.revealedSecret : undefined;
+      const revealedSecret = request.caller.access === "token" ? patched.revealedSecret : undefined;
       // Naming the URL declares it in use: a disabled endpoint is enabled again.
       const health =
         change.webhookUrl === undefined

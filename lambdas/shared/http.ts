@@ -24,8 +24,8 @@ export type HttpResult = APIGatewayProxyStructuredResultV2;
 export interface HttpRequest {
   /** The caller's tenant ("" on the few public routes, which serve no tenant data). */
   readonly tenantId: string;
-  /** The caller's credential: an API token, or a portal link (read-only or not, until when). */
-  readonly credential: { readonly access: Access; readonly expiresAt?: string };
+  /** Who calls: with the tenant's API token, or with a portal link (read-only or not, until when). */
+  readonly caller: { readonly access: Access; readonly expiresAt?: string };
   /** This API's base URL as API Gateway was reached (scheme, host and stage), for links to itself. */
   readonly apiBaseUrl: string;
   readonly pathParameters: Readonly<Record<string, string | undefined>>;
@@ -83,8 +83,8 @@ export function httpRoutes<F extends RouteFamily>(
         const refusal = portalLinkRefusal(access, event.requestContext.http.method, isOpenToPortalLinks(event.routeKey));
         if (refusal) throw problems.forbidden(refusal);
         logger.appendKeys({ tenantId, routeKey: event.routeKey });
-        const credential = { access, ...(auth.expiresAt ? { expiresAt: auth.expiresAt } : {}) };
-        const response = await route(toRequest(event, tenantId, credential));
+        const caller = { access, ...(auth.expiresAt ? { expiresAt: auth.expiresAt } : {}) };
+        const response = await route(toRequest(event, tenantId, caller));
         return toResult(response);
       } catch (error) {
         if (error instanceof HttpProblem) return problemResult(error.problem, error.headers);
@@ -101,7 +101,7 @@ function unmatched(method: string, path: string): HttpProblem {
   return problems.methodNotAllowed(`${path} does not answer ${method}; it answers ${allowed.join(", ")}.`, {}, { allow: allowed.join(", ") });
 }
 
-function toRequest(event: HttpEvent, tenantId: string, credential: HttpRequest["credential"]): HttpRequest {
+function toRequest(event: HttpEvent, tenantId: string, caller: HttpRequest["caller"]): HttpRequest {
   const body =
     event.body === undefined
       ? undefined
@@ -111,7 +111,7 @@ function toRequest(event: HttpEvent, tenantId: string, credential: HttpRequest["
   const { domainName, stage } = event.requestContext;
   return {
     tenantId,
-    credential,
+    caller,
     apiBaseUrl: `${event.headers?.["x-forwarded-proto"] ?? "https"}://${domainName}${stage === "$default" ? "" : `/${stage}`}`,
     pathParameters: event.pathParameters ?? {},
     query: event.queryStringParameters ?? {},

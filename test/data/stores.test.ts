@@ -65,15 +65,15 @@ describe(`the data layer on ${process.env["FW_DYNAMODB"] ?? "dynalite"}`, () => 
     expect(full.expiresAt).toBe("2026-11-27T12:05:00.000Z");
     const justBefore = new Date("2026-11-27T12:04:59.999Z");
     const expiresAt = full.expiresAt;
-    expect(await tenants.credentialFor(full.token, justBefore)).toEqual({ ok: true, tenantId: tenant.tenantId, access: "link", expiresAt });
-    expect(await tenants.credentialFor(readOnly.token, justBefore)).toEqual({ ok: true, tenantId: tenant.tenantId, access: "read-only-link", expiresAt });
+    expect(await tenants.resolveToken(full.token, justBefore)).toEqual({ ok: true, tenantId: tenant.tenantId, access: "link", expiresAt });
+    expect(await tenants.resolveToken(readOnly.token, justBefore)).toEqual({ ok: true, tenantId: tenant.tenantId, access: "read-only-link", expiresAt });
     // Expired at expiresAt exactly, while its item (DynamoDB's TTL: an epoch second, deleted later) is still there.
-    expect(await tenants.credentialFor(full.token, new Date(full.expiresAt))).toEqual({ ok: false, reason: "expired" });
+    expect(await tenants.resolveToken(full.token, new Date(full.expiresAt))).toEqual({ ok: false, reason: "expired" });
     const stored = await dynamo.documents.send(new GetCommand({ TableName: TABLE, Key: keys.portalLink(apiTokenHash(full.token)) }));
     expect(stored.Item).toMatchObject({ tenantId: tenant.tenantId, readOnly: false, expiresAt: Date.parse(full.expiresAt) / 1000 });
     expect(JSON.stringify(stored.Item)).not.toContain(full.token.slice(4));
     // A link's token is not an API token, nor the other way round.
-    expect(await tenants.credentialFor(`fwt_${full.token.slice(4)}`, justBefore)).toEqual({ ok: false, reason: "unknown" });
+    expect(await tenants.resolveToken(`fwt_${full.token.slice(4)}`, justBefore)).toEqual({ ok: false, reason: "unknown" });
     await expect(tenants.issuePortalLink(tenant.tenantId, { ttlSeconds: 299, readOnly: false })).rejects.toBeInstanceOf(RangeError);
     // Listed live ones only, newest first (the two share their instant: ordered by id then).
     const live = await tenants.listPortalLinks(tenant.tenantId, 10, undefined, justBefore);
@@ -81,11 +81,11 @@ describe(`the data layer on ${process.env["FW_DYNAMODB"] ?? "dynalite"}`, () => 
     expect((await tenants.listPortalLinks(tenant.tenantId, 10, undefined, new Date(full.expiresAt))).links).toEqual([]);
     expect(await tenants.revokePortalLink("ten_other", full.id)).toBe(false);
     expect(await tenants.revokePortalLink(tenant.tenantId, full.id)).toBe(true);
-    expect(await tenants.credentialFor(full.token, justBefore)).toEqual({ ok: false, reason: "unknown" });
+    expect(await tenants.resolveToken(full.token, justBefore)).toEqual({ ok: false, reason: "unknown" });
     // Revoking the tenant deletes its links too.
     await tenants.revoke(tenant.tenantId);
     expect((await tenants.listPortalLinks(tenant.tenantId, 10, undefined, justBefore)).links).toEqual([]);
-    expect(await tenants.credentialFor(readOnly.token, justBefore)).toEqual({ ok: false, reason: "unknown" });
+    expect(await tenants.resolveToken(readOnly.token, justBefore)).toEqual({ ok: false, reason: "unknown" });
     await expect(tenants.issuePortalLink(tenant.tenantId, { ttlSeconds: 300, readOnly: true })).rejects.toBeInstanceOf(TenantNotActiveError);
   });
 
