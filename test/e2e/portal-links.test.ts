@@ -137,8 +137,16 @@ describe("portal links", () => {
       const problem = await problemOf(await link(method, path, body), 403);
       expect(problem["detail"]).toMatch(/read-only/);
     }
+    // Reads and writes at once: every verdict is the link's own, none borrowed from a neighbour.
+    const mixed = await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        i % 3 === 0 ? link("POST", PORTAL, { evento: "boleto.paid", endpoint: `https://alice.example.com/c${i}` }) : link("GET", PORTAL),
+      ),
+    );
+    expect(mixed.map((r) => r.status)).toEqual(Array.from({ length: 12 }, (_, i) => (i % 3 === 0 ? 403 : 200)));
     // Nothing changed.
     expect(((await (await alice.call("GET", PORTAL)).json()) as unknown[])[0]).toEqual(first);
+    expect(await (await alice.call("GET", PORTAL)).json()).toHaveLength(1);
     await problemOf(await alice.call("GET", "/webhooks/config"), 404);
   });
 
@@ -177,8 +185,12 @@ describe("portal links", () => {
     const malformed = await problemOf(await erin.call("DELETE", "/webhooks/portal-links/abc"), 400);
     expect(malformed["errors"]).toEqual([expect.objectContaining({ field: "linkId (path)" })]);
 
+    // Requests racing the revocation are each answered 200 or 401; every one after it, 401.
+    const racing = Array.from({ length: 8 }, () => withLink(first.token)("GET", PORTAL));
     expect((await erin.call("DELETE", `/webhooks/portal-links/${first.id}`)).status).toBe(204);
-    await problemOf(await withLink(first.token)("GET", PORTAL), 401);
+    for (const status of (await Promise.all(racing)).map((r) => r.status)) expect([200, 401]).toContain(status);
+    const after = await Promise.all(Array.from({ length: 4 }, () => withLink(first.token)("GET", PORTAL)));
+    expect(after.map((r) => r.status)).toEqual([401, 401, 401, 401]);
     await problemOf(await erin.call("DELETE", `/webhooks/portal-links/${first.id}`), 404);
     expect(await (await erin.call("GET", "/webhooks/portal-links")).json()).toEqual([view(second)]);
     expect((await withLink(second.token)("GET", PORTAL)).status).toBe(200);
