@@ -12,7 +12,7 @@ Commands:
   create <name>        create a tenant and print its API token (shown once)
   token <tenantId>     issue another token for a tenant (rotation; old ones keep working)
   list                 list tenants
-  revoke <tenantId>    revoke a tenant: every token of it stops working at once
+  revoke <tenantId>    revoke a tenant: every token and portal link of it stops working at once
   portal-link <tenantId> [--ttl 1h] [--read-only]
                        print a console link for the tenant's customer, valid for --ttl
                        (s, m, h or d; 5m to 7d, default 1h); --read-only: it can only read
