@@ -39,16 +39,28 @@ function observationOf(outcome: DeliveryAttempt): EndpointObservation | undefine
   }
 }
 
+/** How trackHealth reads a tenant's delivery state. */
+export interface HealthReads {
+  /** As this batch read it first: possibly from the warm cache, so possibly a few seconds old. */
+  readonly cached: (tenantId: string) => Promise<DeliveryState>;
+  /** Read from the table now. */
+  readonly fresh: (tenantId: string) => Promise<DeliveryState>;
+  /** This batch changed the tenant's state: whatever is cached of it is out of date. */
+  readonly changed: (tenantId: string) => void;
+}
+
 /**
- * After a batch's attempts: each endpoint's observations folded into its health record (as
- * read at the start of the batch), and one conditional write per endpoint whose record
- * changed state — never one per success. Returns what the tenants must be told (only the
- * writer that won a transition tells it) and why each endpoint this batch disabled is
- * disabled, keyed by tenantEndpoint.
+ * After a batch's attempts: each endpoint's observations folded into its health record, and
+ * one conditional write per endpoint whose record changed state — never one per success.
+ * The write's condition is the record it started from; when it fails, that record may only have
+ * been an old cached copy, so the record is read again from the table and the decision made
+ * again on it. Whichever writer then wins tells the tenant, once: a transition is never lost
+ * to a stale copy, nor made twice. Returns what the tenants must be told and why each endpoint
+ * this batch disabled is disabled, keyed by tenantEndpoint.
  */
 export async function trackHealth(
   attempts: readonly { readonly delivery: Delivery; readonly outcome: DeliveryAttempt }[],
-  stateOf: (tenantId: string) => Promise<DeliveryState>,
+  reads: HealthReads,
   store: Pick<WebhookConfigStore, "recordHealth">,
   policy: HealthPolicy,
 ): Promise<{ readonly notices: TenantNotice[]; readonly disabled: ReadonlyMap<string, string> }> {
@@ -66,13 +78,20 @@ export async function trackHealth(
   await Promise.all(
     [...byEndpoint].map(async ([id, { tenantId, url, observations }]) => {
       observations.sort((a, b) => a.at.localeCompare(b.at));
-      const current = healthOf(await stateOf(tenantId), url);
-      const next = healthAfter(current, url, observations, policy);
-      if (next.health === current) return;
-      if (!(await store.recordHealth(tenantId, current, next.health))) return;
-      const reason = disabledReason(next.health);
+      /** Moves the record from `state`'s: "unchanged", "lost" (its condition failed) or the transition made. */
+      const transition = async (state: DeliveryState) => {
+        const current = healthOf(state, url);
+        const next = healthAfter(current, url, observations, policy);
+        if (next.health === current) return "unchanged" as const;
+        return (await store.recordHealth(tenantId, current, next.health)) ? next : ("lost" as const);
+      };
+      let made = await transition(await reads.cached(tenantId));
+      if (made === "lost") made = await transition(await reads.fresh(tenantId));
+      if (made === "unchanged" || made === "lost") return;
+      reads.changed(tenantId);
+      const reason = disabledReason(made.health);
       if (reason) disabled.set(id, reason);
-      notices.push(...next.notices.map((notice) => ({ ...notice, tenantId })));
+      notices.push(...made.notices.map((notice) => ({ ...notice, tenantId })));
     }),
   );
   return { notices, disabled };
