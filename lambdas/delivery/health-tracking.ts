@@ -52,11 +52,16 @@ export interface HealthReads {
 /**
  * After a batch's attempts: each endpoint's observations folded into its health record, and
  * one conditional write per endpoint whose record changed state — never one per success.
- * The write's condition is the record it started from; when it fails, that record may only have
- * been an old cached copy, so the record is read again from the table and the decision made
- * again on it. Whichever writer then wins tells the tenant, once: a transition is never lost
- * to a stale copy, nor made twice. Returns what the tenants must be told and why each endpoint
- * this batch disabled is disabled, keyed by tenantEndpoint.
+ * A cached copy is trusted only while it says the endpoint is healthy (the common case, which
+ * costs no read): an endpoint failing, disabled or re-enabled is judged on its record read
+ * afresh, since a success or a re-enabling since the copy would change the decision. The
+ * write's condition is the record it started from; when it fails, that record may have been
+ * an old copy, so it is read again from the table and the decision made again on it.
+ * Whichever writer then wins tells the tenant, once: a transition is neither lost to a stale
+ * copy nor made twice. (What a healthy copy can miss: a streak another environment started
+ * under configCacheSeconds ago and a success since, which would have restarted it.) Returns
+ * what the tenants must be told and why each endpoint this batch disabled is disabled, keyed
+ * by tenantEndpoint.
  */
 export async function trackHealth(
   attempts: readonly { readonly delivery: Delivery; readonly outcome: DeliveryAttempt }[],
@@ -85,7 +90,8 @@ export async function trackHealth(
         if (next.health === current) return "unchanged" as const;
         return (await store.recordHealth(tenantId, current, next.health)) ? next : ("lost" as const);
       };
-      let made = await transition(await reads.cached(tenantId));
+      const cached = await reads.cached(tenantId);
+      let made = await transition(unsettled(healthOf(cached, url)) ? await reads.fresh(tenantId) : cached);
       if (made === "lost") made = await transition(await reads.fresh(tenantId));
       if (made === "unchanged" || made === "lost") return;
       reads.changed(tenantId);
@@ -95,6 +101,11 @@ export async function trackHealth(
     }),
   );
   return { notices, disabled };
+}
+
+/** Failing, disabled, or re-enabled and awaiting its first success: anything but healthy. */
+function unsettled(health: EndpointHealth | undefined): boolean {
+  return Boolean(health?.failingSince || health?.disabledAt || health?.reenabledAt);
 }
 
 /** The key trackHealth's `disabled` set uses. */

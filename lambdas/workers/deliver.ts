@@ -106,7 +106,8 @@ async function handle(event: SQSEvent): Promise<SQSBatchResponse> {
   // consistent, since a copy that old is accepted anyway); a retry reads afresh, so a secret
   // regenerated since the first attempt signs it, and a deleted subscription stops it.
   const cachedState = onceEach((tenantId: string) => states.get(tenantId, () => configs.deliveryState(tenantId, new Date(), cacheSeconds === 0)));
-  const freshState = onceEach((tenantId: string) => states.refresh(tenantId, () => configs.deliveryState(tenantId)));
+  // Without caching the batch's one strong read is as fresh as it gets.
+  const freshState = cacheSeconds === 0 ? cachedState : onceEach((tenantId: string) => states.refresh(tenantId, () => configs.deliveryState(tenantId)));
   const stores = { tenants, subscriptions, configs };
   const targets = batchTargets(stores, caches);
   const freshTargets = batchTargets(stores, caches, { fresh: true });
