@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { answer, verifyBoth } from "../../lib/dev/https-receiver.ts";
 import type { ObservedRequest } from "../../lib/local-aws/runtime.ts";
+import { deliveryIdFor } from "../../lambdas/domain/fiscal-event.ts";
 import { eventually } from "../support/eventually.ts";
 import { PORTAL, pipelineFixture } from "../support/pipeline.ts";
 
@@ -66,6 +67,29 @@ describe("warm functions' caches (configCacheSeconds)", () => {
       return false;
     }, 4 * CACHE_SECONDS * 1000);
     expect(verifyBoth(late.received[0]!, tenant.secret)).toEqual({ snippet: true, standard: true });
+  });
+
+  it("an endpoint re-enabled gets the next event at once, though deliver's copy still says disabled", async () => {
+    const { hook, tenant } = await fixture.subscriber("boleto.paid", answer(410));
+    const [id] = tenant.ids;
+    const send = (n: number) => fixture.emit({ tenantId: tenant.tenantId, type: "boleto.paid", id: `boleto-${n}`, data: { n } });
+    const lettered = async (n: number) => {
+      const letters = (await (await tenant.call("GET", "/webhooks/dlq")).json()) as { id: string }[];
+      return letters.some((letter) => letter.id === deliveryIdFor(tenant.tenantId, `boleto-${n}`, hook.url));
+    };
+    // Its first 410 disables it; the next event finds it disabled (and leaves deliver's copy saying so).
+    await send(0);
+    await eventually(() => lettered(0));
+    await send(1);
+    await eventually(() => lettered(1));
+    expect(hook.received).toHaveLength(1);
+
+    hook.behave(answer(200));
+    expect((await tenant.call("PUT", `${PORTAL}/${id}`, { id, evento: "boleto.paid", endpoint: hook.url })).status).toBe(200);
+    await send(2);
+    const delivered = await eventually(() => hook.received.find((webhook) => webhook.headers["webhook-id"] === deliveryIdFor(tenant.tenantId, "boleto-2", hook.url)));
+    expect(verifyBoth(delivered, tenant.secret)).toEqual({ snippet: true, standard: true });
+    expect(await lettered(2)).toBe(false);
   });
 
   it("a regenerated secret: a retry is signed with it at once, first attempts within the cache's age", async () => {
