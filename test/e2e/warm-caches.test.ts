@@ -2,6 +2,8 @@ import { describe, expect, it } from "vitest";
 import { answer, verifyBoth } from "../../lib/dev/https-receiver.ts";
 import type { ObservedRequest } from "../../lib/local-aws/runtime.ts";
 import { deliveryIdFor } from "../../lambdas/domain/fiscal-event.ts";
+import { OUTPUTS } from "../../lambdas/contract/resources.ts";
+import { DeliveryLogStore } from "../../lambdas/data/deliveries.ts";
 import { eventually } from "../support/eventually.ts";
 import { PORTAL, pipelineFixture } from "../support/pipeline.ts";
 
@@ -90,6 +92,26 @@ describe("warm functions' caches (configCacheSeconds)", () => {
     const delivered = await eventually(() => hook.received.find((webhook) => webhook.headers["webhook-id"] === deliveryIdFor(tenant.tenantId, "boleto-2", hook.url)));
     expect(verifyBoth(delivered, tenant.secret)).toEqual({ snippet: true, standard: true });
     expect(await lettered(2)).toBe(false);
+  });
+
+  it("a tenant revoked: the retry of its delivery is canceled at once, though the functions' copies say active", async () => {
+    // The second attempt, a retry, reads the tenant (active) and keeps it; its answer waits
+    // until the tenant is revoked, so the third attempt comes after the revocation.
+    let revoked: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (revoked = resolve));
+    const { hook, tenant } = await fixture.subscriber("cte.cce", async (_webhook, response, count) => {
+      if (count === 2) await held;
+      response.writeHead(503);
+      response.end();
+    });
+    await fixture.emit({ tenantId: tenant.tenantId, type: "cte.cce", data: {} });
+    await eventually(() => hook.received.length === 2);
+    expect(await fixture.env.tenants.revoke(tenant.tenantId)).toBe(true);
+    revoked();
+    const logs = new DeliveryLogStore(fixture.env.documents, String(fixture.env.product.outputs[OUTPUTS.tableName]));
+    const line = await eventually(async () => (await logs.list(tenant.tenantId, 10)).entries.find((entry) => entry.status === "canceled"));
+    expect(line).toMatchObject({ attempts: 2 });
+    expect(hook.received).toHaveLength(2);
   });
 
   it("a regenerated secret: a retry is signed with it at once, first attempts within the cache's age", async () => {
