@@ -15,10 +15,11 @@ export const DEFAULT_CONFIG_CACHE_SECONDS = 10;
 /** The setting's ceiling: past five minutes a change would wait longer than anyone expects. */
 export const MAX_CONFIG_CACHE_SECONDS = 300;
 /**
- * Keys each warm cache holds at most (tenants, tenant × event type): a batch names at most ten,
- * so this is hundreds of batches' worth, and a few MB even for tenants with many subscriptions.
+ * What each warm cache holds at most: 256 tenants (a batch names at most ten, so this is
+ * dozens of batches' worth), and 10,000 subscriptions or endpoint health records in all, a
+ * few MB, however many a tenant has (an item of those is about half a kilobyte).
  */
-export const WARM_CACHE_ENTRIES = 256;
+export const WARM_CACHE_CAPACITY = { tenants: 256, records: 10_000 } as const;
 
 export interface TargetStores {
   readonly tenants: TenantStore;
@@ -50,8 +51,12 @@ export interface TargetCaches {
 
 /** Caches whose reads are used for at most `seconds` (0: none kept, every batch reads). */
 export function targetCaches(seconds: number): TargetCaches {
-  const cache = <V>() => new ExpiringCache<V>({ ttlSeconds: seconds, maxEntries: WARM_CACHE_ENTRIES });
-  return { tenants: cache(), subscribed: cache(), configs: cache() };
+  const perTenant = <V>() => new ExpiringCache<V>({ ttlSeconds: seconds, capacity: WARM_CACHE_CAPACITY.tenants });
+  return {
+    tenants: perTenant(),
+    subscribed: new ExpiringCache({ ttlSeconds: seconds, capacity: WARM_CACHE_CAPACITY.records, weigh: (list) => list.length }),
+    configs: perTenant(),
+  };
 }
 
 /**

@@ -1,10 +1,19 @@
-export interface ExpiringCacheOptions {
+export interface ExpiringCacheOptions<V> {
   /** How long a loaded value may be used; 0 keeps nothing (every `get` loads). */
   readonly ttlSeconds: number;
-  /** Most keys held at once: a new one pushes out the one loaded longest ago. */
-  readonly maxEntries: number;
+  /** Most units held at once: a new value pushes out the ones loaded longest ago. */
+  readonly capacity: number;
+  /** A loaded value's units (at least 1; default 1, so capacity counts keys); one too heavy to fit is not kept. */
+  readonly weigh?: (value: V) => number;
   /** The clock, in milliseconds (tests inject theirs). */
   readonly now?: () => number;
+}
+
+interface Entry<V> {
+  readonly value: Promise<V>;
+  readonly loadedAt: number;
+  /** 1 while loading, then the value's weight. */
+  weight: number;
 }
 
 /**
@@ -14,12 +23,13 @@ export interface ExpiringCacheOptions {
  * not kept.
  */
 export class ExpiringCache<V> {
-  private readonly entries = new Map<string, { readonly value: Promise<V>; readonly loadedAt: number }>();
+  private readonly entries = new Map<string, Entry<V>>();
   private readonly ttlMs: number;
   private readonly now: () => number;
+  private held = 0;
 
-  constructor(private readonly options: ExpiringCacheOptions) {
-    if (!(options.ttlSeconds >= 0) || !(options.maxEntries >= 1)) throw new RangeError("an expiring cache needs ttlSeconds ≥ 0 and maxEntries ≥ 1");
+  constructor(private readonly options: ExpiringCacheOptions<V>) {
+    if (!(options.ttlSeconds >= 0) || !(options.capacity >= 1)) throw new RangeError("an expiring cache needs ttlSeconds ≥ 0 and capacity ≥ 1");
     this.ttlMs = options.ttlSeconds * 1000;
     this.now = options.now ?? Date.now;
   }
@@ -36,23 +46,41 @@ export class ExpiringCache<V> {
     const loadedAt = this.now();
     const value = load();
     if (this.ttlMs === 0) return value;
-    const entry = { value, loadedAt };
-    this.entries.delete(key);
+    const entry: Entry<V> = { value, loadedAt, weight: 1 };
+    this.delete(key);
     this.entries.set(key, entry);
-    // Map keeps insertion order: the first key is the one loaded longest ago.
-    if (this.entries.size > this.options.maxEntries) this.entries.delete(this.entries.keys().next().value!);
-    value.catch(() => {
-      if (this.entries.get(key) === entry) this.entries.delete(key);
-    });
+    this.held += entry.weight;
+    this.trim();
+    value.then(
+      (loaded) => {
+        if (this.entries.get(key) !== entry) return;
+        const weight = Math.max(1, this.options.weigh?.(loaded) ?? 1);
+        this.held += weight - entry.weight;
+        entry.weight = weight;
+        this.trim();
+      },
+      () => {
+        if (this.entries.get(key) === entry) this.delete(key);
+      },
+    );
     return value;
   }
 
   /** Forgets `key` (after this environment changed what it read). */
   delete(key: string): void {
+    const entry = this.entries.get(key);
+    if (!entry) return;
+    this.held -= entry.weight;
     this.entries.delete(key);
   }
 
+  /** Keys held. */
   get size(): number {
     return this.entries.size;
+  }
+
+  /** Map keeps insertion order: the first key is the one loaded longest ago. */
+  private trim(): void {
+    while (this.held > this.options.capacity) this.delete(this.entries.keys().next().value!);
   }
 }

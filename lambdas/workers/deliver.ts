@@ -3,7 +3,7 @@ import { changeVisibilities, MAX_DELAY_SECONDS, sendMessages } from "../../lib/a
 import { ENV } from "../contract/resources.ts";
 import { attemptDelivery, type AttemptSetup } from "../delivery/attempt.ts";
 import { admitAtEndpointRates, heldBackMessage } from "../delivery/endpoint-rate.ts";
-import { batchTargets, targetCaches, WARM_CACHE_ENTRIES } from "../delivery/targets.ts";
+import { batchTargets, targetCaches, WARM_CACHE_CAPACITY } from "../delivery/targets.ts";
 import { disabledReason, healthOf, noticeEvent, tenantEndpoint, trackHealth } from "../delivery/health-tracking.ts";
 import { createWebhookSender } from "../delivery/sender.ts";
 import { deliveryExhaustedEvent, emitOperationalEvents } from "../delivery/operational-events.ts";
@@ -47,7 +47,7 @@ const healthPolicy = { disableAfterSeconds: Number(requiredEnv(ENV.endpointDisab
  */
 const cacheSeconds = Number(requiredEnv(ENV.configCacheSeconds));
 const caches = targetCaches(cacheSeconds);
-const states = new ExpiringCache<DeliveryState>({ ttlSeconds: cacheSeconds, maxEntries: WARM_CACHE_ENTRIES });
+const states = new ExpiringCache<DeliveryState>({ ttlSeconds: cacheSeconds, capacity: WARM_CACHE_CAPACITY.records, weigh: (state) => state.endpoints.size });
 const setup: AttemptSetup = {
   schedule: parseRetrySchedule(requiredEnv(ENV.retrySchedule)),
   timeoutMs: Number(requiredEnv(ENV.deliveryTimeoutMs)),

@@ -17,7 +17,7 @@ function counting() {
 describe("the expiring cache", () => {
   it("serves a value until it is ttlSeconds old, counted from when its load started, then loads again", async () => {
     let now = 1_000;
-    const cache = new ExpiringCache<string>({ ttlSeconds: 10, maxEntries: 10, now: () => now });
+    const cache = new ExpiringCache<string>({ ttlSeconds: 10, capacity: 10, now: () => now });
     const source = counting();
     expect(await cache.get("a", source.load("v1"))).toBe("v1");
     now += 9_999;
@@ -29,7 +29,7 @@ describe("the expiring cache", () => {
   });
 
   it("with ttlSeconds 0 keeps nothing: every get loads", async () => {
-    const cache = new ExpiringCache<string>({ ttlSeconds: 0, maxEntries: 10, now: () => 0 });
+    const cache = new ExpiringCache<string>({ ttlSeconds: 0, capacity: 10, now: () => 0 });
     const source = counting();
     await cache.get("a", source.load("v1"));
     expect(await cache.get("a", source.load("v2"))).toBe("v2");
@@ -38,7 +38,7 @@ describe("the expiring cache", () => {
   });
 
   it("shares one load among concurrent callers of a key", async () => {
-    const cache = new ExpiringCache<string>({ ttlSeconds: 10, maxEntries: 10, now: () => 0 });
+    const cache = new ExpiringCache<string>({ ttlSeconds: 10, capacity: 10, now: () => 0 });
     let release: (value: string) => void = () => undefined;
     let loads = 0;
     const load = () => {
@@ -52,13 +52,13 @@ describe("the expiring cache", () => {
   });
 
   it("does not keep a failed load", async () => {
-    const cache = new ExpiringCache<string>({ ttlSeconds: 10, maxEntries: 10, now: () => 0 });
+    const cache = new ExpiringCache<string>({ ttlSeconds: 10, capacity: 10, now: () => 0 });
     await expect(cache.get("a", () => Promise.reject(new Error("throttled")))).rejects.toThrow("throttled");
     expect(await cache.get("a", () => Promise.resolve("v"))).toBe("v");
   });
 
   it("refresh reads afresh whatever is held and keeps the new value; delete forgets", async () => {
-    const cache = new ExpiringCache<string>({ ttlSeconds: 10, maxEntries: 10, now: () => 0 });
+    const cache = new ExpiringCache<string>({ ttlSeconds: 10, capacity: 10, now: () => 0 });
     const source = counting();
     await cache.get("a", source.load("old"));
     expect(await cache.refresh("a", source.load("new"))).toBe("new");
@@ -68,9 +68,9 @@ describe("the expiring cache", () => {
     expect(source.loads).toBe(3);
   });
 
-  it("holds at most maxEntries keys, pushing out the one loaded longest ago", async () => {
+  it("holds at most capacity keys, pushing out the one loaded longest ago", async () => {
     let now = 0;
-    const cache = new ExpiringCache<string>({ ttlSeconds: 60, maxEntries: 2, now: () => now });
+    const cache = new ExpiringCache<string>({ ttlSeconds: 60, capacity: 2, now: () => now });
     const source = counting();
     await cache.get("a", source.load("a"));
     now++;
@@ -85,8 +85,29 @@ describe("the expiring cache", () => {
     expect(source.loads).toBe(4);
   });
 
+  it("weighs values: heavy ones push out more, one heavier than the capacity is not kept", async () => {
+    const cache = new ExpiringCache<string[]>({ ttlSeconds: 60, capacity: 5, weigh: (list) => list.length, now: () => 0 });
+    let loads = 0;
+    const list = (n: number) => () => {
+      loads++;
+      return Promise.resolve(Array.from({ length: n }, String));
+    };
+    await cache.get("a", list(2));
+    await cache.get("b", list(2));
+    expect(cache.size).toBe(2);
+    await cache.get("c", list(3)); // 7 units: "a" goes
+    expect(cache.size).toBe(2);
+    await cache.get("b", list(2));
+    expect(loads).toBe(3);
+    await cache.get("a", list(2));
+    expect(loads).toBe(4);
+    await cache.get("huge", list(6));
+    await cache.get("huge", list(6));
+    expect(loads).toBe(6);
+  });
+
   it("refuses a negative lifetime or no room", () => {
-    expect(() => new ExpiringCache({ ttlSeconds: -1, maxEntries: 1 })).toThrow(RangeError);
-    expect(() => new ExpiringCache({ ttlSeconds: 1, maxEntries: 0 })).toThrow(RangeError);
+    expect(() => new ExpiringCache({ ttlSeconds: -1, capacity: 1 })).toThrow(RangeError);
+    expect(() => new ExpiringCache({ ttlSeconds: 1, capacity: 0 })).toThrow(RangeError);
   });
 });
