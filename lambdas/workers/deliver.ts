@@ -106,11 +106,11 @@ async function handle(event: SQSEvent): Promise<SQSBatchResponse> {
   // consistent, since a copy that old is accepted anyway); a retry reads afresh, so a secret
   // regenerated since the first attempt signs it, and a deleted subscription stops it.
   const cachedState = onceEach((tenantId: string) => states.get(tenantId, () => configs.deliveryState(tenantId, new Date(), cacheSeconds === 0)));
-  // Without caching the batch's one strong read is as fresh as it gets.
+  // Without caching the batch's one read of each is as fresh as it gets.
   const freshState = cacheSeconds === 0 ? cachedState : onceEach((tenantId: string) => states.refresh(tenantId, () => configs.deliveryState(tenantId)));
   const stores = { tenants, subscriptions, configs };
   const targets = batchTargets(stores, caches);
-  const freshTargets = batchTargets(stores, caches, { fresh: true });
+  const freshTargets = cacheSeconds === 0 ? targets : batchTargets(stores, caches, { fresh: true });
   const stateFor = async (delivery: Delivery, retry: boolean): Promise<DeliveryState> => {
     const state = await (retry ? freshState : cachedState)(delivery.tenantId);
     // Nothing is set aside on a cached copy: an endpoint re-enabled since gets its delivery.
