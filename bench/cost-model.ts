@@ -63,6 +63,12 @@ export interface CostScenario {
   readonly dispatchMemoryMb: number;
   readonly deliverMemoryMb: number;
   readonly sizes: PayloadSizes;
+  /**
+   * Share (0..1) of the per-batch reads that warm functions still make (configCacheSeconds): a
+   * function keeping nothing across batches reads each tenant of each batch (1, the default);
+   * measured by the bench from the requests its run made.
+   */
+  readonly cacheMissRate?: { readonly dispatch: number; readonly deliver: number } | undefined;
   /** Share of events (0..1) that carry a documentKey and so are filed in their document's history; absent: none. */
   readonly documentKeyShare?: number | undefined;
   /** Deliveries to endpoints with a rate limit (measured by the rate-limit scenario); absent: none has one. */
@@ -108,11 +114,11 @@ const write = (bytes: number) => Math.max(1, Math.ceil(bytes / UNITS.writeUnitBy
  * SendMessageBatch, the event source's ReceiveMessage and DeleteMessageBatch, one dispatch
  * invocation, and per distinct tenant (one event type each): GetItem of the tenant, Query of
  * the subscriptions index (eventually consistent, the only kind a GSI serves) and GetItem of
- * the config (both eventually consistent). Per event: with a
+ * the config (both eventually consistent) — times the warm caches' miss rate when one is given. Per event: with a
  * producer id one conditional PutItem that claims it (no read).
  * Per deliveries batch (10, assumed full): one SendMessageBatch from dispatch, the event
  * source's ReceiveMessage and DeleteMessageBatch, one deliver invocation, one secret
- * GetItem per distinct tenant. Per delivery: one log item put (BatchWriteItem); a
+ * GetItem per distinct tenant (strong; eventual, times the miss rate, with the warm cache). Per delivery: one log item put (BatchWriteItem); a
  * successful delivery writes no failure record and changes no visibility. Deliveries to an
  * endpoint with a rate limit add one or two schedule UpdateItems per batch and endpoint, and each time one
  * is held back it travels the deliveries queue once more (sent, received and deleted in batches
@@ -128,6 +134,8 @@ export function estimateCostPerMillionDeliveries(scenario: CostScenario): CostEs
   const eventBatchBytes = UNITS.eventsBatchSize * sizes.eventMessage;
   const deliveryBatchBytes = UNITS.deliveriesBatchSize * sizes.deliveryMessage;
   const gbSeconds = (invocations: number, ms: number, mb: number) => invocations * (Math.ceil(ms) / 1000) * (mb / 1024);
+  const missed = { dispatch: scenario.cacheMissRate?.dispatch ?? 1, deliver: scenario.cacheMissRate?.deliver ?? 1 };
+  const dispatchReads = eventBatches * scenario.tenantsPerEventsBatch * missed.dispatch;
 
   const raw: Omit<CostLine, "dollars">[] = [
     { service: "SQS", component: "events: SendMessageBatch (producer)", unit: "requests", units: eventBatches * chunks(eventBatchBytes) },
@@ -154,19 +162,19 @@ export function estimateCostPerMillionDeliveries(scenario: CostScenario): CostEs
       service: "DynamoDB",
       component: "dispatch: GetItem tenant (eventual)",
       unit: "RRU",
-      units: eventBatches * scenario.tenantsPerEventsBatch * eventualRead(sizes.tenantItem),
+      units: dispatchReads * eventualRead(sizes.tenantItem),
     },
     {
       service: "DynamoDB",
       component: "dispatch: Query subscriptions gsi1 (eventual)",
       unit: "RRU",
-      units: eventBatches * scenario.tenantsPerEventsBatch * eventualQuery(fanOut * sizes.subscriptionItem),
+      units: dispatchReads * eventualQuery(fanOut * sizes.subscriptionItem),
     },
     {
       service: "DynamoDB",
       component: "dispatch: GetItem config (eventual)",
       unit: "RRU",
-      units: eventBatches * scenario.tenantsPerEventsBatch * eventualRead(sizes.configItem),
+      units: dispatchReads * eventualRead(sizes.configItem),
     },
     {
       service: "DynamoDB",
@@ -176,9 +184,9 @@ export function estimateCostPerMillionDeliveries(scenario: CostScenario): CostEs
     },
     {
       service: "DynamoDB",
-      component: "deliver: GetItem secret (strong)",
+      component: `deliver: GetItem secret (${scenario.cacheMissRate ? "eventual, warm cache" : "strong"})`,
       unit: "RRU",
-      units: deliveryBatches * scenario.tenantsPerDeliveriesBatch * strongRead(sizes.secretItem),
+      units: deliveryBatches * scenario.tenantsPerDeliveriesBatch * missed.deliver * (scenario.cacheMissRate ? eventualRead : strongRead)(sizes.secretItem),
     },
     { service: "DynamoDB", component: "deliver: BatchWrite log item", unit: "WRU", units: deliveries * write(sizes.logItem) },
     ...documentHistoryLines(events * (scenario.documentKeyShare ?? 0), fanOut, sizes),

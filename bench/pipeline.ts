@@ -13,6 +13,7 @@ import { verifyBoth, type HttpsReceiver, type ReceiverFactory } from "../lib/dev
 import type { EphemeralProduct } from "../lib/dev/ephemeral-product.ts";
 import { dynamoItemBytes, type PayloadSizes } from "./cost-model.ts";
 import { startCpuBreakdown, type CpuBreakdown } from "./cpu-breakdown.ts";
+import { RequestTally, type RequestLine } from "./request-cost.ts";
 import { mean, percentile, recordInvocations, sampleRss, watchLoad, type InvocationLog, type LoadSummary } from "./instrument.ts";
 import { BENCH_EVENT_TYPE, fiscalData, startBenchProduct } from "./workload.ts";
 
@@ -42,6 +43,29 @@ export interface FunctionStats {
   readonly maxConcurrent: number;
   /** Last invocation's end, ms after the first event was sent. */
   readonly lastEndMs: number;
+}
+
+/**
+ * The SQS and DynamoDB requests one measured phase made (the functions', their event sources'
+ * and the producer's SendMessageBatch calls; not the bench's own probes), and how often the
+ * functions' warm caches had to read.
+ */
+export interface ObservedCost {
+  readonly label: string;
+  readonly fanOut: number;
+  readonly deliveries: number;
+  /** Priced lines for the whole phase (divide by `deliveries` for a per-delivery figure). */
+  readonly lines: readonly RequestLine[];
+  readonly emptyReceives: number;
+  readonly unbilledErrors: number;
+  readonly invocations: { readonly dispatch: number; readonly deliver: number };
+  readonly meanMs: { readonly dispatch: number; readonly deliver: number };
+  /**
+   * DynamoDB reads made over those a function keeping nothing across batches would make
+   * (per distinct tenant in each batch: dispatch 3, its tenant, subscriptions to the type and
+   * config; deliver 1, the secret): the caches' miss rate.
+   */
+  readonly missRate: { readonly dispatch: number; readonly deliver: number };
 }
 
 export interface PipelineResult {
@@ -84,6 +108,11 @@ export interface PipelineResult {
   readonly sizes: PayloadSizes;
   readonly memoryMb: { readonly dispatch: number; readonly deliver: number };
   readonly runtimeErrors: readonly string[];
+  /**
+   * The requests counted in the measured run (one tenant, fan-out `subscriptions`) and in a
+   * second, conservative one at fan-out 1 (ten tenants, one event of each in every SendMessageBatch).
+   */
+  readonly observed: readonly ObservedCost[];
   /** The profiled second run, when asked for: its CPU breakdown and its own (profiler-slowed) rate. */
   readonly profiled?: { readonly cpu: CpuBreakdown; readonly perSecond: number; readonly complete: boolean };
 }
@@ -159,6 +188,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
   const startup = performance.now();
   let env: EphemeralProduct | undefined;
   let stopRecording: (() => void) | undefined;
+  let stopCounting: (() => void) | undefined;
   try {
     env = await startBenchProduct(options.receivers, options.retrySchedule, runtimeErrors);
     const { product } = env;
@@ -183,6 +213,9 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
       dispatchSource.maximumConcurrency ?? DEFAULT_MAXIMUM_CONCURRENCY,
     );
     const memoryOf = (functionId: string) => product.runtime.functions.find((f) => f.logicalId === functionId)?.memorySize ?? Number.NaN;
+
+    const counting = countRequests(product.runtime, ids);
+    stopCounting = counting.stop;
 
     const tenant = await env.newTenant("bench");
     for (let i = 0; i < options.subscriptions; i++) {
@@ -267,6 +300,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
     })();
 
     const [firstReached, doneReached] = arrivals(receiver, [baseline + 1, target], options.timeLimitMs);
+    counting.start(`1 tenant, fan-out ${options.subscriptions}`, options.subscriptions);
     const started = performance.now();
     await sendEvents(events, false);
     const injectMs = performance.now() - started;
@@ -283,6 +317,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
     await quiesce(invocations, 10_000);
     await sleep(300);
     const extraAfterDone = Math.max(0, receiver.received.length - target);
+    const observed = [await counting.finish(delivered, product.runtime.dynamodb)];
     const measured = receiver.received.slice(baseline, target);
 
     let checked = 0;
@@ -294,6 +329,32 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
     }
     const distinctWebhookIds = new Set(measured.map((w) => String(w.headers["webhook-id"]))).size;
     const retriedAttempts = measured.filter((w) => w.headers["x-webhook-attempt"] !== "1").length;
+
+    // The conservative case at fan-out 1, counted: ten tenants with one subscription each, every
+    // SendMessageBatch carrying one event of each, producer ids sent.
+    const spread = await Promise.all(
+      Array.from({ length: 10 }, async (_, i) => {
+        const each = await env!.newTenant(`bench-spread-${i}`);
+        const created = await each.call("POST", PORTAL, { evento: BENCH_EVENT_TYPE, endpoint: `${receiver.url}?tenant=${i}` });
+        if (created.status !== 201) throw new Error(`spread tenant ${i}: HTTP ${created.status}`);
+        return each.tenantId;
+      }),
+    );
+    {
+      const [reached] = arrivals(receiver, [receiver.received.length + options.deliveries], options.timeLimitMs);
+      counting.start("10 tenants per batch, fan-out 1", 1);
+      for (let start = 0; start < options.deliveries; start += 10) {
+        const entries = spread.map((tenantId, i) => ({
+          Id: String(i),
+          MessageBody: JSON.stringify({ tenantId, type: BENCH_EVENT_TYPE, id: `bench-${runTag}-spread-${start + i}`, data: fiscalData(start + i) }),
+        }));
+        const { Failed = [] } = await sqs.send(new SendMessageBatchCommand({ QueueUrl: eventsQueueUrl, Entries: entries }));
+        if (Failed.length > 0) throw new Error(`SendMessageBatch refused ${Failed.length} entries`);
+      }
+      const at = await reached!;
+      await quiesce(invocations, 10_000);
+      observed.push(await counting.finish(at === undefined ? Number.NaN : options.deliveries, product.runtime.dynamodb));
+    }
 
     // The CPU breakdown in a pass of its own: its profiler would slow the measured run.
     let profiled: PipelineResult["profiled"];
@@ -401,11 +462,73 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
       sizes,
       memoryMb: { dispatch: memoryOf(ids.dispatch), deliver: memoryOf(ids.deliver) },
       runtimeErrors,
+      observed,
       ...(profiled ? { profiled } : {}),
     };
   } finally {
+    stopCounting?.();
     stopRecording?.();
     await env?.stop();
     rss.stop();
   }
+}
+
+const READS = new Set(["GetItem", "Query", "BatchGetItem", "Scan"]);
+
+/** Counts requests and batches in phases: `start` one, `finish` it once its deliveries are done. */
+function countRequests(runtime: EphemeralProduct["product"]["runtime"], ids: { readonly dispatch: string; readonly deliver: string }) {
+  interface Phase {
+    readonly label: string;
+    readonly fanOut: number;
+    readonly tally: RequestTally;
+    readonly reads: Record<"dispatch" | "deliver", number>;
+    /** Reads a function keeping nothing across batches would make. */
+    readonly uncached: Record<"dispatch" | "deliver", number>;
+    readonly durations: Record<"dispatch" | "deliver", number[]>;
+  }
+  let phase: Phase | undefined;
+  const role = (functionId: string | undefined) => (functionId === ids.dispatch ? "dispatch" : functionId === ids.deliver ? "deliver" : undefined);
+  const stopRequests = runtime.observeRequests((call) => {
+    // The functions' calls and their event sources', and the producer's sends (the bench's
+    // only SendMessageBatch); not the bench's probes.
+    if (!phase || (call.functionId === undefined && call.operation !== "SendMessageBatch")) return;
+    phase.tally.add(call);
+    const fn = role(call.functionId);
+    if (fn && call.service === "dynamodb" && READS.has(call.operation ?? "") && call.status === 200) phase.reads[fn]++;
+  });
+  const stopInvocations = runtime.observeInvocations({
+    finished: (functionId, event, _outcome, durationMs) => {
+      const fn = role(functionId);
+      if (!phase || !fn) return;
+      const records = ((event as { Records?: { body: string }[] } | null)?.Records ?? []).map((record) => record.body);
+      const tenants = new Set(records.map((body) => (JSON.parse(body) as { tenantId?: string }).tenantId)).size;
+      phase.uncached[fn] += (fn === "dispatch" ? 3 : 1) * tenants;
+      phase.durations[fn].push(durationMs);
+    },
+  });
+  return {
+    start(label: string, fanOut: number) {
+      phase = { label, fanOut, tally: new RequestTally(), reads: { dispatch: 0, deliver: 0 }, uncached: { dispatch: 0, deliver: 0 }, durations: { dispatch: [], deliver: [] } };
+    },
+    async finish(deliveries: number, dynamodb: EphemeralProduct["product"]["runtime"]["dynamodb"]): Promise<ObservedCost> {
+      const done = phase!;
+      phase = undefined;
+      await done.tally.sizeLater(dynamodb);
+      return {
+        label: done.label,
+        fanOut: done.fanOut,
+        deliveries,
+        lines: done.tally.result(),
+        emptyReceives: done.tally.emptyReceives,
+        unbilledErrors: done.tally.unbilledErrors,
+        invocations: { dispatch: done.durations.dispatch.length, deliver: done.durations.deliver.length },
+        meanMs: { dispatch: mean(done.durations.dispatch), deliver: mean(done.durations.deliver) },
+        missRate: { dispatch: done.reads.dispatch / Math.max(1, done.uncached.dispatch), deliver: done.reads.deliver / Math.max(1, done.uncached.deliver) },
+      };
+    },
+    stop() {
+      stopRequests();
+      stopInvocations();
+    },
+  };
 }

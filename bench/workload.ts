@@ -1,4 +1,5 @@
 import type { EventType } from "../lambdas/domain/catalogue.ts";
+import { DEFAULT_CONFIG_CACHE_SECONDS } from "../lambdas/delivery/targets.ts";
 import { startEphemeralProduct, type EphemeralProduct } from "../lib/dev/ephemeral-product.ts";
 import type { ReceiverFactory } from "../lib/dev/https-receiver.ts";
 
@@ -48,6 +49,8 @@ export async function runBounded(
 export function startBenchProduct(receivers: ReceiverFactory, retrySchedule: readonly number[], errors: string[]): Promise<EphemeralProduct> {
   return startEphemeralProduct({
     retrySchedule,
+    // The deployed stack's warm caches, so the bench counts the reads AWS would see.
+    configCacheSeconds: DEFAULT_CONFIG_CACHE_SECONDS,
     extraCaFile: receivers.caFile,
     onError: (source, error) => errors.push(`${source}: ${error instanceof Error ? error.message : String(error)}`),
   });

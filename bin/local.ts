@@ -16,6 +16,7 @@ Options:
   --inspector-port <n>      HTTPS inspector receiver port (default 4443)
   --retry-schedule <s,...>  seconds before each delivery attempt, e.g. 0,1,2
   --endpoint-disable-after <s>  seconds an endpoint may fail without a success before it is disabled (default 432000)
+  --config-cache-seconds <s>  seconds warm functions keep what they read of a tenant; 0 reads per batch (default 10)
   --no-iam                  let the functions make calls their roles do not grant (default: refused and printed as [iam …])
   --quiet                   do not print the functions' logs
   --verbose                 print the CDK's bundling progress while synthesizing
@@ -31,6 +32,7 @@ const { values } = parseArgs({
     "inspector-port": { type: "string", default: "4443" },
     "retry-schedule": { type: "string" },
     "endpoint-disable-after": { type: "string" },
+    "config-cache-seconds": { type: "string" },
     "no-iam": { type: "boolean", default: false },
     quiet: { type: "boolean", default: false },
     verbose: { type: "boolean", default: false },
@@ -54,9 +56,18 @@ function port(name: string, text: string): number {
 }
 
 function positiveSeconds(name: string, text: string): number {
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < 1) {
+  const value = wholeSeconds(name, text);
+  if (value < 1) {
     console.error(`--${name} must be a whole number of seconds, at least 1, got "${text}"`);
+    process.exit(2);
+  }
+  return value;
+}
+
+function wholeSeconds(name: string, text: string): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 0) {
+    console.error(`--${name} must be a whole number of seconds, got "${text}"`);
     process.exit(2);
   }
   return value;
@@ -86,6 +97,8 @@ try {
     },
     // Passed as the CDK context value, as `cdk deploy -c retrySchedule=…` would: synthesis checks it.
     ...(values["retry-schedule"] ? { retrySchedule: values["retry-schedule"] } : {}),
+    // Synthesis checks its range, as it checks `cdk deploy -c configCacheSeconds=…`.
+    ...(values["config-cache-seconds"] ? { configCacheSeconds: wholeSeconds("config-cache-seconds", values["config-cache-seconds"]) } : {}),
     ...(values["endpoint-disable-after"] ? { endpointDisableAfterSeconds: positiveSeconds("endpoint-disable-after", values["endpoint-disable-after"]) } : {}),
     verbose: values.verbose,
     enforceIam: !values["no-iam"],

@@ -2,6 +2,7 @@ import { App, Validations } from "aws-cdk-lib";
 import { AwsSolutionsChecks } from "cdk-nag";
 import { STACK_NAME } from "../lambdas/contract/resources.ts";
 import { parseRetrySchedule } from "../lambdas/domain/retry-schedule.ts";
+import { MAX_CONFIG_CACHE_SECONDS } from "../lambdas/delivery/targets.ts";
 import { FiscalWebhooksStack, type FunctionGroup, type QueueConsumer } from "./stack.ts";
 
 export interface BuildAppOptions {
@@ -39,6 +40,7 @@ export function buildApp(options: BuildAppOptions = {}): { app: App; stack: Fisc
     deliveryTimeoutSeconds: setting("deliveryTimeoutSeconds", positiveInteger),
     testWebhooksPerMinute: setting("testWebhooksPerMinute", positiveInteger),
     endpointDisableAfterSeconds: setting("endpointDisableAfterSeconds", positiveInteger),
+    configCacheSeconds: setting("configCacheSeconds", (name, value) => integerUpTo(name, value, MAX_CONFIG_CACHE_SECONDS)),
     maxConcurrency: perGroup(QUEUE_CONSUMERS, "MaxConcurrency"),
     reservedConcurrency: perGroup(FUNCTION_GROUPS, "ReservedConcurrency"),
     deliverySuccessRatioThreshold: setting("deliverySuccessRatioThreshold", ratio),
@@ -54,6 +56,12 @@ export function buildApp(options: BuildAppOptions = {}): { app: App; stack: Fisc
 function positiveInteger(name: string, value: unknown): number {
   const number = Number(value);
   if (!Number.isInteger(number) || number < 1) throw new RangeError(`context ${name} must be a positive integer, got ${String(value)}`);
+  return number;
+}
+
+function integerUpTo(name: string, value: unknown, max: number): number {
+  const number = Number(value);
+  if (!Number.isInteger(number) || number < 0 || number > max) throw new RangeError(`context ${name} must be a whole number from 0 to ${max}, got ${String(value)}`);
   return number;
 }
 

@@ -3,6 +3,7 @@ import type { Construct } from "constructs";
 import { ENV, OUTPUTS, TABLE_KEYS } from "../lambdas/contract/resources.ts";
 import { DEFAULT_MAX_SUBSCRIPTIONS_PER_TENANT } from "../lambdas/domain/subscriptions.ts";
 import { DEFAULT_DISABLE_AFTER_SECONDS } from "../lambdas/domain/endpoint-health.ts";
+import { DEFAULT_CONFIG_CACHE_SECONDS } from "../lambdas/delivery/targets.ts";
 import { ROUTE_FAMILIES, type RouteFamily } from "../lambdas/contract/routes.ts";
 import { DEFAULT_RETRY_SCHEDULE_SECONDS, formatRetrySchedule, type RetrySchedule } from "../lambdas/domain/retry-schedule.ts";
 import { DataTable } from "./constructs/data-table.ts";
@@ -28,6 +29,12 @@ export interface FiscalWebhooksStackProps extends StackProps {
   readonly testWebhooksPerMinute?: number;
   /** Seconds an endpoint may fail without one success before it is disabled (default 432000: five days). */
   readonly endpointDisableAfterSeconds?: number;
+  /**
+   * Seconds a warm dispatch or deliver function may use what it read of a tenant (tenant, subscriptions,
+   * config, secret and endpoint health) before reading it again; 0 reads per batch.
+   * @default 10 (`DEFAULT_CONFIG_CACHE_SECONDS`)
+   */
+  readonly configCacheSeconds?: number;
   /**
    * Most concurrent invocations each queue's event source mapping may start (SQS `MaximumConcurrency`, 2–1000).
    * @default dispatch 5, deliver 20, deadLetters 2 (`DEFAULT_MAX_CONCURRENCY`)
@@ -208,6 +215,9 @@ export class FiscalWebhooksStack extends Stack {
       });
     };
 
+    // Dispatch and deliver keep what they read of a tenant for this long (README, Settings).
+    const configCacheSeconds = String(props.configCacheSeconds ?? DEFAULT_CONFIG_CACHE_SECONDS);
+
     // Every pipeline worker reads the table; each adds what it needs besides.
     const worker = (id: string, props: Omit<WebhookFunctionProps, "environment"> & { readonly environment?: Record<string, string> }) =>
       new WebhookFunction(this, id, { ...props, environment: { [ENV.tableName]: table.tableName, ...props.environment } }).function;
@@ -223,6 +233,7 @@ export class FiscalWebhooksStack extends Stack {
         [ENV.orderedDeliveriesQueueUrl]: queues.orderedDeliveries.queueUrl,
         [ENV.eventsDeadLetterQueueUrl]: queues.eventsDeadLetter.queueUrl,
         [ENV.eventMaxReceives]: String(eventAttempts),
+        [ENV.configCacheSeconds]: configCacheSeconds,
       },
     });
     // Reads where events go, claims and releases producer ids, and files a batch's events with a
@@ -247,6 +258,7 @@ export class FiscalWebhooksStack extends Stack {
         [ENV.eventsQueueUrl]: queues.events.queueUrl,
         [ENV.retrySchedule]: formatRetrySchedule(retrySchedule),
         [ENV.endpointDisableAfterSeconds]: String(props.endpointDisableAfterSeconds ?? DEFAULT_DISABLE_AFTER_SECONDS),
+        [ENV.configCacheSeconds]: configCacheSeconds,
         ...deliveryTimeout,
       },
     });

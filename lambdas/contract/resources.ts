@@ -36,6 +36,7 @@ export const ENV = {
   maxSubscriptionsPerTenant: "MAX_SUBSCRIPTIONS_PER_TENANT",
   testWebhooksPerMinute: "TEST_WEBHOOKS_PER_MINUTE",
   endpointDisableAfterSeconds: "ENDPOINT_DISABLE_AFTER_SECONDS",
+  configCacheSeconds: "CONFIG_CACHE_SECONDS",
   /** Set only by the local runtime: lets deliveries reach loopback receivers. The stack never sets it. */
   allowLoopbackTargets: "DELIVERY_ALLOW_LOOPBACK",
 } as const;

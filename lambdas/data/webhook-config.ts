@@ -123,10 +123,11 @@ export class WebhookConfigStore extends TableStore {
 
   /**
    * What deliver needs of a tenant, in one read: the secret and the health of every endpoint
-   * that has ever failed (see domain/endpoint-health.ts).
+   * that has ever failed (see domain/endpoint-health.ts). `consistent: false` halves the read's
+   * price where the caller already accepts an older copy (deliver's warm cache).
    */
-  async deliveryState(tenantId: string, now = new Date()): Promise<DeliveryState> {
-    const item = await this.table.get(keys.signingSecret(tenantId));
+  async deliveryState(tenantId: string, now = new Date(), consistent = true): Promise<DeliveryState> {
+    const item = await this.table.get(keys.signingSecret(tenantId), consistent);
     const endpoints = new Map<string, EndpointHealth>();
     for (const [name, value] of Object.entries(item ?? {})) {
       if (name.startsWith(keys.endpointHealthPrefix)) endpoints.set(name, value as EndpointHealth);

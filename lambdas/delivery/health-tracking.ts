@@ -39,16 +39,33 @@ function observationOf(outcome: DeliveryAttempt): EndpointObservation | undefine
   }
 }
 
+/** How trackHealth reads a tenant's delivery state. */
+export interface HealthReads {
+  /** As this batch read it first: possibly from the warm cache, so possibly a few seconds old. */
+  readonly cached: (tenantId: string) => Promise<DeliveryState>;
+  /** Read from the table now. */
+  readonly fresh: (tenantId: string) => Promise<DeliveryState>;
+  /** This batch changed the tenant's state: whatever is cached of it is out of date. */
+  readonly changed: (tenantId: string) => void;
+}
+
 /**
- * After a batch's attempts: each endpoint's observations folded into its health record (as
- * read at the start of the batch), and one conditional write per endpoint whose record
- * changed state — never one per success. Returns what the tenants must be told (only the
- * writer that won a transition tells it) and why each endpoint this batch disabled is
- * disabled, keyed by tenantEndpoint.
+ * After a batch's attempts: each endpoint's observations folded into its health record, and
+ * one conditional write per endpoint whose record changed state — never one per success.
+ * A cached copy is trusted only while it says the endpoint is healthy (the common case, which
+ * costs no read): an endpoint failing, disabled or re-enabled is judged on its record read
+ * afresh, since a success or a re-enabling since the copy would change the decision. The
+ * write's condition is the record it started from; when it fails, that record may have been
+ * an old copy, so it is read again from the table and the decision made again on it.
+ * Whichever writer then wins tells the tenant, once: a transition is neither lost to a stale
+ * copy nor made twice. (What a healthy copy can miss: a streak another environment started
+ * under configCacheSeconds ago and a success since, which would have restarted it.) Returns
+ * what the tenants must be told and why each endpoint this batch disabled is disabled, keyed
+ * by tenantEndpoint.
  */
 export async function trackHealth(
   attempts: readonly { readonly delivery: Delivery; readonly outcome: DeliveryAttempt }[],
-  stateOf: (tenantId: string) => Promise<DeliveryState>,
+  reads: HealthReads,
   store: Pick<WebhookConfigStore, "recordHealth">,
   policy: HealthPolicy,
 ): Promise<{ readonly notices: TenantNotice[]; readonly disabled: ReadonlyMap<string, string> }> {
@@ -66,16 +83,29 @@ export async function trackHealth(
   await Promise.all(
     [...byEndpoint].map(async ([id, { tenantId, url, observations }]) => {
       observations.sort((a, b) => a.at.localeCompare(b.at));
-      const current = healthOf(await stateOf(tenantId), url);
-      const next = healthAfter(current, url, observations, policy);
-      if (next.health === current) return;
-      if (!(await store.recordHealth(tenantId, current, next.health))) return;
-      const reason = disabledReason(next.health);
+      /** Moves the record from `state`'s: "unchanged", "lost" (its condition failed) or the transition made. */
+      const transition = async (state: DeliveryState) => {
+        const current = healthOf(state, url);
+        const next = healthAfter(current, url, observations, policy);
+        if (next.health === current) return "unchanged" as const;
+        return (await store.recordHealth(tenantId, current, next.health)) ? next : ("lost" as const);
+      };
+      const cached = await reads.cached(tenantId);
+      let made = await transition(unsettled(healthOf(cached, url)) ? await reads.fresh(tenantId) : cached);
+      if (made === "lost") made = await transition(await reads.fresh(tenantId));
+      if (made === "unchanged" || made === "lost") return;
+      reads.changed(tenantId);
+      const reason = disabledReason(made.health);
       if (reason) disabled.set(id, reason);
-      notices.push(...next.notices.map((notice) => ({ ...notice, tenantId })));
+      notices.push(...made.notices.map((notice) => ({ ...notice, tenantId })));
     }),
   );
   return { notices, disabled };
+}
+
+/** Failing, disabled, or re-enabled and awaiting its first success: anything but healthy. */
+function unsettled(health: EndpointHealth | undefined): boolean {
+  return Boolean(health?.failingSince || health?.disabledAt || health?.reenabledAt);
 }
 
 /** The key trackHealth's `disabled` set uses. */

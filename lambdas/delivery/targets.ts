@@ -1,11 +1,25 @@
 import type { EventType } from "../domain/catalogue.ts";
 import { deliveryTargets, type DeliveryTarget } from "../domain/fiscal-event.ts";
 import type { ReceiverCredential } from "../domain/receiver-credential.ts";
+import type { Subscription } from "../domain/subscriptions.ts";
+import type { WebhookConfig } from "../domain/webhook-config.ts";
 import { credentialFor, type CredentialReads } from "./credentials.ts";
+import { ExpiringCache } from "../shared/expiring-cache.ts";
 import { onceEach } from "../shared/once-each.ts";
 import type { SubscriptionStore } from "../data/subscriptions.ts";
-import type { TenantStore } from "../data/tenants.ts";
+import type { Tenant, TenantStore } from "../data/tenants.ts";
 import type { WebhookConfigStore } from "../data/webhook-config.ts";
+
+/** The stack's `configCacheSeconds` default: how old a warm function's reads of where events go may be. */
+export const DEFAULT_CONFIG_CACHE_SECONDS = 10;
+/** The setting's ceiling: past five minutes a change would wait longer than anyone expects. */
+export const MAX_CONFIG_CACHE_SECONDS = 300;
+/**
+ * What each warm cache holds at most: 256 tenants (a batch names at most ten, so this is
+ * dozens of batches' worth), and 10,000 subscriptions or endpoint health records in all, a
+ * few MB, however many a tenant has (an item of those is about half a kilobyte).
+ */
+export const WARM_CACHE_CAPACITY = { tenants: 256, records: 10_000 } as const;
 
 export interface TargetStores {
   readonly tenants: TenantStore;
@@ -28,23 +42,44 @@ export interface BatchTargets {
   credentialOf(delivery: Parameters<typeof credentialFor>[1]): Promise<ReceiverCredential | undefined>;
 }
 
+/** The reads that decide where events go, kept by a warm execution environment across its batches. */
+export interface TargetCaches {
+  readonly tenants: ExpiringCache<Tenant | undefined>;
+  readonly subscribed: ExpiringCache<Subscription[]>;
+  readonly configs: ExpiringCache<WebhookConfig | undefined>;
+}
+
+/** Caches whose reads are used for at most `seconds` (0: none kept, every batch reads). */
+export function targetCaches(seconds: number): TargetCaches {
+  const perTenant = <V>() => new ExpiringCache<V>({ ttlSeconds: seconds, capacity: WARM_CACHE_CAPACITY.tenants });
+  return {
+    tenants: perTenant(),
+    subscribed: new ExpiringCache({ ttlSeconds: seconds, capacity: WARM_CACHE_CAPACITY.records, weigh: (list) => list.length }),
+    configs: perTenant(),
+  };
+}
+
 /**
- * The reads that decide where events go, each made once per batch (dispatch fans out with
- * them; deliver checks a retry is still wanted and reads the credentials deliveries refer
- * to). Eventually consistent: a change reaches deliveries within about a second.
+ * The reads that decide where events go, each made at most once per batch (dispatch fans out
+ * with them; deliver checks a retry is still wanted and reads the credentials deliveries refer
+ * to), and taken from `caches` while they are young enough — or, with `fresh`, read from the
+ * table whatever the caches hold (and kept there for the next batches). Eventually consistent:
+ * a change reaches deliveries within the caches' age plus about a second.
  */
-export function batchTargets(stores: TargetStores): BatchTargets {
+export function batchTargets(stores: TargetStores, caches: TargetCaches, { fresh = false } = {}): BatchTargets {
+  const read = <V>(cache: ExpiringCache<V>, key: string, load: () => Promise<V>) => (fresh ? cache.refresh(key, load) : cache.get(key, load));
   const tenantProblem = onceEach(async (tenantId: string) => {
-    const tenant = await stores.tenants.get(tenantId, false);
+    const tenant = await read(caches.tenants, tenantId, () => stores.tenants.get(tenantId, false));
     if (!tenant) return `unknown tenant ${tenantId}`;
     return tenant.status === "active" ? undefined : `tenant ${tenantId} is revoked`;
   });
+  const typeKey = ({ tenantId, type }: { tenantId: string; type: EventType }) => `${tenantId}\n${type}`;
   const reads: CredentialReads = {
     subscribed: onceEach(
-      ({ tenantId, type }: { tenantId: string; type: EventType }) => stores.subscriptions.listForEvent(tenantId, type),
-      ({ tenantId, type }) => `${tenantId}\n${type}`,
+      (key: { tenantId: string; type: EventType }) => read(caches.subscribed, typeKey(key), () => stores.subscriptions.listForEvent(key.tenantId, key.type)),
+      typeKey,
     ),
-    config: onceEach((tenantId: string) => stores.configs.getConfig(tenantId, false)),
+    config: onceEach((tenantId: string) => read(caches.configs, tenantId, () => stores.configs.getConfig(tenantId, false))),
   };
   const targetsFor = async (tenantId: string, type: EventType, except?: string, cnpj?: string) => {
     const [subscriptions, account] = await Promise.all([reads.subscribed({ tenantId, type }), reads.config(tenantId)]);

@@ -3,7 +3,7 @@ import { changeVisibilities, MAX_DELAY_SECONDS, sendMessages } from "../../lib/a
 import { ENV } from "../contract/resources.ts";
 import { attemptDelivery, type AttemptSetup } from "../delivery/attempt.ts";
 import { admitAtEndpointRates, heldBackMessage } from "../delivery/endpoint-rate.ts";
-import { batchTargets } from "../delivery/targets.ts";
+import { batchTargets, targetCaches, WARM_CACHE_CAPACITY } from "../delivery/targets.ts";
 import { disabledReason, healthOf, noticeEvent, tenantEndpoint, trackHealth } from "../delivery/health-tracking.ts";
 import { createWebhookSender } from "../delivery/sender.ts";
 import { deliveryExhaustedEvent, emitOperationalEvents } from "../delivery/operational-events.ts";
@@ -31,6 +31,8 @@ import { inGroupOrder, messageGroup } from "../shared/message-groups.ts";
 import { sqsWorker } from "../shared/worker.ts";
 import { onceEach } from "../shared/once-each.ts";
 import { addressPolicy } from "../shared/policy.ts";
+import { ExpiringCache } from "../shared/expiring-cache.ts";
+import type { DeliveryState } from "../data/webhook-config.ts";
 import { sqs } from "../shared/sqs.ts";
 import { configs, deliveryLogs as logs, failures, rateLimits, subscriptions, tenants } from "../shared/stores.ts";
 
@@ -39,6 +41,13 @@ const orderedDeliveriesQueueUrl = requiredEnv(ENV.orderedDeliveriesQueueUrl);
 const deadLetterQueueUrl = requiredEnv(ENV.deliveriesDeadLetterQueueUrl);
 const eventsQueueUrl = requiredEnv(ENV.eventsQueueUrl);
 const healthPolicy = { disableAfterSeconds: Number(requiredEnv(ENV.endpointDisableAfterSeconds)) };
+/**
+ * What this execution environment read of where events go and of each tenant's secret and
+ * endpoint health, used by first attempts for configCacheSeconds (0: read per batch).
+ */
+const cacheSeconds = Number(requiredEnv(ENV.configCacheSeconds));
+const caches = targetCaches(cacheSeconds);
+const states = new ExpiringCache<DeliveryState>({ ttlSeconds: cacheSeconds, capacity: WARM_CACHE_CAPACITY.records, weigh: (state) => state.endpoints.size });
 const setup: AttemptSetup = {
   schedule: parseRetrySchedule(requiredEnv(ENV.retrySchedule)),
   timeoutMs: Number(requiredEnv(ENV.deliveryTimeoutMs)),
@@ -93,17 +102,27 @@ async function handle(event: SQSEvent): Promise<SQSBatchResponse> {
     }
   }
 
-  // Read per batch, never cached across batches: a regenerated secret signs the very next
-  // delivery, a re-enabled endpoint gets the next one.
-  const stateOf = onceEach((tenantId: string) => configs.deliveryState(tenantId));
-  const targets = batchTargets({ tenants, subscriptions, configs });
+  // A first attempt takes the warm environment's reads (at most configCacheSeconds old; eventually
+  // consistent, since a copy that old is accepted anyway); a retry reads afresh, so a secret
+  // regenerated since the first attempt signs it, and a deleted subscription stops it.
+  const cachedState = onceEach((tenantId: string) => states.get(tenantId, () => configs.deliveryState(tenantId, new Date(), cacheSeconds === 0)));
+  // Without caching the batch's one read of each is as fresh as it gets.
+  const freshState = cacheSeconds === 0 ? cachedState : onceEach((tenantId: string) => states.refresh(tenantId, () => configs.deliveryState(tenantId)));
+  const stores = { tenants, subscriptions, configs };
+  const targets = batchTargets(stores, caches);
+  const freshTargets = cacheSeconds === 0 ? targets : batchTargets(stores, caches, { fresh: true });
+  const stateFor = async (delivery: Delivery, retry: boolean): Promise<DeliveryState> => {
+    const state = await (retry ? freshState : cachedState)(delivery.tenantId);
+    // Nothing is set aside on a cached copy: an endpoint re-enabled since gets its delivery.
+    return !retry && disabledReason(healthOf(state, delivery.url)) ? freshState(delivery.tenantId) : state;
+  };
   /**
    * A retry checks that its delivery is still wanted (for its event's CNPJ, as dispatch judged
    * it); a first attempt follows its dispatch by moments.
    */
   const unwanted = async (delivery: Delivery): Promise<string | undefined> =>
-    (await targets.tenantProblem(delivery.tenantId)) ??
-    ((await targets.urlsFor(delivery.tenantId, delivery.eventType, undefined, delivery.cnpj)).includes(delivery.url)
+    (await freshTargets.tenantProblem(delivery.tenantId)) ??
+    ((await freshTargets.urlsFor(delivery.tenantId, delivery.eventType, undefined, delivery.cnpj)).includes(delivery.url)
       ? undefined
       : `no subscription or account webhook sends ${delivery.eventType} to this endpoint any more`);
   // Deliveries to endpoints with a rate limit: one reservation per endpoint for the batch; the rest cost nothing.
@@ -120,11 +139,13 @@ async function handle(event: SQSEvent): Promise<SQSBatchResponse> {
       // Nothing is read for a message back before its time.
       const due = isDue(delivery, new Date());
       const [state, stop, credential] = due
-        ? await Promise.all([stateOf(delivery.tenantId), retry ? unwanted(delivery) : undefined, targets.credentialOf(delivery)])
+        ? await Promise.all([stateFor(delivery, retry), retry ? unwanted(delivery) : undefined, (retry ? freshTargets : targets).credentialOf(delivery)])
         : [undefined, undefined, undefined];
+      // A cached copy may outlive the old secret's grace period: it signs only until its end.
+      const previous = state?.secret?.previous;
       const outcome = await attemptDelivery(setup, delivery, step, {
         secret: state?.secret?.secret,
-        previousSecret: state?.secret?.previous?.secret,
+        previousSecret: previous && Date.parse(previous.until) > Date.now() ? previous.secret : undefined,
         unwanted: stop,
         disabled: state && disabledReason(healthOf(state, delivery.url)),
         credential,
@@ -150,7 +171,8 @@ async function handle(event: SQSEvent): Promise<SQSBatchResponse> {
   const outcomes = settled.flatMap((entry) => ("outcome" in entry ? [entry] : []));
   // Health is told what the attempts showed; a retry to an endpoint that this disabled goes
   // to the dead-letter queue now rather than waiting for its turn.
-  const health = await trackHealth(outcomes, stateOf, configs, healthPolicy).catch((error: unknown) => {
+  const healthReads = { cached: cachedState, fresh: freshState, changed: (tenantId: string) => states.delete(tenantId) };
+  const health = await trackHealth(outcomes, healthReads, configs, healthPolicy).catch((error: unknown) => {
     logger.error("endpoint health not recorded", { error: error as Error });
     return { notices: [], disabled: new Map<string, string>() };
   });

@@ -2,7 +2,7 @@ import type { SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import { MAX_MESSAGE_BYTES, messageSize, sendMessages } from "../../lib/aws/sqs-batch.ts";
 import { ENV } from "../contract/resources.ts";
 import { documentHistoryBatch } from "../delivery/document-history.ts";
-import { batchTargets, type BatchTargets } from "../delivery/targets.ts";
+import { batchTargets, targetCaches, type BatchTargets } from "../delivery/targets.ts";
 import { atLargest, deliveryMessage, type Delivery } from "../domain/delivery.ts";
 import { deliveryIdFor, failingEndpoint, orderedRoute, parseFiscalEvent, PRODUCT_ORIGIN, type FiscalEvent } from "../domain/fiscal-event.ts";
 import { webhookEnvelope } from "../domain/webhook-message.ts";
@@ -21,6 +21,8 @@ const orderedDeliveriesQueueUrl = requiredEnv(ENV.orderedDeliveriesQueueUrl);
 const eventsDeadLetterQueueUrl = requiredEnv(ENV.eventsDeadLetterQueueUrl);
 /** The events queue's maxReceiveCount: the receive after which SQS sets a failing event aside. */
 const eventMaxReceives = Number(requiredEnv(ENV.eventMaxReceives));
+/** Where events go (tenant, subscriptions by type, config), as this warm environment read it at most configCacheSeconds ago. */
+const caches = targetCaches(Number(requiredEnv(ENV.configCacheSeconds)));
 
 /** An event set aside: it goes to the events dead-letter queue with the reason, never dropped. */
 interface Rejection {
@@ -46,7 +48,7 @@ async function handle(event: SQSEvent): Promise<SQSBatchResponse> {
     else rejections.push({ record, reason: parse.reason });
   }
 
-  const targets = batchTargets({ tenants, subscriptions, configs });
+  const targets = batchTargets({ tenants, subscriptions, configs }, caches);
   const claimed = new Map<SQSRecord, ProducerEvent>();
   const inBatch = new Set<string>();
   const deliveries: { record: SQSRecord; body: string; groupId?: string; deduplicationId?: string }[] = [];

@@ -32,7 +32,9 @@ export async function startEphemeralProduct(options: Partial<ProductRuntimeOptio
         onError: (source: string, error: unknown) => console.log(`[${source}]`, error),
       }
     : {};
-  const product = await startProductRuntime({ dataDir, inMemory: true, ...debug, ...options });
+  // A test reads its own writes at once (a subscription made, then an event sent): warm functions
+  // keep nothing unless it asks for caching; the bench asks for the stack's default.
+  const product = await startProductRuntime({ dataDir, inMemory: true, configCacheSeconds: 0, ...debug, ...options });
   const documents = DynamoDBDocumentClient.from(product.runtime.dynamodb);
   const tenants = new TenantStore(documents, String(product.outputs[OUTPUTS.tableName]));
   const caller =

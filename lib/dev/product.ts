@@ -27,6 +27,8 @@ export interface ProductRuntimeOptions {
   readonly testWebhooksPerMinute?: number;
   /** Seconds an endpoint may fail without a success before it is disabled (the stack's default, five days, when absent). */
   readonly endpointDisableAfterSeconds?: number;
+  /** Seconds warm dispatch and deliver functions keep what they read of a tenant; 0 reads per batch (the stack's default, 10, when absent). */
+  readonly configCacheSeconds?: number;
   /**
    * PEM file of extra CAs the delivery functions trust (receivers behind a private CA);
    * defaults to the NODE_EXTRA_CA_CERTS `npm start` itself was given.
@@ -99,6 +101,7 @@ export async function startProductRuntime(options: ProductRuntimeOptions): Promi
     ...(options.deliveryTimeoutSeconds ? { deliveryTimeoutSeconds: options.deliveryTimeoutSeconds } : {}),
     ...(options.testWebhooksPerMinute ? { testWebhooksPerMinute: options.testWebhooksPerMinute } : {}),
     ...(options.endpointDisableAfterSeconds ? { endpointDisableAfterSeconds: options.endpointDisableAfterSeconds } : {}),
+    ...(options.configCacheSeconds === undefined ? {} : { configCacheSeconds: options.configCacheSeconds }),
   }, { verbose: options.verbose === true });
   // The functions trust the inspector's CA plus any CA the user passed (NODE_EXTRA_CA_CERTS).
   const authority = await createLocalCertificateAuthority();

@@ -15,7 +15,9 @@ import { DeadLetterStore } from "../../lambdas/data/dead-letters.ts";
 import { RateLimitStore } from "../../lambdas/data/rate-limits.ts";
 import { SubscriptionStore } from "../../lambdas/data/subscriptions.ts";
 import { TenantNotActiveError, TenantStore } from "../../lambdas/data/tenants.ts";
-import { WebhookConfigStore } from "../../lambdas/data/webhook-config.ts";
+import { WebhookConfigStore, type DeliveryState } from "../../lambdas/data/webhook-config.ts";
+import { trackHealth } from "../../lambdas/delivery/health-tracking.ts";
+import type { DeliveryAttempt } from "../../lambdas/domain/delivery.ts";
 import { provisionTable } from "../../lib/local-aws/provision/tables.ts";
 import { synthesizeProduct } from "../../lib/dev/synth.ts";
 import { startTestDynamo, type TestDynamo } from "../support/dynamodb.ts";
@@ -226,6 +228,39 @@ describe(`the data layer on ${process.env["FW_DYNAMODB"] ?? "dynalite"}`, () => 
     expect((await store.deliveryState("ten_h")).secret?.previous).toBeDefined();
     // No secret, no health: a tenant without one cannot have a record made for it.
     expect(await store.recordHealth("ten_nosecret", undefined, failing)).toBe(false);
+  });
+
+  it("endpoint health from cached copies: decided again on the table's record, one transition and one notice among racing batches", async () => {
+    const store = new WebhookConfigStore(dynamo.documents, TABLE);
+    const url = "https://c.example.com/hooks";
+    await store.ensureSecret("ten_c");
+    const policy = { disableAfterSeconds: 3600 };
+    const fromTable = { cached: (id: string) => store.deliveryState(id), fresh: (id: string) => store.deliveryState(id), changed: () => undefined };
+    /** A batch whose first read of the tenant was `copy` (a warm environment's cache). */
+    const cachedAs = (copy: DeliveryState) => ({ ...fromTable, cached: () => Promise.resolve(copy) });
+    const attempt = (n: number, outcome: DeliveryAttempt) => ({
+      delivery: { deliveryId: `d-${n}`, tenantId: "ten_c", eventId: `e-${n}`, eventType: "boleto.paid" as const, url, body: "{}", createdAt: "2026-11-27T09:00:00.000Z", attemptsBefore: 0 },
+      outcome,
+    });
+    const failure = (n: number, at: string, statusCode: number) =>
+      attempt(n, { kind: "retry-at", attempt: 1, delaySeconds: 5, failure: { reason: `HTTP ${statusCode}`, statusCode, failedAt: at, responseMs: 3 } });
+    const success = (n: number, at: string) => attempt(n, { kind: "delivered", attempt: 1, statusCode: 200, deliveredAt: at, responseMs: 3 });
+
+    // Two environments hold the endpoint as healthy; a third batch starts a failure streak.
+    const healthy = await store.deliveryState("ten_c");
+    await trackHealth([failure(0, "2026-11-27T10:00:00.000Z", 503)], fromTable, store, policy);
+    // Both cached batches then see a 410: each one's write from "healthy" fails its condition, so
+    // each decides again on the streak as stored; one disables the endpoint and tells the tenant.
+    const racing = await Promise.all([1, 2].map((n) => trackHealth([failure(n, `2026-11-27T10:01:0${n}.000Z`, 410)], cachedAs(healthy), store, policy)));
+    expect(racing.flatMap((r) => r.notices)).toEqual([expect.objectContaining({ kind: "disabled", failingSince: "2026-11-27T10:00:00.000Z" })]);
+    expect((await store.endpointHealth("ten_c"))(url)).toMatchObject({ failingSince: "2026-11-27T10:00:00.000Z", disabledReason: "the endpoint answered 410 Gone" });
+
+    // Environments that cached it disabled: the tenant re-enables it, two batches see it succeed.
+    const disabled = await store.deliveryState("ten_c");
+    await store.reenableEndpoint("ten_c", url);
+    const recovered = await Promise.all([3, 4].map((n) => trackHealth([success(n, `2026-11-27T11:00:0${n}.000Z`)], cachedAs(disabled), store, policy)));
+    expect(recovered.flatMap((r) => r.notices)).toEqual([expect.objectContaining({ kind: "recovered", url })]);
+    expect((await store.endpointHealth("ten_c"))(url)).toMatchObject({ lastSuccessAt: expect.stringMatching(/^2026-11-27T11:00:0[34]/) });
   });
 
   it("failures: records of the same millisecond get distinct, time-ordered Number(10) ids, each shard its own", async () => {

@@ -232,7 +232,7 @@ describe("queues", () => {
 describe("cdk.json", () => {
   it("holds every setting at the stack's default, so a plain cdk deploy changes nothing", () => {
     const { context } = JSON.parse(readFileSync("cdk.json", "utf8")) as { context: Record<string, unknown> };
-    for (const name of ["retrySchedule", "deliveryTimeoutSeconds", "maxSubscriptionsPerTenant", "testWebhooksPerMinute", "endpointDisableAfterSeconds", "dispatchMaxConcurrency",
+    for (const name of ["retrySchedule", "deliveryTimeoutSeconds", "maxSubscriptionsPerTenant", "testWebhooksPerMinute", "endpointDisableAfterSeconds", "configCacheSeconds", "dispatchMaxConcurrency",
       "deliverMaxConcurrency", "deadLettersMaxConcurrency", "deliverReservedConcurrency", "deliverySuccessRatioThreshold", "alarmEmail", "producerAccountIds"]) {
       expect(context, name).toHaveProperty(name);
     }

@@ -206,6 +206,19 @@ describe("the stack", () => {
     expect(timeouts).toEqual(["5000", "5000"]);
     expect(() => buildApp({ outdir: outdir(), context: { deliveryTimeoutSeconds: "25" } })).toThrow(/from 1 to 20/);
   });
+
+  it("gives dispatch and deliver, and only them, the age their warm caches may reach, 0 included", () => {
+    const cacheSeconds = (context: Record<string, unknown>) => {
+      const { app, stack } = buildApp({ outdir: outdir(), context: { "aws:cdk:bundling-stacks": [], ...context } });
+      app.synth();
+      const functions = Object.values(Template.fromStack(stack).findResources("AWS::Lambda::Function"));
+      return functions.map((fn) => fn.Properties.Environment?.Variables?.CONFIG_CACHE_SECONDS).filter((value) => value !== undefined);
+    };
+    expect(cacheSeconds({})).toEqual(["10", "10"]);
+    expect(cacheSeconds({ configCacheSeconds: "0" })).toEqual(["0", "0"]);
+    expect(() => buildApp({ outdir: outdir(), context: { configCacheSeconds: "301" } })).toThrow(/from 0 to 300/);
+    expect(() => buildApp({ outdir: outdir(), context: { configCacheSeconds: "-1" } })).toThrow(/from 0 to 300/);
+  });
 });
 
 describe("cdk-nag AwsSolutions", () => {
