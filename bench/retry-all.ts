@@ -7,6 +7,7 @@ import { webhookEnvelope } from "../lambdas/domain/webhook-message.ts";
 import type { ApiCall, EphemeralProduct } from "../lib/dev/ephemeral-product.ts";
 import { answer, startHttpsReceiver, type HttpsReceiver, type ReceiverFactory } from "../lib/dev/https-receiver.ts";
 import { sampleRss } from "./instrument.ts";
+import { memoryBreakdown, type MemoryBreakdown } from "./memory.ts";
 import { BENCH_EVENT_TYPE, fiscalData, runBounded, startBenchProduct } from "./workload.ts";
 
 export interface RetryAllOptions {
@@ -49,6 +50,8 @@ export interface RetryAllResult {
   readonly rssAt: readonly { readonly share: number; readonly rss: number; readonly mainHeap: number; readonly seconds: number }[];
   /** The main thread's V8 heap in use (the emulators, the gateway, the pollers; not the functions' worker threads) before the call. */
   readonly mainHeapBefore: number;
+  /** Where the memory was before the call, once all were delivered, and after the runtime's idle period with nothing to do. */
+  readonly breakdown: { readonly before: MemoryBreakdown; readonly delivered: MemoryBreakdown };
   readonly runtimeErrors: readonly string[];
 }
 
@@ -162,6 +165,7 @@ export async function runRetryAll(options: RetryAllOptions): Promise<RetryAllRes
 
     // Settle, then measure from the call.
     await sleep(2000);
+    const before = await memoryBreakdown(product.runtime);
     const rss = sampleRss();
     const { rss: rssBefore, heapUsed: mainHeapBefore } = process.memoryUsage();
     calledAt = Date.now();
@@ -171,6 +175,7 @@ export async function runRetryAll(options: RetryAllOptions): Promise<RetryAllRes
     const deadline = calledAt + options.timeLimitMs;
     while (seen.size < options.deadLetters && Date.now() < deadline) await sleep(50);
     const rssPeak = rss.stop();
+    const delivered = await memoryBreakdown(product.runtime);
     const complete = seen.size === options.deadLetters;
     // A letter is removed just after its delivery is queued: give the last removals (and any job still running) a moment.
     const quiet = Date.now() + 10_000;
@@ -193,6 +198,7 @@ export async function runRetryAll(options: RetryAllOptions): Promise<RetryAllRes
       jobFailures: jobs.failures,
       rssBefore,
       mainHeapBefore,
+      breakdown: { before, delivered },
       rssPeak,
       rssAt,
       runtimeErrors,

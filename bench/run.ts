@@ -18,6 +18,7 @@ import { count, dollars, fixed, int, mb, table, verdict } from "./format.ts";
 import { describeCpuBreakdown } from "./cpu-breakdown.ts";
 import { footprintScenario } from "./footprint.ts";
 import { sampleRss } from "./instrument.ts";
+import { describeBreakdown } from "./memory.ts";
 import { describeLatency, runLatency } from "./latency.ts";
 import { runPipeline } from "./pipeline.ts";
 import { runOrdered } from "./ordered.ts";
@@ -360,7 +361,10 @@ async function retryAllScenario(receivers: Awaited<ReturnType<typeof receiverFac
       `at ${r.rssAt.map((s) => `${int(s.share * 100)} % (${fixed(s.seconds)} s) ${mb(s.rss)}`).join(", ")}\n` +
       `   main thread's heap in use (emulators, gateway, pollers; not the functions' threads) ${mb(r.mainHeapBefore)} before the call, ` +
       `${r.rssAt.map((s) => `${mb(s.mainHeap)} at ${int(s.share * 100)} %`).join(", ")}` +
-      `${r.runtimeErrors.length ? `; ${r.runtimeErrors.length} runtime errors` : ""}`,
+      `${r.runtimeErrors.length ? `; ${r.runtimeErrors.length} runtime errors` : ""}\n` +
+      describeBreakdown("before the call", r.breakdown.before) +
+      "\n" +
+      describeBreakdown("all delivered", r.breakdown.delivered),
   );
   for (const error of r.runtimeErrors.slice(0, 3)) console.log(`   runtime error: ${error}`);
   return [

@@ -16,6 +16,7 @@ Options:
   --inspector-port <n>      HTTPS inspector receiver port (default 4443)
   --retry-schedule <s,...>  seconds before each delivery attempt, e.g. 0,1,2
   --endpoint-disable-after <s>  seconds an endpoint may fail without a success before it is disabled (default 432000)
+  --environment-idle <s>    seconds a function's execution environment may stay unused before it is retired (default 60; 0: never)
   --no-iam                  let the functions make calls their roles do not grant (default: refused and printed as [iam …])
   --quiet                   do not print the functions' logs
   --verbose                 print the CDK's bundling progress while synthesizing
@@ -31,6 +32,7 @@ const { values } = parseArgs({
     "inspector-port": { type: "string", default: "4443" },
     "retry-schedule": { type: "string" },
     "endpoint-disable-after": { type: "string" },
+    "environment-idle": { type: "string" },
     "no-iam": { type: "boolean", default: false },
     quiet: { type: "boolean", default: false },
     verbose: { type: "boolean", default: false },
@@ -53,10 +55,10 @@ function port(name: string, text: string): number {
   return value;
 }
 
-function positiveSeconds(name: string, text: string): number {
+function wholeSeconds(name: string, text: string, least = 1): number {
   const value = Number(text);
-  if (!Number.isInteger(value) || value < 1) {
-    console.error(`--${name} must be a whole number of seconds, at least 1, got "${text}"`);
+  if (!Number.isInteger(value) || value < least) {
+    console.error(`--${name} must be a whole number of seconds, at least ${least}, got "${text}"`);
     process.exit(2);
   }
   return value;
@@ -86,7 +88,8 @@ try {
     },
     // Passed as the CDK context value, as `cdk deploy -c retrySchedule=…` would: synthesis checks it.
     ...(values["retry-schedule"] ? { retrySchedule: values["retry-schedule"] } : {}),
-    ...(values["endpoint-disable-after"] ? { endpointDisableAfterSeconds: positiveSeconds("endpoint-disable-after", values["endpoint-disable-after"]) } : {}),
+    ...(values["endpoint-disable-after"] ? { endpointDisableAfterSeconds: wholeSeconds("endpoint-disable-after", values["endpoint-disable-after"]) } : {}),
+    ...(values["environment-idle"] === undefined ? {} : { environmentIdleSeconds: wholeSeconds("environment-idle", values["environment-idle"], 0) }),
     verbose: values.verbose,
     enforceIam: !values["no-iam"],
     ...(values.quiet ? {} : { functionOutput: (fn: string, line: string) => console.log(`[${fn}] ${line}`) }),

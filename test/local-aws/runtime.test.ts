@@ -126,6 +126,31 @@ describe("the local runtime on a synthesized stack", () => {
     expect(good.Item?.["probeName"]?.S).toBe("probe");
   });
 
+  it("fails a batch whose function outgrows its memory as out-of-memory, and SQS redelivers it", async () => {
+    const failures: unknown[] = [];
+    const stopObserving = runtime.observeInvocations({
+      finished: (_functionId, _event, outcome) => {
+        if (!outcome.ok) failures.push(outcome.error);
+      },
+    });
+    try {
+      await runtime.sqs.send(
+        new SendMessageCommand({ QueueUrl: queue("work").url, MessageBody: JSON.stringify({ id: "hungry", outcome: "exhaust-memory-once" }) }),
+      );
+      const item = await eventually(async () => {
+        const { Item } = await runtime.dynamodb.send(new GetItemCommand({ TableName: tableName(), Key: { pk: { S: "hungry" } } }));
+        return Item;
+      });
+      // Written on the second receive, by a fresh environment.
+      expect(item["receiveCount"]?.N).toBe("2");
+      expect(failures).toContainEqual(
+        expect.objectContaining({ errorType: "Runtime.OutOfMemory", message: expect.stringMatching(/more than its 128 MB/) }),
+      );
+    } finally {
+      stopObserving();
+    }
+  });
+
   it("moves a message whose invocation keeps throwing to the dead-letter queue", async () => {
     await runtime.sqs.send(
       new SendMessageCommand({ QueueUrl: queue("work").url, MessageBody: JSON.stringify({ id: "boom", outcome: "throw" }) }),
