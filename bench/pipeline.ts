@@ -14,6 +14,7 @@ import type { EphemeralProduct } from "../lib/dev/ephemeral-product.ts";
 import { dynamoItemBytes, type PayloadSizes } from "./cost-model.ts";
 import { startCpuBreakdown, type CpuBreakdown } from "./cpu-breakdown.ts";
 import { mean, percentile, recordInvocations, sampleRss, watchLoad, type InvocationLog, type LoadSummary } from "./instrument.ts";
+import { memoryBreakdown, type MemoryBreakdown } from "./memory.ts";
 import { BENCH_EVENT_TYPE, fiscalData, startBenchProduct } from "./workload.ts";
 
 const PORTAL = "/portal/api/ext/webhook";
@@ -81,6 +82,8 @@ export interface PipelineResult {
     /** Peak from start-up to the end of the checks after the measured window. */
     readonly peak: number;
   };
+  /** Where the memory was after warm-up and at the end of the measured window. */
+  readonly breakdown: { readonly afterWarmup: MemoryBreakdown; readonly measured: MemoryBreakdown };
   readonly sizes: PayloadSizes;
   readonly memoryMb: { readonly dispatch: number; readonly deliver: number };
   readonly runtimeErrors: readonly string[];
@@ -236,6 +239,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
     const warmupSeconds = (performance.now() - warmupStarted) / 1000;
     const warmupConcurrency = { dispatch: peak(ids.dispatch), deliver: peak(ids.deliver) };
     const afterWarmup = process.memoryUsage.rss();
+    const warmBreakdown = await memoryBreakdown(product.runtime);
 
     // The measured run.
     const baseline = receiver.received.length;
@@ -277,6 +281,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
     const measuredPeak = measuredRss.stop();
     probing = false;
     await probeLoop;
+    const measuredBreakdown = await memoryBreakdown(product.runtime);
 
     const delivered = Math.min(options.deliveries, receiver.received.length - baseline);
     const seconds = (ended - started) / 1000;
@@ -398,6 +403,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
       },
       load: loadSummary,
       rss: { beforeStart, afterStartup, afterSetup, afterWarmup, measuredPeak, peak: Math.max(rss.peak(), measuredPeak) },
+      breakdown: { afterWarmup: warmBreakdown, measured: measuredBreakdown },
       sizes,
       memoryMb: { dispatch: memoryOf(ids.dispatch), deliver: memoryOf(ids.deliver) },
       runtimeErrors,

@@ -105,7 +105,7 @@ async function main(): Promise<void> {
   let receiver: HttpsReceiver | undefined;
   try {
     // First, while nothing else runs: cold imports are timed in fresh processes.
-    const footprintRows = scenarios.includes("footprint") ? footprintScenario() : [];
+    const footprintRows = scenarios.includes("footprint") ? await footprintScenario() : [];
     const receivers = await receiverFactory(dir);
     if (!scenarios.includes("throughput")) {
       const rows = [
@@ -178,7 +178,8 @@ async function main(): Promise<void> {
         `   process CPU ${int(pipe.load.cpuShare * 100)}% of ${cores} cores; main event-loop delay p99 ${fixed(pipe.load.loopDelayP99Ms)} ms, ` +
         `max ${fixed(pipe.load.loopDelayMaxMs)} ms\n` +
         `   RSS (whole process, functions' worker threads included): ${mb(pipe.rss.beforeStart)} before start-up, ` +
-        `${mb(pipe.rss.afterStartup)} after, ${mb(pipe.rss.afterSetup)} after tenant set-up through the API, ${mb(pipe.rss.afterWarmup)} after warm-up, peak ${mb(pipe.rss.measuredPeak)} while measured`,
+        `${mb(pipe.rss.afterStartup)} after, ${mb(pipe.rss.afterSetup)} after tenant set-up through the API, ${mb(pipe.rss.afterWarmup)} after warm-up, peak ${mb(pipe.rss.measuredPeak)} while measured\n` +
+        `${describeBreakdown("after warm-up", pipe.breakdown.afterWarmup)}\n${describeBreakdown("end of the measured window", pipe.breakdown.measured)}`,
     );
     for (const error of pipe.runtimeErrors.slice(0, 3)) console.log(`   runtime error: ${error}`);
     if (pipe.profiled) {
