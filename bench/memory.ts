@@ -1,7 +1,12 @@
 import { ScanCommand } from "@aws-sdk/client-dynamodb";
 import { GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
+import { execFile } from "node:child_process";
+import path from "node:path";
+import { promisify } from "node:util";
 import type { LocalRuntime } from "../lib/local-aws/runtime.ts";
 import { mb } from "./format.ts";
+
+const run = promisify(execFile);
 
 /** Where the process's memory is at one moment: the functions' environments, the main thread, the emulators' data, the rest. */
 export interface MemoryBreakdown {
@@ -71,4 +76,29 @@ export function describeBreakdown(label: string, b: MemoryBreakdown): string {
     `+ main thread's heap ${mb(b.mainHeapTotal)} (${mb(b.mainHeapUsed)} in use; emulators' data: ${b.emulatorData.items.toLocaleString("en-US")} items, ` +
     `${mb(b.emulatorData.itemBytes)} as JSON, ${b.emulatorData.messages.toLocaleString("en-US")} messages queued) + other ${mb(b.other)}`
   );
+}
+
+export interface IdleProductMemory {
+  readonly afterStart: number;
+  /** The main thread's V8 heap (emulators, gateway, pollers) after start and after the idle period. */
+  readonly mainHeapAfterStart: number;
+  readonly mainHeapAfterIdle: number;
+  /** After a few API calls, and how many execution environments they started. */
+  readonly afterCalls: number;
+  readonly environments: number;
+  /** Once those environments were retired, `idleSeconds` unused, and the process was quiet a while. */
+  readonly afterIdle: number;
+  readonly retired: boolean;
+  readonly idleSeconds: number;
+}
+
+/** The product on its own in a fresh process (bench/idle-product.ts), as `npm start -- --in-memory` runs it. */
+export async function measureIdleProduct(idleSeconds: number): Promise<IdleProductMemory> {
+  const script = path.join(import.meta.dirname, "idle-product.ts");
+  const { stdout } = await run(process.execPath, ["--import", "tsx", script, String(idleSeconds)], {
+    cwd: path.dirname(import.meta.dirname),
+    maxBuffer: 16 * 2 ** 20,
+  });
+  const last = stdout.trim().split("\n").at(-1) ?? "";
+  return { ...(JSON.parse(last) as Omit<IdleProductMemory, "idleSeconds">), idleSeconds };
 }

@@ -18,7 +18,7 @@ import { count, dollars, fixed, int, mb, table, verdict } from "./format.ts";
 import { describeCpuBreakdown } from "./cpu-breakdown.ts";
 import { footprintScenario } from "./footprint.ts";
 import { sampleRss } from "./instrument.ts";
-import { describeBreakdown } from "./memory.ts";
+import { describeBreakdown, measureIdleProduct } from "./memory.ts";
 import { describeLatency, runLatency } from "./latency.ts";
 import { runPipeline } from "./pipeline.ts";
 import { runOrdered } from "./ordered.ts";
@@ -33,7 +33,7 @@ function bounded(name: string, fallback: number, min: number, max: number): numb
   return value;
 }
 
-const SCENARIOS = ["footprint", "throughput", "rate", "ordered", "latency", "keys", "fanout", "retryall"] as const;
+const SCENARIOS = ["footprint", "idle", "throughput", "rate", "ordered", "latency", "keys", "fanout", "retryall"] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 function selectedScenarios(args: readonly string[]): readonly Scenario[] {
@@ -58,6 +58,8 @@ const CONFIG = {
   /** The whole run is killed (exit 1) past this. */
   watchdogMs: 400_000,
   targets: { pipelineOverBare: 0.3, dollarsPerMillion: 1 },
+  /** The local runtime's memory: RSS of a product on its own after start, and peak RSS of the bench's process under the pipeline. */
+  memory: { idleRssMb: 500, benchPeakRssMb: 800, environmentIdleSeconds: 5 },
   /** The brief's conservative Lambda duration per full batch; the model uses the larger of it and the measured mean. */
   assumedMsPerBatch: 150,
   /** One event to this many endpoints (the subscription cap's default). */
@@ -105,7 +107,10 @@ async function main(): Promise<void> {
   let receiver: HttpsReceiver | undefined;
   try {
     // First, while nothing else runs: cold imports are timed in fresh processes.
-    const footprintRows = scenarios.includes("footprint") ? await footprintScenario() : [];
+    const footprintRows = [
+      ...(scenarios.includes("footprint") ? await footprintScenario() : []),
+      ...(scenarios.includes("idle") ? await idleScenario() : []),
+    ];
     const receivers = await receiverFactory(dir);
     if (!scenarios.includes("throughput")) {
       const rows = [
@@ -290,7 +295,7 @@ async function main(): Promise<void> {
         ["cost, fan-out 1", `$${one.total.toFixed(3)} / 1M`, `≤ $${CONFIG.targets.dollarsPerMillion}`, verdict(one.total <= CONFIG.targets.dollarsPerMillion)],
         ["cost, fan-out 10", `$${ten.total.toFixed(3)} / 1M`, `≤ $${CONFIG.targets.dollarsPerMillion}`, verdict(ten.total <= CONFIG.targets.dollarsPerMillion)],
         ["peak RSS, pipeline measured window", mb(pipe.rss.measuredPeak), "", ""],
-        ["peak RSS, pipeline phase", mb(pipe.rss.peak), "", ""],
+        ["peak RSS under the bench (pipeline phase)", mb(pipe.rss.peak), `≤ ${CONFIG.memory.benchPeakRssMb} MB`, verdict(pipe.rss.peak <= CONFIG.memory.benchPeakRssMb * 2 ** 20)],
         ["peak RSS, whole run", mb(rssPeak), "", ""],
         ...footprintRows,
         ...keyRows,
@@ -306,6 +311,22 @@ async function main(): Promise<void> {
     await receiver?.close();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** The product on its own in a fresh process: RSS after start, with a few environments up, and once they were retired. Returns its summary rows. */
+async function idleScenario(): Promise<string[][]> {
+  const { idleRssMb, environmentIdleSeconds } = CONFIG.memory;
+  const r = await measureIdleProduct(environmentIdleSeconds);
+  console.log(
+    `\nIdle memory: the product on the local runtime, in memory, alone in a fresh process (bench/idle-product.ts; environments retired after ${environmentIdleSeconds} s unused)\n` +
+      `   RSS ${mb(r.afterStart)} after start (main thread's heap ${mb(r.mainHeapAfterStart)}); ${mb(r.afterCalls)} after 30 API calls started ` +
+      `${r.environments} execution environments; ${mb(r.afterIdle)} once ${r.retired ? "all were" : "NOT all were"} retired and the process was quiet 10 s ` +
+      `(main thread's heap ${mb(r.mainHeapAfterIdle)})`,
+  );
+  return [
+    ["RSS idle after start, product on its own", mb(r.afterStart), `≤ ${idleRssMb} MB`, verdict(r.afterStart <= idleRssMb * 2 ** 20)],
+    [`RSS with ${r.environments} environments up / once retired`, `${mb(r.afterCalls)} / ${mb(r.afterIdle)}`, "", ""],
+  ];
 }
 
 /** Partition keys of one tenant at 10,000 deliveries a second, over a simulated day. Returns its summary rows. */
