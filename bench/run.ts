@@ -356,7 +356,8 @@ async function fanOutScenario(receivers: Awaited<ReturnType<typeof receiverFacto
       `   subscribed through the API in ${fixed(r.subscribeSeconds)} s (8 at a time); ${int(r.delivered)} of ${int(endpoints)} delivered ` +
       `(${int(r.signaturesValid)} arrivals verified), the last ${fixed(r.seconds, 2)} s after the event was sent${r.complete ? "" : " (INCOMPLETE at the time limit)"}\n` +
       `   RSS (whole process) ${mb(r.rssBefore)} before the event, peak ${mb(r.rssPeak)} until delivered` +
-      `${r.runtimeErrors.length ? `; ${r.runtimeErrors.length} runtime errors` : ""}`,
+      `${r.runtimeErrors.length ? `; ${r.runtimeErrors.length} runtime errors` : ""}\n` +
+      `${describeBreakdown("before the event", r.breakdown.before)}\n${describeBreakdown("delivered", r.breakdown.delivered)}`,
   );
   for (const error of r.runtimeErrors.slice(0, 3)) console.log(`   runtime error: ${error}`);
   return [

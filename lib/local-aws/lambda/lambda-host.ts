@@ -112,9 +112,9 @@ const LAMBDA_STACK_MB = (984 + 192) / 1024;
  *
  * One difference: V8 keeps a young generation committed at its largest once allocation has
  * grown it, and this process holds up to four environments per function where Lambda has one
- * per process, so each young generation is capped at LOCAL_YOUNG_GENERATION_MB. In the bench
- * (`npm run bench -- --only throughput`) this took the environments' heaps from 579 to 348 MB
- * at the same throughput; the cost is more frequent minor collections.
+ * per process, so each young generation is capped at LOCAL_YOUNG_GENERATION_MB. In a
+ * throughput benchmark with eleven environments up this took their heaps from 579 to 348 MB at
+ * the same throughput; the cost is more frequent minor collections.
  */
 const LOCAL_YOUNG_GENERATION_MB = 12;
 
