@@ -50,7 +50,7 @@ export interface RetryAllResult {
   readonly rssAt: readonly { readonly share: number; readonly rss: number; readonly mainHeap: number; readonly seconds: number }[];
   /** The main thread's V8 heap in use (the emulators, the gateway, the pollers; not the functions' worker threads) before the call. */
   readonly mainHeapBefore: number;
-  /** Where the memory was before the call, once all were delivered, and after the runtime's idle period with nothing to do. */
+  /** Where the memory was before the call and once all were delivered. */
   readonly breakdown: { readonly before: MemoryBreakdown; readonly delivered: MemoryBreakdown };
   readonly runtimeErrors: readonly string[];
 }
