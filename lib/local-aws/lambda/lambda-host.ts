@@ -35,7 +35,7 @@ export interface LambdaHostOptions {
   readonly environmentIdleSeconds?: number;
 }
 
-export const DEFAULT_ENVIRONMENT_IDLE_SECONDS = 60;
+const DEFAULT_ENVIRONMENT_IDLE_SECONDS = 60;
 
 /**
  * The first `crashes` invocations of the function fail as an environment that dies in its
