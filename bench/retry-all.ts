@@ -44,6 +44,8 @@ export interface RetryAllResult {
   /** DLQ-jobs function invocations from the API call until the end, and how many of them failed. */
   readonly jobInvocations: number;
   readonly jobFailures: number;
+  /** Why the failed ones failed (Lambda's errorType: message). */
+  readonly jobErrors: readonly string[];
   /** Whole process (functions' worker threads included): before the call, the peak until delivered, and at 25/50/75/100 % delivered. */
   readonly rssBefore: number;
   readonly rssPeak: number;
@@ -153,13 +155,15 @@ export async function runRetryAll(options: RetryAllOptions): Promise<RetryAllRes
     const jobsQueueUrl = product.queue("deadLetterJobsQueue").url;
     const jobsFunction = product.runtime.eventSources.find((s) => s.queueUrl === jobsQueueUrl)?.functionId;
     if (jobsFunction === undefined) throw new Error("no function consumes the DLQ jobs queue");
-    const jobs = { invocations: 0, failures: 0 };
+    const jobs = { invocations: 0, failures: 0, errors: [] as string[] };
     stopObserving = product.runtime.observeInvocations({
       started: () => undefined,
       finished: (functionId, _event, outcome) => {
         if (functionId !== jobsFunction) return;
         jobs.invocations++;
-        if (!outcome.ok) jobs.failures++;
+        if (outcome.ok) return;
+        jobs.failures++;
+        jobs.errors.push(outcome.error instanceof Error ? outcome.error.message : String(outcome.error));
       },
     });
 
@@ -196,6 +200,7 @@ export async function runRetryAll(options: RetryAllOptions): Promise<RetryAllRes
       lettersLeft,
       jobInvocations: jobs.invocations,
       jobFailures: jobs.failures,
+      jobErrors: jobs.errors,
       rssBefore,
       mainHeapBefore,
       breakdown: { before, delivered },

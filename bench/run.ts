@@ -390,6 +390,7 @@ async function retryAllScenario(receivers: Awaited<ReturnType<typeof receiverFac
       describeBreakdown("all delivered", r.breakdown.delivered),
   );
   for (const error of r.runtimeErrors.slice(0, 3)) console.log(`   runtime error: ${error}`);
+  for (const error of r.jobErrors.slice(0, 3)) console.log(`   DLQ job failed: ${error}`);
   return [
     [`retry-all of ${int(deadLetters)} dead letters`, `${int(r.delivered)} in ${fixed(r.seconds)} s, ${int(r.lettersLeft)} left`, `all, 0 left`, verdict(pass)],
     ["retry-all: RSS growth while retrying (peak − before)", mb(growth), `≤ ${flatRssGrowthMb} MB`, verdict(r.complete && growth <= flatRssGrowthMb * 2 ** 20)],
