@@ -4,6 +4,7 @@ import { OUTPUTS } from "../lambdas/contract/resources.ts";
 import type { EphemeralProduct } from "../lib/dev/ephemeral-product.ts";
 import { verifyBoth, type HttpsReceiver, type ReceiverFactory } from "../lib/dev/https-receiver.ts";
 import { sampleRss } from "./instrument.ts";
+import { memoryBreakdown, type MemoryBreakdown } from "./memory.ts";
 import { runBounded, BENCH_EVENT_TYPE, fiscalData, startBenchProduct } from "./workload.ts";
 
 export interface FanOutOptions {
@@ -27,6 +28,8 @@ export interface FanOutResult {
   /** Whole process (functions' worker threads included): before the measured event (after a warm-up one), and the peak until it was delivered. */
   readonly rssBefore: number;
   readonly rssPeak: number;
+  /** Where the memory was before the measured event and once it was delivered. */
+  readonly breakdown: { readonly before: MemoryBreakdown; readonly delivered: MemoryBreakdown };
   readonly runtimeErrors: readonly string[];
 }
 
@@ -63,6 +66,7 @@ export async function runFanOut(options: FanOutOptions): Promise<FanOutResult> {
     await send("fan-out-warm-up");
     await deliveredAll(options.endpoints);
     const warm = receiver.received.length;
+    const before = await memoryBreakdown(env.product.runtime);
     const rss = sampleRss();
     const rssBefore = process.memoryUsage.rss();
     const sentAt = Date.now();
@@ -71,6 +75,7 @@ export async function runFanOut(options: FanOutOptions): Promise<FanOutResult> {
     const measured = receiver.received.slice(warm);
     const last = Math.max(0, ...measured.map((w) => w.receivedAt));
     const rssPeak = rss.stop();
+    const deliveredBreakdown = await memoryBreakdown(env.product.runtime);
     const delivered = new Set(measured.map((w) => String(w.headers["webhook-id"]))).size;
     return {
       endpoints: options.endpoints,
@@ -81,6 +86,7 @@ export async function runFanOut(options: FanOutOptions): Promise<FanOutResult> {
       complete: delivered === options.endpoints,
       rssBefore,
       rssPeak,
+      breakdown: { before, delivered: deliveredBreakdown },
       runtimeErrors,
     };
   } finally {

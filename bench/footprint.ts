@@ -8,7 +8,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { synthesizeProduct } from "../lib/dev/synth.ts";
+import { synthesizeProductApart } from "../lib/dev/synth-apart.ts";
 import { fixed, int, table, verdict } from "./format.ts";
 
 /** Issue 14's footprint targets, for the deliver function. */
@@ -60,11 +60,12 @@ const median = (values: readonly number[]) => {
  * interleaved (empty module, then every bundle, `runs` rounds) so a busy moment of the machine
  * spreads over all of them rather than landing on one.
  */
-export function measureFootprint(options: { readonly runs?: number } = {}): FootprintResult {
+export async function measureFootprint(options: { readonly runs?: number } = {}): Promise<FootprintResult> {
   const runs = options.runs ?? 9;
   const dir = mkdtempSync(path.join(tmpdir(), "fw-footprint-"));
   try {
-    const stack = synthesizeProduct(path.join(dir, "cdk.out"));
+    // In a child process: aws-cdk-lib would otherwise stay in the bench's memory, counted in every RSS it reports.
+    const stack = await synthesizeProductApart(path.join(dir, "cdk.out"), {});
     const byLogicalId = new Map(Object.entries(stack.logicalIds.functions).map(([name, id]) => [id, name]));
     const functions = Object.entries(stack.template.Resources)
       .filter(([, resource]) => resource.Type === "AWS::Lambda::Function")
@@ -112,9 +113,9 @@ export function measureFootprint(options: { readonly runs?: number } = {}): Foot
 }
 
 /** The bench's footprint scenario: prints the table and returns the summary rows. */
-export function footprintScenario(options: { readonly runs?: number } = {}): string[][] {
+export async function footprintScenario(options: { readonly runs?: number } = {}): Promise<string[][]> {
   const wall = performance.now();
-  const r = measureFootprint(options);
+  const r = await measureFootprint(options);
   const kb = (bytes: number) => `${fixed(bytes / 1000)} kB`;
   console.log(
     `\nFootprint: each function's bundle (handler module, source map excluded) and its cold import in a fresh node process ` +

@@ -15,6 +15,7 @@ import { dynamoItemBytes, type PayloadSizes } from "./cost-model.ts";
 import { startCpuBreakdown, type CpuBreakdown } from "./cpu-breakdown.ts";
 import { RequestTally, type RequestLine } from "./request-cost.ts";
 import { mean, percentile, recordInvocations, sampleRss, watchLoad, type InvocationLog, type LoadSummary } from "./instrument.ts";
+import { memoryBreakdown, type MemoryBreakdown } from "./memory.ts";
 import { BENCH_EVENT_TYPE, fiscalData, startBenchProduct } from "./workload.ts";
 
 const PORTAL = "/portal/api/ext/webhook";
@@ -105,6 +106,8 @@ export interface PipelineResult {
     /** Peak from start-up to the end of the checks after the measured window. */
     readonly peak: number;
   };
+  /** Where the memory was after warm-up and at the end of the measured window. */
+  readonly breakdown: { readonly afterWarmup: MemoryBreakdown; readonly measured: MemoryBreakdown };
   readonly sizes: PayloadSizes;
   readonly memoryMb: { readonly dispatch: number; readonly deliver: number };
   readonly runtimeErrors: readonly string[];
@@ -269,6 +272,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
     const warmupSeconds = (performance.now() - warmupStarted) / 1000;
     const warmupConcurrency = { dispatch: peak(ids.dispatch), deliver: peak(ids.deliver) };
     const afterWarmup = process.memoryUsage.rss();
+    const warmBreakdown = await memoryBreakdown(product.runtime);
 
     // The measured run.
     const baseline = receiver.received.length;
@@ -311,6 +315,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
     const measuredPeak = measuredRss.stop();
     probing = false;
     await probeLoop;
+    const measuredBreakdown = await memoryBreakdown(product.runtime);
 
     const delivered = Math.min(options.deliveries, receiver.received.length - baseline);
     const seconds = (ended - started) / 1000;
@@ -459,6 +464,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
       },
       load: loadSummary,
       rss: { beforeStart, afterStartup, afterSetup, afterWarmup, measuredPeak, peak: Math.max(rss.peak(), measuredPeak) },
+      breakdown: { afterWarmup: warmBreakdown, measured: measuredBreakdown },
       sizes,
       memoryMb: { dispatch: memoryOf(ids.dispatch), deliver: memoryOf(ids.deliver) },
       runtimeErrors,

@@ -7,6 +7,7 @@ import { webhookEnvelope } from "../lambdas/domain/webhook-message.ts";
 import type { ApiCall, EphemeralProduct } from "../lib/dev/ephemeral-product.ts";
 import { answer, startHttpsReceiver, type HttpsReceiver, type ReceiverFactory } from "../lib/dev/https-receiver.ts";
 import { sampleRss } from "./instrument.ts";
+import { memoryBreakdown, type MemoryBreakdown } from "./memory.ts";
 import { BENCH_EVENT_TYPE, fiscalData, runBounded, startBenchProduct } from "./workload.ts";
 
 export interface RetryAllOptions {
@@ -43,12 +44,16 @@ export interface RetryAllResult {
   /** DLQ-jobs function invocations from the API call until the end, and how many of them failed. */
   readonly jobInvocations: number;
   readonly jobFailures: number;
+  /** Why the failed ones failed (Lambda's errorType: message). */
+  readonly jobErrors: readonly string[];
   /** Whole process (functions' worker threads included): before the call, the peak until delivered, and at 25/50/75/100 % delivered. */
   readonly rssBefore: number;
   readonly rssPeak: number;
   readonly rssAt: readonly { readonly share: number; readonly rss: number; readonly mainHeap: number; readonly seconds: number }[];
   /** The main thread's V8 heap in use (the emulators, the gateway, the pollers; not the functions' worker threads) before the call. */
   readonly mainHeapBefore: number;
+  /** Where the memory was before the call and once all were delivered. */
+  readonly breakdown: { readonly before: MemoryBreakdown; readonly delivered: MemoryBreakdown };
   readonly runtimeErrors: readonly string[];
 }
 
@@ -150,18 +155,21 @@ export async function runRetryAll(options: RetryAllOptions): Promise<RetryAllRes
     const jobsQueueUrl = product.queue("deadLetterJobsQueue").url;
     const jobsFunction = product.runtime.eventSources.find((s) => s.queueUrl === jobsQueueUrl)?.functionId;
     if (jobsFunction === undefined) throw new Error("no function consumes the DLQ jobs queue");
-    const jobs = { invocations: 0, failures: 0 };
+    const jobs = { invocations: 0, failures: 0, errors: [] as string[] };
     stopObserving = product.runtime.observeInvocations({
       started: () => undefined,
       finished: (functionId, _event, outcome) => {
         if (functionId !== jobsFunction) return;
         jobs.invocations++;
-        if (!outcome.ok) jobs.failures++;
+        if (outcome.ok) return;
+        jobs.failures++;
+        jobs.errors.push(outcome.error instanceof Error ? outcome.error.message : String(outcome.error));
       },
     });
 
     // Settle, then measure from the call.
     await sleep(2000);
+    const before = await memoryBreakdown(product.runtime);
     const rss = sampleRss();
     const { rss: rssBefore, heapUsed: mainHeapBefore } = process.memoryUsage();
     calledAt = Date.now();
@@ -171,6 +179,7 @@ export async function runRetryAll(options: RetryAllOptions): Promise<RetryAllRes
     const deadline = calledAt + options.timeLimitMs;
     while (seen.size < options.deadLetters && Date.now() < deadline) await sleep(50);
     const rssPeak = rss.stop();
+    const delivered = await memoryBreakdown(product.runtime);
     const complete = seen.size === options.deadLetters;
     // A letter is removed just after its delivery is queued: give the last removals (and any job still running) a moment.
     const quiet = Date.now() + 10_000;
@@ -191,8 +200,10 @@ export async function runRetryAll(options: RetryAllOptions): Promise<RetryAllRes
       lettersLeft,
       jobInvocations: jobs.invocations,
       jobFailures: jobs.failures,
+      jobErrors: jobs.errors,
       rssBefore,
       mainHeapBefore,
+      breakdown: { before, delivered },
       rssPeak,
       rssAt,
       runtimeErrors,

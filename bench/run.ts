@@ -18,6 +18,7 @@ import { count, dollars, fixed, int, mb, table, verdict } from "./format.ts";
 import { describeCpuBreakdown } from "./cpu-breakdown.ts";
 import { footprintScenario } from "./footprint.ts";
 import { sampleRss } from "./instrument.ts";
+import { describeBreakdown, measureIdleProduct } from "./memory.ts";
 import { describeLatency, runLatency } from "./latency.ts";
 import { runPipeline, type ObservedCost } from "./pipeline.ts";
 import { runOrdered } from "./ordered.ts";
@@ -32,7 +33,7 @@ function bounded(name: string, fallback: number, min: number, max: number): numb
   return value;
 }
 
-const SCENARIOS = ["footprint", "throughput", "rate", "ordered", "latency", "keys", "fanout", "retryall"] as const;
+const SCENARIOS = ["footprint", "idle", "throughput", "rate", "ordered", "latency", "keys", "fanout", "retryall"] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 function selectedScenarios(args: readonly string[]): readonly Scenario[] {
@@ -57,6 +58,8 @@ const CONFIG = {
   /** The whole run is killed (exit 1) past this. */
   watchdogMs: 400_000,
   targets: { pipelineOverBare: 0.3, dollarsPerMillion: 1, dollarsPerMillionFanOut10: 0.7 },
+  /** The local runtime's memory: RSS of a product on its own after start, and peak RSS of the bench's process under the pipeline. */
+  memory: { idleRssMb: 500, benchPeakRssMb: 800, environmentIdleSeconds: 5 },
   /** The brief's conservative Lambda duration per full batch; the model uses the larger of it and the measured mean. */
   assumedMsPerBatch: 150,
   /** One event to this many endpoints (the subscription cap's default). */
@@ -104,7 +107,10 @@ async function main(): Promise<void> {
   let receiver: HttpsReceiver | undefined;
   try {
     // First, while nothing else runs: cold imports are timed in fresh processes.
-    const footprintRows = scenarios.includes("footprint") ? footprintScenario() : [];
+    const footprintRows = [
+      ...(scenarios.includes("footprint") ? await footprintScenario() : []),
+      ...(scenarios.includes("idle") ? await idleScenario() : []),
+    ];
     const receivers = await receiverFactory(dir);
     if (!scenarios.includes("throughput")) {
       const rows = [
@@ -177,7 +183,8 @@ async function main(): Promise<void> {
         `   process CPU ${int(pipe.load.cpuShare * 100)}% of ${cores} cores; main event-loop delay p99 ${fixed(pipe.load.loopDelayP99Ms)} ms, ` +
         `max ${fixed(pipe.load.loopDelayMaxMs)} ms\n` +
         `   RSS (whole process, functions' worker threads included): ${mb(pipe.rss.beforeStart)} before start-up, ` +
-        `${mb(pipe.rss.afterStartup)} after, ${mb(pipe.rss.afterSetup)} after tenant set-up through the API, ${mb(pipe.rss.afterWarmup)} after warm-up, peak ${mb(pipe.rss.measuredPeak)} while measured`,
+        `${mb(pipe.rss.afterStartup)} after, ${mb(pipe.rss.afterSetup)} after tenant set-up through the API, ${mb(pipe.rss.afterWarmup)} after warm-up, peak ${mb(pipe.rss.measuredPeak)} while measured\n` +
+        `${describeBreakdown("after warm-up", pipe.breakdown.afterWarmup)}\n${describeBreakdown("end of the measured window", pipe.breakdown.measured)}`,
     );
     for (const error of pipe.runtimeErrors.slice(0, 3)) console.log(`   runtime error: ${error}`);
     if (pipe.profiled) {
@@ -340,7 +347,7 @@ async function main(): Promise<void> {
           verdict(model <= target && counted <= target),
         ]),
         ["peak RSS, pipeline measured window", mb(pipe.rss.measuredPeak), "", ""],
-        ["peak RSS, pipeline phase", mb(pipe.rss.peak), "", ""],
+        ["peak RSS under the bench (pipeline phase)", mb(pipe.rss.peak), `≤ ${CONFIG.memory.benchPeakRssMb} MB`, verdict(pipe.rss.peak <= CONFIG.memory.benchPeakRssMb * 2 ** 20)],
         ["peak RSS, whole run", mb(rssPeak), "", ""],
         ...footprintRows,
         ...keyRows,
@@ -356,6 +363,22 @@ async function main(): Promise<void> {
     await receiver?.close();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** The product on its own in a fresh process: RSS after start, with a few environments up, and once they were retired. Returns its summary rows. */
+async function idleScenario(): Promise<string[][]> {
+  const { idleRssMb, environmentIdleSeconds } = CONFIG.memory;
+  const r = await measureIdleProduct(environmentIdleSeconds);
+  console.log(
+    `\nIdle memory: the product on the local runtime, in memory, alone in a fresh process (bench/idle-product.ts; environments retired after ${environmentIdleSeconds} s unused)\n` +
+      `   RSS ${mb(r.afterStart)} after start (main thread's heap ${mb(r.mainHeapAfterStart)}); ${mb(r.afterCalls)} after 30 API calls started ` +
+      `${r.environments} execution environments; ${mb(r.afterIdle)} once ${r.retired ? "all were" : "NOT all were"} retired and the process was quiet 10 s ` +
+      `(main thread's heap ${mb(r.mainHeapAfterIdle)})`,
+  );
+  return [
+    ["RSS idle after start, product on its own", mb(r.afterStart), `≤ ${idleRssMb} MB`, verdict(r.afterStart <= idleRssMb * 2 ** 20)],
+    [`RSS with ${r.environments} environments up / once retired`, `${mb(r.afterCalls)} / ${mb(r.afterIdle)}`, "", ""],
+  ];
 }
 
 /** Partition keys of one tenant at 10,000 deliveries a second, over a simulated day. Returns its summary rows. */
@@ -385,7 +408,8 @@ async function fanOutScenario(receivers: Awaited<ReturnType<typeof receiverFacto
       `   subscribed through the API in ${fixed(r.subscribeSeconds)} s (8 at a time); ${int(r.delivered)} of ${int(endpoints)} delivered ` +
       `(${int(r.signaturesValid)} arrivals verified), the last ${fixed(r.seconds, 2)} s after the event was sent${r.complete ? "" : " (INCOMPLETE at the time limit)"}\n` +
       `   RSS (whole process) ${mb(r.rssBefore)} before the event, peak ${mb(r.rssPeak)} until delivered` +
-      `${r.runtimeErrors.length ? `; ${r.runtimeErrors.length} runtime errors` : ""}`,
+      `${r.runtimeErrors.length ? `; ${r.runtimeErrors.length} runtime errors` : ""}\n` +
+      `${describeBreakdown("before the event", r.breakdown.before)}\n${describeBreakdown("delivered", r.breakdown.delivered)}`,
   );
   for (const error of r.runtimeErrors.slice(0, 3)) console.log(`   runtime error: ${error}`);
   return [
@@ -412,9 +436,13 @@ async function retryAllScenario(receivers: Awaited<ReturnType<typeof receiverFac
       `at ${r.rssAt.map((s) => `${int(s.share * 100)} % (${fixed(s.seconds)} s) ${mb(s.rss)}`).join(", ")}\n` +
       `   main thread's heap in use (emulators, gateway, pollers; not the functions' threads) ${mb(r.mainHeapBefore)} before the call, ` +
       `${r.rssAt.map((s) => `${mb(s.mainHeap)} at ${int(s.share * 100)} %`).join(", ")}` +
-      `${r.runtimeErrors.length ? `; ${r.runtimeErrors.length} runtime errors` : ""}`,
+      `${r.runtimeErrors.length ? `; ${r.runtimeErrors.length} runtime errors` : ""}\n` +
+      describeBreakdown("before the call", r.breakdown.before) +
+      "\n" +
+      describeBreakdown("all delivered", r.breakdown.delivered),
   );
   for (const error of r.runtimeErrors.slice(0, 3)) console.log(`   runtime error: ${error}`);
+  for (const error of r.jobErrors.slice(0, 3)) console.log(`   DLQ job failed: ${error}`);
   return [
     [`retry-all of ${int(deadLetters)} dead letters`, `${int(r.delivered)} in ${fixed(r.seconds)} s, ${int(r.lettersLeft)} left`, `all, 0 left`, verdict(pass)],
     ["retry-all: RSS growth while retrying (peak − before)", mb(growth), `≤ ${flatRssGrowthMb} MB`, verdict(r.complete && growth <= flatRssGrowthMb * 2 ** 20)],

@@ -17,6 +17,7 @@ Options:
   --retry-schedule <s,...>  seconds before each delivery attempt, e.g. 0,1,2
   --endpoint-disable-after <s>  seconds an endpoint may fail without a success before it is disabled (default 432000)
   --config-cache-seconds <s>  seconds warm functions keep what they read of a tenant; 0 reads per batch (default 10)
+  --environment-idle <s>    seconds a function's execution environment may stay unused before it is retired (default 60; 0: never)
   --no-iam                  let the functions make calls their roles do not grant (default: refused and printed as [iam …])
   --quiet                   do not print the functions' logs
   --verbose                 print the CDK's bundling progress while synthesizing
@@ -33,6 +34,7 @@ const { values } = parseArgs({
     "retry-schedule": { type: "string" },
     "endpoint-disable-after": { type: "string" },
     "config-cache-seconds": { type: "string" },
+    "environment-idle": { type: "string" },
     "no-iam": { type: "boolean", default: false },
     quiet: { type: "boolean", default: false },
     verbose: { type: "boolean", default: false },
@@ -100,6 +102,7 @@ try {
     // Synthesis checks its range, as it checks `cdk deploy -c configCacheSeconds=…`.
     ...(values["config-cache-seconds"] ? { configCacheSeconds: wholeSeconds("config-cache-seconds", values["config-cache-seconds"]) } : {}),
     ...(values["endpoint-disable-after"] ? { endpointDisableAfterSeconds: positiveSeconds("endpoint-disable-after", values["endpoint-disable-after"]) } : {}),
+    ...(values["environment-idle"] === undefined ? {} : { environmentIdleSeconds: wholeSeconds("environment-idle", values["environment-idle"]) }),
     verbose: values.verbose,
     enforceIam: !values["no-iam"],
     ...(values.quiet ? {} : { functionOutput: (fn: string, line: string) => console.log(`[${fn}] ${line}`) }),

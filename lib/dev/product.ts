@@ -49,6 +49,8 @@ export interface ProductRuntimeOptions {
   readonly onNotice?: (source: string, message: string) => void;
   /** Refuse the functions' calls their roles do not grant (the engine's default, true). */
   readonly enforceIam?: boolean;
+  /** Seconds a function's execution environment may stay unused before it is retired (the engine's default, 60; 0: never). */
+  readonly environmentIdleSeconds?: number;
 }
 
 /** The `local` section of outputs.json: what tools need to reach the local stack. */
@@ -124,6 +126,7 @@ export async function startProductRuntime(options: ProductRuntimeOptions): Promi
     ...(options.onNotice ? { onNotice: options.onNotice } : {}),
     ...(options.faults ? { faults: faultsByLogicalId(options.faults, stack.logicalIds.functions) } : {}),
     ...(options.enforceIam === undefined ? {} : { enforceIam: options.enforceIam }),
+    ...(options.environmentIdleSeconds === undefined ? {} : { environmentIdleSeconds: options.environmentIdleSeconds }),
   });
   let inspector: Inspector | undefined;
   const stop = async () => {

@@ -14,7 +14,7 @@ import { hasHttpApi, routesOf } from "./http-api/template-routes.ts";
 import { compileRoutes } from "./http-api/routes.ts";
 import { openHttpGateway, type OpenHttpGateway } from "./http-api/server.ts";
 import { functionsOf } from "./lambda/functions.ts";
-import { LambdaHost, type EnvironmentCpuUsage, type InjectedFaults, type InvocationObserver, type LocalFunction } from "./lambda/lambda-host.ts";
+import { LambdaHost, type EnvironmentCpuUsage, type EnvironmentMemoryUsage, type InjectedFaults, type InvocationObserver, type LocalFunction } from "./lambda/lambda-host.ts";
 import { startDynamoDb, startSqs } from "./provision/emulators.ts";
 import { provisionQueues, type LocalQueue } from "./provision/queues.ts";
 import { provisionTables, type ProvisionedTable } from "./provision/tables.ts";
@@ -26,7 +26,7 @@ import { assertSupported, type SynthesizedStack } from "./template/template.ts";
 export const LOCAL_ACCOUNT_ID = "000000000000";
 export const LOCAL_CREDENTIALS = { accessKeyId: "local", secretAccessKey: "local" } as const;
 export type { AccessDenial, ObservedRequest, RequestObserver } from "./iam/enforcement.ts";
-export type { EnvironmentCpuUsage } from "./lambda/lambda-host.ts";
+export type { EnvironmentCpuUsage, EnvironmentMemoryUsage } from "./lambda/lambda-host.ts";
 
 /** What Lambda needs from a function's role to create an SQS event source mapping for it. */
 const EVENT_SOURCE_ACTIONS = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"];
@@ -44,6 +44,8 @@ export interface LocalRuntimeOptions {
   readonly extraEnvironment?: Readonly<Record<string, string>>;
   readonly functionOutput?: (functionId: string, line: string) => void;
   readonly maxInstancesPerFunction?: number;
+  /** Seconds an execution environment may stay unused before it is retired (default 60; 0: never). */
+  readonly environmentIdleSeconds?: number;
   /** Failures to inject into functions' invocations, by logical id (see InjectedFaults). */
   readonly faults?: Readonly<Record<string, InjectedFaults>>;
   /**
@@ -83,6 +85,8 @@ export interface LocalRuntime {
   observeInvocations(observer: InvocationObserver): () => void;
   /** CPU time of each live execution environment's thread since it started (see LambdaHost.cpuUsage). */
   environmentCpuUsage(): Promise<EnvironmentCpuUsage[]>;
+  /** The V8 heap of each live execution environment (see LambdaHost.memoryUsage). */
+  environmentMemoryUsage(): Promise<EnvironmentMemoryUsage[]>;
   /**
    * Reports every DynamoDB and SQS call that goes through (the functions', their event source
    * mappings', the engine's and its clients'), with its bodies, once answered, until the
@@ -197,6 +201,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       ...(options.maxInstancesPerFunction ? { maxInstancesPerFunction: options.maxInstancesPerFunction } : {}),
       ...(options.functionOutput ? { output: options.functionOutput } : {}),
       ...(options.faults ? { faults: options.faults } : {}),
+      ...(options.environmentIdleSeconds === undefined ? {} : { environmentIdleSeconds: options.environmentIdleSeconds }),
     });
     lambdas = lambdaHost;
     ready();
@@ -259,6 +264,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       accessDenials: () => iam?.accessDenials() ?? [],
       observeInvocations: (observer) => lambdaHost.observe(observer),
       environmentCpuUsage: () => lambdaHost.cpuUsage(),
+      environmentMemoryUsage: () => lambdaHost.memoryUsage(),
       observeRequests(observer) {
         if (!iam) throw new Error("observeRequests needs IAM enforcement (enforceIam), whose proxies see the calls");
         return iam.observe(observer);

@@ -2,6 +2,7 @@ import { execFileSync } from "node:child_process";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { LambdaHost, LambdaInvocationError, type LocalFunction } from "../../lib/local-aws/lambda/lambda-host.ts";
+import { eventually } from "../support/eventually.ts";
 
 const fixtures = path.join(import.meta.dirname, "..", "fixtures", "handlers");
 const fn = (logicalId: string, file: string, extra: Partial<LocalFunction> = {}): LocalFunction => ({
@@ -94,6 +95,37 @@ describe("the Lambda host", () => {
     expect(others).toEqual([]);
     expect(usage).toMatchObject({ functionId: "A", threadId: expect.any(Number) });
     expect(usage!.userMicros + usage!.systemMicros).toBeGreaterThan(0);
+  });
+
+  it("fails an invocation that outgrows the function's memory as Lambda's out-of-memory, and starts a fresh environment afterwards", async () => {
+    host = new LambdaHost([fn("A", "behaviours.mjs", { memorySize: 128, timeoutSeconds: 30 })]);
+    await host.invoke("A", { action: "echo" });
+    const [environment] = await host.memoryUsage();
+    // Lambda's Node.js runtime gives the old generation 90 % of the function's memory.
+    expect(environment!.heapLimit).toBeLessThan(160 * 2 ** 20);
+    const error = await host.invoke("A", { action: "exhaust-memory" }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(LambdaInvocationError);
+    expect(error).toMatchObject({ errorType: "Runtime.OutOfMemory" });
+    expect((error as Error).message).toMatch(/more than its 128 MB \(JavaScript heap out of memory\)/);
+    expect(await host.invoke("A", { action: "echo" })).toMatchObject({ invocations: 1 });
+  });
+
+  it("retires an environment left idle for the idle period; the next invocation cold-starts a fresh one", async () => {
+    host = new LambdaHost([fn("A", "behaviours.mjs")], { environmentIdleSeconds: 1 });
+    // Busy past the idle period: an environment in use is never retired.
+    await host.invoke("A", { action: "sleep", ms: 1500 });
+    expect(await host.invoke("A", { action: "echo" })).toMatchObject({ invocations: 2 });
+    const live = host;
+    await eventually(async () => ((await live.memoryUsage()).length === 0 ? true : undefined));
+    expect(await host.invoke("A", { action: "echo" })).toMatchObject({ invocations: 1 });
+    expect(await host.memoryUsage()).toHaveLength(1);
+  });
+
+  it("keeps idle environments for good with an idle period of 0", async () => {
+    host = new LambdaHost([fn("A", "behaviours.mjs")], { environmentIdleSeconds: 0 });
+    await host.invoke("A", { action: "echo" });
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(await host.invoke("A", { action: "echo" })).toMatchObject({ invocations: 2 });
   });
 
   it("refuses an unknown function", async () => {

@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLocalRuntime, type LocalRuntime } from "../../lib/local-aws/runtime.ts";
+import type { InvocationOutcome } from "../../lib/local-aws/lambda/lambda-host.ts";
 import type { SynthesizedStack } from "../../lib/local-aws/template/template.ts";
 import { synthesizeProbeStack, type ProbeStack } from "../fixtures/probe-stack.ts";
 import { eventually } from "../support/eventually.ts";
@@ -124,6 +125,32 @@ describe("the local runtime on a synthesized stack", () => {
       new GetItemCommand({ TableName: tableName(), Key: { pk: { S: "partial-good" } } }),
     );
     expect(good.Item?.["probeName"]?.S).toBe("probe");
+  });
+
+  it("fails a batch whose function outgrows its memory as out-of-memory, and SQS redelivers it", async () => {
+    const outcomes: { receiveCount: string | undefined; outcome: InvocationOutcome }[] = [];
+    const stopObserving = runtime.observeInvocations({
+      finished: (_functionId, event, outcome) => {
+        const record = (event as { Records?: { body: string; attributes: { ApproximateReceiveCount?: string } }[] }).Records?.[0];
+        if (record?.body.includes("hungry")) outcomes.push({ receiveCount: record.attributes.ApproximateReceiveCount, outcome });
+      },
+    });
+    try {
+      await runtime.sqs.send(
+        new SendMessageCommand({ QueueUrl: queue("hungry").url, MessageBody: JSON.stringify({ id: "hungry", outcome: "exhaust-memory-once" }) }),
+      );
+      await eventually(() => outcomes.some(({ outcome }) => outcome.ok), 60_000);
+      const [first, second] = outcomes;
+      expect(first?.receiveCount).toBe("1");
+      expect(first?.outcome).toMatchObject({
+        ok: false,
+        error: { errorType: "Runtime.OutOfMemory", message: expect.stringMatching(/more than its 128 MB \(JavaScript heap out of memory\)/) },
+      });
+      // Redelivered after the visibility timeout, to a fresh environment.
+      expect(second).toMatchObject({ receiveCount: "2", outcome: { ok: true } });
+    } finally {
+      stopObserving();
+    }
   });
 
   it("moves a message whose invocation keeps throwing to the dead-letter queue", async () => {
