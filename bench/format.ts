@@ -6,6 +6,12 @@ export function table(header: readonly string[], rows: readonly (readonly string
   return [line(header), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n");
 }
 
+/** The same rows as a GitHub Markdown table (pipes in cells escaped), first column left-aligned, the others right-aligned. */
+export function markdownTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const line = (cells: readonly string[]) => `| ${header.map((_, c) => (cells[c] ?? "").replaceAll("|", "\\|")).join(" | ")} |`;
+  return [line(header), `|${header.map((_, c) => (c === 0 ? "---" : "---:")).join("|")}|`, ...rows.map(line)].join("\n");
+}
+
 export const int = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString("en-US") : "n/a");
 export const fixed = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : "n/a");
 export const dollars = (n: number) => (n === 0 ? "-" : `$${n < 0.01 ? n.toFixed(4) : n.toFixed(3)}`);

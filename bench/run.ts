@@ -9,12 +9,12 @@
  * non-zero only if something broke.
  */
 import { mkdtempSync, rmSync } from "node:fs";
-import { availableParallelism, tmpdir } from "node:os";
+import { availableParallelism, cpus, tmpdir, totalmem } from "node:os";
 import path from "node:path";
 import { receiverFactory, type HttpsReceiver } from "../lib/dev/https-receiver.ts";
 import { describeBaseline, runBaseline } from "./baseline.ts";
 import { documentHistoryLines, estimateCostPerMillionDeliveries, PRICES, rateLimitLines, type CostEstimate, type CostScenario } from "./cost-model.ts";
-import { count, dollars, fixed, int, mb, table, verdict } from "./format.ts";
+import { count, dollars, fixed, int, markdownTable, mb, table, verdict } from "./format.ts";
 import { describeCpuBreakdown } from "./cpu-breakdown.ts";
 import { footprintScenario } from "./footprint.ts";
 import { sampleRss } from "./instrument.ts";
@@ -122,8 +122,7 @@ async function main(): Promise<void> {
         ...(scenarios.includes("ordered") ? await orderedScenario(receivers) : []),
         ...(scenarios.includes("latency") ? await latencyScenario(receivers) : []),
       ];
-      console.log(`\nSummary (whole run ${fixed((performance.now() - wall) / 1000)} s)`);
-      console.log(table(["metric", "value", "target", "verdict"], rows));
+      printSummary(wall, rows);
       return;
     }
     receiver = await receivers.start();
@@ -329,9 +328,7 @@ async function main(): Promise<void> {
 
     // Summary.
     const rssPeak = Math.max(processRss.stop(), pipe.rss.peak);
-    console.log(`\nSummary (whole run ${fixed((performance.now() - wall) / 1000)} s)`);
-    console.log(
-      table(["metric", "value", "target", "verdict"], [
+    printSummary(wall, [
         ...(["main thread", "worker thread"] as const).map((variant) => [
           `baseline, sender on the ${variant}`,
           `${int(baseline.bestOf[variant].perSecond)} deliveries/s (${baseline.bestOf[variant].inFlight} in flight)`,
@@ -356,13 +353,29 @@ async function main(): Promise<void> {
         ...rateRows,
         ...orderedRows,
         ...latencyRows,
-      ]),
-    );
+    ]);
   } finally {
     processRss.stop();
     await receiver?.close();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The run's figures with their verdicts, as a plain table and then as Markdown headed by the machine
+ * and the command, so the README's Performance table is this output pasted, not retyped.
+ */
+function printSummary(wall: number, rows: readonly (readonly string[])[]): void {
+  const header = ["metric", "value", "target", "verdict"];
+  const seconds = fixed((performance.now() - wall) / 1000);
+  console.log(`\nSummary (whole run ${seconds} s)`);
+  console.log(table(header, rows));
+  const command = `npm run bench${process.argv.includes("--only") ? ` -- ${process.argv.slice(process.argv.indexOf("--only")).join(" ")}` : ""}`;
+  console.log(
+    `\nThe same as Markdown (\`${command}\`, ${seconds} s; ${cpus()[0]?.model.trim() ?? "unknown CPU"}, ${availableParallelism()} cores, ` +
+      `${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}):\n`,
+  );
+  console.log(markdownTable(header, rows));
 }
 
 /** The product on its own in a fresh process: RSS after start, with a few environments up, and once they were retired. Returns its summary rows. */
