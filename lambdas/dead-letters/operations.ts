@@ -10,6 +10,8 @@ export interface DeadLetterOperationsDeps {
   readonly logs: DeliveryLogStore;
   readonly sqs: SQSClient;
   readonly deliveriesQueueUrl: string;
+  /** The clock deadlines are read on (tests inject theirs). */
+  readonly now?: () => number;
 }
 
 /** How far a bulk operation got before its deadline. */
@@ -54,16 +56,24 @@ export class DeadLetterOperations {
     });
   }
 
-  /** Claims the tenant's letters a page at a time and hands them to `act`, until none are left or time is up. */
+  /**
+   * Claims the tenant's letters a page at a time and hands them to `act`, until none are left or
+   * time is up. A page is started only when twice the slowest page so far still fits before the
+   * deadline: a page cut short by the function's timeout would leave its letters claimed and its
+   * continuation unqueued until SQS returns the job, minutes later.
+   */
   private async drain(
     tenantId: string,
     deadline: number,
     act: (claimed: ClaimedLetter[]) => Promise<number>,
   ): Promise<BulkProgress> {
+    const now = this.deps.now ?? Date.now;
     let count = 0;
     let cursor: string | undefined;
+    let slowestPageMs = 0;
     for (;;) {
-      if (Date.now() >= deadline) return { count, remaining: true };
+      const started = now();
+      if (started + 2 * slowestPageMs >= deadline) return { count, remaining: true };
       // Pages forward through the index (eventually consistent): letters just acted on may
       // still be listed, fail their claim and are skipped; only the index's end means done.
       const page = await this.deps.letters.list(tenantId, PAGE, cursor);
@@ -71,6 +81,7 @@ export class DeadLetterOperations {
         await Promise.all(page.letters.map((letter) => this.deps.letters.claim(tenantId, letter.delivery.deliveryId)))
       ).filter((letter): letter is ClaimedLetter => letter !== undefined);
       count += await act(claimed);
+      slowestPageMs = Math.max(slowestPageMs, now() - started);
       if (page.nextCursor === undefined) return { count, remaining: false };
       cursor = page.nextCursor;
     }
