@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ROUTES, routeKey, type RouteKey } from "./routes.ts";
+import { ROUTES, routeKey, type RouteKey, type RouteKeyOf } from "./routes.ts";
 import {
   bulkViewSchema,
   deadLetterViewSchema,
@@ -29,8 +29,12 @@ interface Operation {
 // The document describes the deployed API, where loopback endpoints are refused.
 const requests = requestSchemas({ allowLoopback: false });
 
-/** Every route of the route table must be documented here (the type says so). */
-const OPERATIONS: Record<RouteKey, Operation> = {
+/**
+ * Every route of the route table must be documented here (the type says so), except the web
+ * console's: they serve its page and scripts, not the API.
+ */
+type ApiRouteKey = Exclude<RouteKey, RouteKeyOf<"console">>;
+const OPERATIONS: Record<ApiRouteKey, Operation> = {
   "GET /webhooks/events": { success: { status: 200, description: "The event catalogue", schema: catalogueSchema } },
   "GET /openapi.json": { success: { status: 200, description: "This document" } },
   "POST /portal/api/ext/webhook": {
@@ -163,8 +167,9 @@ const PROBLEM_DESCRIPTIONS: Record<number, string> = {
 export function openApiDocument(): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const route of ROUTES) {
-    const operation = OPERATIONS[routeKey(route) as RouteKey];
-    const isPublic = "public" in route && route.public;
+    if (route.family === "console") continue;
+    const operation = OPERATIONS[routeKey(route) as ApiRouteKey];
+    const isPublic = "public" in route;
     const problems = new Set<number>([...(isPublic ? [] : [401]), ...(operation.request ? [400] : []), ...(operation.problems ?? [])]);
     if (route.path.includes("{")) problems.add(400);
     const parameters = [

@@ -1,0 +1,134 @@
+/**
+ * The console's only way to the product: the public HTTP API, on the origin that served the
+ * page, with the user's token as a Bearer token, exactly as any API client calls it.
+ */
+
+/** An RFC 9457 problem as the API answers it; `errors` name the fields at fault. */
+export interface Problem {
+  readonly status: number;
+  readonly title: string;
+  readonly detail: string;
+  readonly errors?: readonly { readonly field: string; readonly message: string }[];
+}
+
+export class ApiError extends Error {
+  constructor(readonly problem: Problem) {
+    super(problem.detail);
+    this.name = "ApiError";
+  }
+}
+
+const TOKEN_KEY = "fiscal-webhooks.token";
+const LINK_PREFIX = "#link=";
+
+/**
+ * The token of this tab: sessionStorage only (never a cookie, a URL or a log). A portal link
+ * carries its token in the fragment, which browsers never send to a server; it is taken from
+ * there and the fragment removed from the address and the history at once.
+ */
+export const session = {
+  adoptLinkToken(): void {
+    if (!location.hash.startsWith(LINK_PREFIX)) return;
+    const token = decodeURIComponent(location.hash.slice(LINK_PREFIX.length));
+    history.replaceState(null, "", location.pathname + location.search);
+    if (token) sessionStorage.setItem(TOKEN_KEY, token);
+  },
+  token(): string | null {
+    return sessionStorage.getItem(TOKEN_KEY);
+  },
+  signIn(token: string): void {
+    sessionStorage.setItem(TOKEN_KEY, token);
+  },
+  signOut(): void {
+    sessionStorage.removeItem(TOKEN_KEY);
+  },
+};
+
+/** The API's base: the console lives at `<base>/console/`. */
+const API_BASE = new URL("..", location.href);
+
+/** Called when the API refuses the token (401) or the action (403): back to sign-in, with why. */
+let onRefused: (problem: Problem) => void = () => {};
+export function whenRefused(handler: (problem: Problem) => void): void {
+  onRefused = handler;
+}
+
+export interface Answer<T> {
+  readonly body: T;
+  readonly nextCursor: string | null;
+  readonly status: number;
+}
+
+export async function call<T>(method: string, path: string, body?: unknown): Promise<Answer<T>> {
+  const headers: Record<string, string> = { accept: "application/json" };
+  const token = session.token();
+  if (token) headers["authorization"] = `Bearer ${token}`;
+  if (body !== undefined) headers["content-type"] = "application/json";
+  const response = await fetch(new URL(path, API_BASE), {
+    method,
+    headers,
+    cache: "no-store",
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await response.text();
+  const parsed: unknown = text ? JSON.parse(text) : undefined;
+  if (!response.ok) {
+    const problem = asProblem(response.status, parsed);
+    if (response.status === 401 || response.status === 403) {
+      session.signOut();
+      onRefused(problem);
+    }
+    throw new ApiError(problem);
+  }
+  return { body: parsed as T, nextCursor: response.headers.get("x-next-cursor"), status: response.status };
+}
+
+function asProblem(status: number, parsed: unknown): Problem {
+  if (parsed && typeof parsed === "object" && "detail" in parsed && typeof parsed.detail === "string") {
+    return { status, title: "title" in parsed ? String(parsed.title) : String(status), ...(parsed as Partial<Problem>), detail: parsed.detail };
+  }
+  // The gateway's own answers (a body over its limit, throttling) are not problems.
+  return { status, title: String(status), detail: `HTTP ${status}` };
+}
+
+/** What the API says of a field (the problem's `errors` name it), if anything. */
+export function fieldError(error: unknown, field: string): string | undefined {
+  if (!(error instanceof ApiError)) return undefined;
+  return error.problem.errors?.find((violation) => violation.field === field || violation.field.startsWith(`${field}/`))?.message;
+}
+
+/** The types the pages show, as the API's OpenAPI document describes them. */
+export interface Subscription {
+  readonly id: number;
+  readonly evento: string;
+  readonly endpoint: string;
+  readonly situacao?: { readonly codigo: "ativa" | "falhando" | "desativada"; readonly desde?: string; readonly motivo?: string };
+}
+export interface CatalogueEntry {
+  readonly type: string;
+  readonly kind: "fiscal" | "operational";
+  readonly description: string;
+}
+export type DeliveryStatus = "pending" | "retrying" | "success" | "failed" | "canceled";
+export interface DeliveryLog {
+  readonly id: string;
+  readonly eventType: string;
+  readonly status: DeliveryStatus;
+  readonly attempts: number;
+  readonly createdAt: string;
+  readonly deliveredAt: string | null;
+}
+export interface DeadLetter {
+  readonly id: string;
+  readonly eventType: string;
+  readonly endpoint: string;
+  readonly attempts: number;
+  readonly lastError: string;
+  readonly failedAt: string;
+  readonly createdAt: string;
+}
+export interface BulkResult {
+  readonly retried?: number;
+  readonly purged?: number;
+  readonly complete: boolean;
+}

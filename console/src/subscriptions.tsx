@@ -1,0 +1,182 @@
+import { useState } from "preact/hooks";
+import { call, fieldError, type CatalogueEntry, type Subscription } from "./api.ts";
+import { Confirm, Notice, Page, useLoad, useWords } from "./ui.tsx";
+
+const PORTAL = "portal/api/ext/webhook";
+
+/** Portal Único subscriptions: list, subscribe, change, delete; the API's field errors at the field. */
+export function SubscriptionsPage() {
+  const { t, when } = useWords();
+  const list = useLoad(async () => (await call<Subscription[]>("GET", PORTAL)).body, []);
+  const catalogue = useLoad(async () => (await call<CatalogueEntry[]>("GET", "webhooks/events")).body, []);
+  const [editing, setEditing] = useState<Subscription | undefined>();
+  const [deleting, setDeleting] = useState<number | undefined>();
+  const [message, setMessage] = useState<string | undefined>();
+  const [error, setError] = useState<unknown>();
+
+  const saved = (text: string) => {
+    setMessage(text);
+    setError(undefined);
+    setEditing(undefined);
+    list.reload();
+  };
+  const remove = async (id: number) => {
+    setDeleting(undefined);
+    try {
+      await call("DELETE", `${PORTAL}/${id}`);
+      saved(t("subs.deleted", { id }));
+    } catch (failure) {
+      setError(failure);
+    }
+  };
+
+  return (
+    <Page title={t("subs.title")}>
+      <Notice message={message} error={error ?? list.error} />
+      <SubscriptionForm
+        key={editing?.id ?? "new"}
+        subscription={editing}
+        eventTypes={catalogue.value ?? []}
+        onSaved={(subscription, created) => saved(t(created ? "subs.created" : "subs.saved", { id: subscription.id }))}
+        onCancel={() => setEditing(undefined)}
+      />
+      {list.loading && !list.value ? <p>{t("common.loading")}</p> : null}
+      {list.value?.length === 0 ? <p>{t("common.empty")}</p> : null}
+      {list.value && list.value.length > 0 ? (
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">{t("subs.id")}</th>
+              <th scope="col">{t("subs.event")}</th>
+              <th scope="col">{t("subs.endpoint")}</th>
+              <th scope="col">{t("subs.state")}</th>
+              <th scope="col">{t("common.actions")}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {list.value.map((subscription) => (
+              <tr key={subscription.id}>
+                <td>{subscription.id}</td>
+                <td>{subscription.evento}</td>
+                <td class="url">{subscription.endpoint}</td>
+                <td>
+                  {subscription.situacao ? (
+                    <span class={`state state-${subscription.situacao.codigo}`}>
+                      {t(`state.${subscription.situacao.codigo}`)}
+                      {subscription.situacao.desde ? ` (${t("subs.since", { when: when(subscription.situacao.desde) })})` : ""}
+                      {subscription.situacao.motivo ? `: ${subscription.situacao.motivo}` : ""}
+                    </span>
+                  ) : null}
+                </td>
+                <td>
+                  {deleting === subscription.id ? (
+                    <Confirm
+                      question={t("subs.confirmDelete", { id: subscription.id })}
+                      confirm={t("subs.confirm")}
+                      onConfirm={() => void remove(subscription.id)}
+                      onCancel={() => setDeleting(undefined)}
+                    />
+                  ) : (
+                    <>
+                      <button type="button" onClick={() => setEditing(subscription)} aria-label={`${t("subs.editAction")} ${subscription.id}`}>
+                        {t("subs.editAction")}
+                      </button>{" "}
+                      <button type="button" onClick={() => setDeleting(subscription.id)} aria-label={`${t("subs.deleteAction")} ${subscription.id}`}>
+                        {t("subs.deleteAction")}
+                      </button>
+                    </>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : null}
+    </Page>
+  );
+}
+
+interface FormProps {
+  readonly subscription: Subscription | undefined;
+  readonly eventTypes: readonly CatalogueEntry[];
+  readonly onSaved: (subscription: Subscription, created: boolean) => void;
+  readonly onCancel: () => void;
+}
+
+/** Subscribe, or change one subscription (a PUT keeps the options the console does not show). */
+function SubscriptionForm({ subscription, eventTypes, onSaved, onCancel }: FormProps) {
+  const { t } = useWords();
+  const [evento, setEvento] = useState(subscription?.evento ?? "");
+  const [endpoint, setEndpoint] = useState(subscription?.endpoint ?? "");
+  const [error, setError] = useState<unknown>();
+  const [busy, setBusy] = useState(false);
+
+  const submit = async (event: Event) => {
+    event.preventDefault();
+    setBusy(true);
+    try {
+      const answer = subscription
+        ? await call<Subscription>("PUT", `${PORTAL}/${subscription.id}`, { id: subscription.id, evento, endpoint })
+        : await call<Subscription>("POST", PORTAL, { evento, endpoint });
+      setError(undefined);
+      onSaved(answer.body, !subscription);
+    } catch (failure) {
+      setError(failure);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const eventoError = fieldError(error, "evento");
+  const endpointError = fieldError(error, "endpoint");
+  const prefix = subscription ? `edit-${subscription.id}` : "new";
+  return (
+    <form class="card" onSubmit={(event) => void submit(event)} aria-labelledby={`${prefix}-title`} noValidate>
+      <h2 id={`${prefix}-title`}>{subscription ? t("subs.edit", { id: subscription.id }) : t("subs.new")}</h2>
+      <Notice error={error && !eventoError && !endpointError ? error : undefined} />
+      <label for={`${prefix}-evento`}>{t("subs.event")}</label>
+      <select
+        id={`${prefix}-evento`}
+        value={evento}
+        onChange={(event) => setEvento(event.currentTarget.value)}
+        aria-invalid={eventoError ? "true" : undefined}
+        aria-describedby={eventoError ? `${prefix}-evento-error` : undefined}
+      >
+        <option value="">—</option>
+        {eventTypes.map((entry) => (
+          <option key={entry.type} value={entry.type}>
+            {entry.type}
+          </option>
+        ))}
+      </select>
+      {eventoError ? (
+        <p class="field-error" id={`${prefix}-evento-error`}>
+          {eventoError}
+        </p>
+      ) : null}
+      <label for={`${prefix}-endpoint`}>{t("subs.endpoint")}</label>
+      <input
+        id={`${prefix}-endpoint`}
+        type="url"
+        value={endpoint}
+        onInput={(event) => setEndpoint(event.currentTarget.value)}
+        aria-invalid={endpointError ? "true" : undefined}
+        aria-describedby={endpointError ? `${prefix}-endpoint-error` : undefined}
+      />
+      {endpointError ? (
+        <p class="field-error" id={`${prefix}-endpoint-error`}>
+          {endpointError}
+        </p>
+      ) : null}
+      <div class="actions">
+        <button type="submit" disabled={busy}>
+          {subscription ? t("subs.save") : t("subs.create")}
+        </button>
+        {subscription ? (
+          <button type="button" onClick={onCancel}>
+            {t("common.cancel")}
+          </button>
+        ) : null}
+      </div>
+    </form>
+  );
+}
