@@ -17,13 +17,19 @@ type PageName = keyof typeof PAGES;
 
 const LANGUAGE_KEY = "fiscal-webhooks.language";
 
+function savedLanguage(): Language {
+  const language: Language = localStorage.getItem(LANGUAGE_KEY) === "en" ? "en" : "pt-BR";
+  document.documentElement.lang = language;
+  return language;
+}
+
 function currentPage(): PageName {
   const name = location.hash.slice(1);
   return name in PAGES ? (name as PageName) : "assinaturas";
 }
 
 export function App() {
-  const [language, setLanguage] = useState<Language>(localStorage.getItem(LANGUAGE_KEY) === "en" ? "en" : "pt-BR");
+  const [language, setLanguage] = useState<Language>(savedLanguage);
   const [signedIn, setSignedIn] = useState(session.token() !== null);
   const [refusal, setRefusal] = useState<Problem | undefined>();
   const [page, setPage] = useState<PageName>(currentPage);
@@ -37,10 +43,12 @@ export function App() {
     addEventListener("hashchange", follow);
     return () => removeEventListener("hashchange", follow);
   }, []);
-  useEffect(() => {
-    document.documentElement.lang = language;
-    localStorage.setItem(LANGUAGE_KEY, language);
-  }, [language]);
+  const choose = (chosen: Language) => {
+    // Set with the words, not after the render: a screen reader reads them in this language.
+    document.documentElement.lang = chosen;
+    localStorage.setItem(LANGUAGE_KEY, chosen);
+    setLanguage(chosen);
+  };
 
   const words = wordsFor(language);
   const { t } = words;
@@ -62,7 +70,7 @@ export function App() {
           </nav>
         ) : null}
         <div class="tools">
-          <button type="button" lang={language === "en" ? "pt-BR" : "en"} onClick={() => setLanguage(language === "en" ? "pt-BR" : "en")}>
+          <button type="button" lang={language === "en" ? "pt-BR" : "en"} onClick={() => choose(language === "en" ? "pt-BR" : "en")}>
             {t("lang.switch")}
           </button>
           {signedIn ? (

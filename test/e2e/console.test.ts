@@ -1,6 +1,10 @@
-import { describe, expect, it } from "vitest";
+import type { Page } from "playwright-core";
+import { beforeAll, describe, expect, it } from "vitest";
 import { OUTPUTS } from "../../lambdas/contract/resources.ts";
-import { pipelineFixture } from "../support/pipeline.ts";
+import { answer, type HttpsReceiver } from "../../lib/dev/https-receiver.ts";
+import { browserFixture, expectAccessible } from "../support/browser.ts";
+import { eventually } from "../support/eventually.ts";
+import { PORTAL, pipelineFixture } from "../support/pipeline.ts";
 
 // Two attempts, one second apart: a failing delivery reaches the DLQ quickly.
 const fixture = pipelineFixture({ retrySchedule: [0, 1] });
@@ -53,5 +57,214 @@ describe("the web console's files, served by the stack's own HTTP API", () => {
     const elsewhere = await fetch(`${fixture.env.product.apiUrl}/nowhere`);
     expect(elsewhere.status).toBe(404);
     expect(elsewhere.headers.get("content-type")).toBe("application/problem+json");
+  });
+});
+
+const browser = browserFixture();
+
+type Tenant = Awaited<ReturnType<typeof fixture.tenantWith>>;
+type Letter = { id: string; endpoint: string; lastError: string };
+
+/** What the API itself says to a request with this token: the console must show the same. */
+async function apiDetail(token: string): Promise<string> {
+  const answered = await fetch(`${fixture.env.product.apiUrl}/webhooks/events`, { headers: { authorization: `Bearer ${token}` } });
+  return ((await answered.json()) as { detail: string }).detail;
+}
+
+async function signIn(page: Page, token: string) {
+  await page.goto(consoleUrl());
+  await page.getByLabel("Token de API").fill(token);
+  await page.getByRole("button", { name: "Entrar" }).click();
+}
+
+const heading = (page: Page, name: string) => page.getByRole("heading", { name, exact: true, level: 1 }).waitFor();
+const said = (page: Page, text: string | RegExp) => page.getByRole("status").filter({ hasText: text }).waitFor();
+/** The table row with a cell that reads exactly `cell` (a header such as "Entregue em" is no match for "entregue"). */
+const rowWith = (page: Page, cell: string) => page.getByRole("row").filter({ has: page.getByRole("cell", { name: cell, exact: true }) });
+const storedToken = (page: Page) => page.evaluate(() => sessionStorage.getItem("fiscal-webhooks.token"));
+
+describe("the web console in a browser (Debian's chromium)", () => {
+  let tenant: Tenant;
+  let page: Page;
+  let hook: HttpsReceiver;
+  let failing: HttpsReceiver;
+  let subscriptionId: number;
+  const deadLetters = async () => (await (await tenant.call("GET", "/webhooks/dlq")).json()) as Letter[];
+
+  beforeAll(async () => {
+    [tenant, hook, failing] = await Promise.all([fixture.tenantWith([]), fixture.receiver(), fixture.receiver(answer(500, "down"))]);
+    // Far from Brazil, so that a date shown in the browser's own zone would not pass for São Paulo's.
+    ({ page } = await browser.open({ timezoneId: "Asia/Tokyo" }));
+  });
+
+  it("refuses a wrong token with the API's own message and keeps nothing", async () => {
+    const { page: other } = await browser.open();
+    await signIn(other, "fwt_this-is-not-a-token");
+    await other.getByRole("alert").filter({ hasText: await apiDetail("fwt_this-is-not-a-token") }).waitFor();
+    await heading(other, "Entrar");
+    expect(await storedToken(other)).toBeNull();
+    await expectAccessible(other);
+  });
+
+  it("signs in with a token kept in the tab's sessionStorage only", async () => {
+    await page.goto(consoleUrl());
+    await expectAccessible(page);
+    await signIn(page, tenant.token);
+    await heading(page, "Assinaturas (Portal Único)");
+    expect(await storedToken(page)).toBe(tenant.token);
+    expect(page.url()).not.toContain(tenant.token);
+    expect(await page.context().cookies()).toEqual([]);
+  });
+
+  it("subscribes an HTTPS receiver, showing the API's problem at the field it names", async () => {
+    await page.getByLabel("Evento").selectOption("invoice.authorized");
+    await page.getByLabel("Endpoint (URL https)").fill("http://erp.example.com/hook");
+    await page.getByRole("button", { name: "Assinar" }).click();
+    const refused = (await (await tenant.call("POST", PORTAL, { evento: "invoice.authorized", endpoint: "http://erp.example.com/hook" })).json()) as {
+      errors: { field: string; message: string }[];
+    };
+    const message = refused.errors.find((error) => error.field === "endpoint")?.message ?? "";
+    expect(message).not.toBe("");
+    expect(await page.locator("#new-endpoint-error").textContent()).toBe(message);
+    expect(await page.getByLabel("Endpoint (URL https)").getAttribute("aria-invalid")).toBe("true");
+    await expectAccessible(page);
+
+    await page.getByLabel("Endpoint (URL https)").fill(hook.url);
+    await page.getByRole("button", { name: "Assinar" }).click();
+    await said(page, /Assinatura \d+ criada\./);
+    const [created] = (await (await tenant.call("GET", PORTAL)).json()) as { id: number }[];
+    subscriptionId = created?.id ?? 0;
+    await said(page, `Assinatura ${subscriptionId} criada.`);
+    const row = page.getByRole("row").filter({ hasText: hook.url });
+    await row.filter({ hasText: "ativa" }).waitFor();
+    await expectAccessible(page);
+  });
+
+  it("shows an emitted event's delivery in the logs, its times in São Paulo's, and filters by status", async () => {
+    await fixture.emit({ tenantId: tenant.tenantId, type: "invoice.authorized", id: "console-delivered", data: { n: 1 } });
+    const received = await eventually(() => hook.received[0]);
+    const webhookId = String(received.headers["webhook-id"]);
+    await page.getByRole("link", { name: "Entregas" }).click();
+    await heading(page, "Entregas");
+    // The log line is written as the delivery ends: look again until the page lists it.
+    const delivered = rowWith(page, "entregue");
+    await eventually(async () => {
+      await page.reload();
+      return delivered.waitFor({ timeout: 2_000 }).then(
+        () => true,
+        () => false,
+      );
+    });
+    await page.getByRole("button", { name: `Detalhes ${webhookId}` }).click();
+    const detail = page.getByRole("complementary");
+    await detail.getByRole("heading", { name: `Entrega ${webhookId}` }).waitFor();
+    const [log] = (await (await tenant.call("GET", "/webhooks/logs")).json()) as { createdAt: string }[];
+    const inBrazil = (options: Intl.DateTimeFormatOptions) =>
+      new Intl.DateTimeFormat("pt-BR", { timeZone: "America/Sao_Paulo", ...options }).format(new Date(log?.createdAt ?? ""));
+    const text = (await detail.textContent()) ?? "";
+    expect(text).toContain(inBrazil({ dateStyle: "short" }));
+    expect(text).toContain(inBrazil({ hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" }));
+    await expectAccessible(page);
+
+    await page.getByLabel("Situação").selectOption("failed");
+    await page.getByText("Nada por aqui.").waitFor();
+    await page.getByLabel("Situação").selectOption("success");
+    await rowWith(page, "entregue").waitFor();
+  });
+
+  it("edits the subscription to a failing receiver, whose dead letter it retries from the DLQ page", async () => {
+    await page.getByRole("link", { name: "Assinaturas" }).click();
+    await page.getByRole("button", { name: `Alterar ${subscriptionId}` }).click();
+    await page.getByRole("heading", { name: `Alterar a assinatura ${subscriptionId}` }).waitFor();
+    await page.getByLabel("Endpoint (URL https)").fill(failing.url);
+    await page.getByRole("button", { name: "Salvar" }).click();
+    await said(page, `Assinatura ${subscriptionId} alterada.`);
+    await page.getByRole("row").filter({ hasText: failing.url }).waitFor();
+
+    await fixture.emit({ tenantId: tenant.tenantId, type: "invoice.authorized", id: "console-retried", data: { n: 2 } });
+    const [letter] = await eventually(async () => {
+      const letters = await deadLetters();
+      return letters.length === 1 ? letters : undefined;
+    }, 30_000);
+    await page.getByRole("link", { name: "Falhas definitivas (DLQ)" }).click();
+    await page.getByRole("row").filter({ hasText: "HTTP 500 Internal Server Error" }).filter({ hasText: failing.url }).waitFor();
+    await expectAccessible(page);
+
+    failing.behave(answer(200, "OK"));
+    await page.getByRole("button", { name: `Reenviar ${letter?.id}` }).click();
+    await said(page, `Entrega ${letter?.id} reenviada.`);
+    // Two failed attempts, then the retry, all with the dead letter's webhook-id.
+    await eventually(() => failing.received.filter((webhook) => webhook.headers["webhook-id"] === letter?.id).length === 3, 30_000);
+    await page.getByText("Nada por aqui.").waitFor();
+  });
+
+  it("purges the dead letters only once the purge is confirmed", async () => {
+    failing.behave(answer(500, "down"));
+    await fixture.emit({ tenantId: tenant.tenantId, type: "invoice.authorized", id: "console-purged", data: { n: 3 } });
+    await eventually(async () => (await deadLetters()).length === 1, 30_000);
+    await page.reload();
+    await page.getByRole("row").filter({ hasText: failing.url }).waitFor();
+    await page.getByRole("button", { name: "Limpar a DLQ" }).click();
+    const confirmation = page.getByRole("group", { name: "Apagar todas as falhas definitivas desta conta? Não dá para desfazer." });
+    await confirmation.waitFor();
+    await expectAccessible(page);
+    expect(await deadLetters()).toHaveLength(1);
+    await confirmation.getByRole("button", { name: "Confirmar limpeza" }).click();
+    await said(page, "1 falhas apagadas.");
+    expect(await deadLetters()).toEqual([]);
+  });
+
+  it("lists the event catalogue, and speaks English on request", async () => {
+    await page.getByRole("link", { name: "Catálogo de eventos" }).click();
+    await page.getByRole("row").filter({ hasText: "invoice.authorized" }).first().waitFor();
+    await expectAccessible(page);
+    await page.getByRole("button", { name: "English" }).click();
+    await heading(page, "Event catalogue");
+    expect(await page.evaluate("document.documentElement.lang")).toBe("en");
+    await page.getByRole("button", { name: "Português" }).click();
+    await heading(page, "Catálogo de eventos");
+  });
+
+  it("deletes a subscription only once the deletion is confirmed", async () => {
+    await page.getByRole("link", { name: "Assinaturas" }).click();
+    await page.getByRole("button", { name: `Excluir ${subscriptionId}` }).click();
+    await page.getByRole("group", { name: `Excluir a assinatura ${subscriptionId}?` }).waitFor();
+    expect(await (await tenant.call("GET", PORTAL)).json()).toHaveLength(1);
+    await page.getByRole("button", { name: "Confirmar exclusão" }).click();
+    await said(page, `Assinatura ${subscriptionId} excluída.`);
+    expect(await (await tenant.call("GET", PORTAL)).json()).toEqual([]);
+  });
+
+  it("signs out, forgetting the token", async () => {
+    await page.getByRole("button", { name: "Sair" }).click();
+    await heading(page, "Entrar");
+    expect(await storedToken(page)).toBeNull();
+  });
+
+  it("takes a portal link's token from the fragment and removes it from the address", async () => {
+    const { page: linked } = await browser.open();
+    await linked.goto(`${consoleUrl()}#link=${encodeURIComponent(tenant.token)}`);
+    await heading(linked, "Assinaturas (Portal Único)");
+    expect(linked.url()).toBe(consoleUrl());
+    expect(await storedToken(linked)).toBe(tenant.token);
+  });
+
+  it("returns to sign-in with the API's message when the token stops working", async () => {
+    const revoked = await fixture.tenantWith([]);
+    const { page: other } = await browser.open();
+    await signIn(other, revoked.token);
+    await heading(other, "Assinaturas (Portal Único)");
+    // Both of the page's reads answered before the token is revoked.
+    await other.getByText("Nada por aqui.").waitFor();
+    await other.locator("option", { hasText: "invoice.authorized" }).first().waitFor({ state: "attached" });
+    await fixture.env.tenants.revoke(revoked.tenantId);
+    await other.getByRole("link", { name: "Entregas" }).click();
+    await other.getByRole("alert").filter({ hasText: await apiDetail(revoked.token) }).waitFor();
+    await heading(other, "Entrar");
+    expect(await storedToken(other)).toBeNull();
+  });
+
+  it("hit no Content-Security-Policy violation on any page", () => {
+    expect(browser.violations()).toEqual([]);
   });
 });
