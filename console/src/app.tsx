@@ -1,16 +1,19 @@
 import { useEffect, useState } from "preact/hooks";
-import { call, session, whenRefused, type Problem } from "./api.ts";
+import { ApiError, call, session, whenRefused, type Problem } from "./api.ts";
+import { AccountPage } from "./account.tsx";
 import { DeadLettersPage, EventsPage, LogsPage } from "./deliveries.tsx";
+import { FailuresPage } from "./failures.tsx";
 import type { Language, MessageKey } from "./i18n.ts";
 import { SubscriptionsPage } from "./subscriptions.tsx";
 import { Notice, useWords, wordsFor, WordsContext } from "./ui.tsx";
-import { ApiError } from "./api.ts";
 
 /** The pages, each at its own fragment (`#assinaturas`…): real links, the back button works. */
 const PAGES = {
   assinaturas: { label: "nav.subscriptions", Page: SubscriptionsPage },
   entregas: { label: "nav.logs", Page: LogsPage },
   dlq: { label: "nav.deadLetters", Page: DeadLettersPage },
+  falhas: { label: "nav.failures", Page: FailuresPage },
+  conta: { label: "nav.account", Page: AccountPage },
   eventos: { label: "nav.events", Page: EventsPage },
 } as const satisfies Record<string, { label: MessageKey; Page: () => preact.JSX.Element }>;
 type PageName = keyof typeof PAGES;

@@ -1,44 +1,14 @@
 import { useState } from "preact/hooks";
 import { call, type BulkResult, type CatalogueEntry, type DeadLetter, type DeliveryLog, type DeliveryStatus } from "./api.ts";
-import { Confirm, Notice, Page, useLoad, useWords } from "./ui.tsx";
+import { Confirm, Notice, Page, Pager, useLoad, usePaging, useWords } from "./ui.tsx";
 
 const PAGE_SIZE = 20;
 const STATUSES: readonly DeliveryStatus[] = ["pending", "retrying", "success", "failed", "canceled"];
 
-/** Pages through a listing by its `X-Next-Cursor`, remembering the cursors behind. */
-function usePaging() {
-  const [cursors, setCursors] = useState<readonly string[]>([]);
-  const cursor = cursors.at(-1);
-  return {
-    query: `limit=${PAGE_SIZE}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`,
-    onFirst: cursors.length === 0,
-    next: (nextCursor: string) => setCursors([...cursors, nextCursor]),
-    first: () => setCursors([]),
-  };
-}
-
-function Pager({ next, paging }: { readonly next: string | null | undefined; readonly paging: ReturnType<typeof usePaging> }) {
-  const { t } = useWords();
-  return (
-    <div class="actions">
-      {paging.onFirst ? null : (
-        <button type="button" onClick={paging.first}>
-          {t("common.firstPage")}
-        </button>
-      )}
-      {next ? (
-        <button type="button" onClick={() => paging.next(next)}>
-          {t("common.nextPage")}
-        </button>
-      ) : null}
-    </div>
-  );
-}
-
 /** Delivery logs, newest first: a status filter over the page, paging, and each delivery's detail. */
 export function LogsPage() {
   const { t, when } = useWords();
-  const paging = usePaging();
+  const paging = usePaging(PAGE_SIZE);
   const logs = useLoad(async () => call<DeliveryLog[]>("GET", `webhooks/logs?${paging.query}`), [paging.query]);
   const [status, setStatus] = useState<DeliveryStatus | "">("");
   const [selected, setSelected] = useState<DeliveryLog | undefined>();
@@ -124,7 +94,7 @@ export function LogsPage() {
 /** Dead letters: list, retry one, retry all, purge after asking again. */
 export function DeadLettersPage() {
   const { t, when } = useWords();
-  const paging = usePaging();
+  const paging = usePaging(PAGE_SIZE);
   const letters = useLoad(async () => call<DeadLetter[]>("GET", `webhooks/dlq?${paging.query}`), [paging.query]);
   const [message, setMessage] = useState<string | undefined>();
   const [error, setError] = useState<unknown>();

@@ -73,3 +73,33 @@ export function Confirm(props: { readonly question: string; readonly confirm: st
     </div>
   );
 }
+
+/** Pages through a listing by its `X-Next-Cursor`, remembering the cursors behind. */
+export function usePaging(limit: number) {
+  const [cursors, setCursors] = useState<readonly string[]>([]);
+  const cursor = cursors.at(-1);
+  return {
+    query: `limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`,
+    onFirst: cursors.length === 0,
+    next: (nextCursor: string) => setCursors([...cursors, nextCursor]),
+    first: () => setCursors([]),
+  };
+}
+
+export function Pager({ next, paging }: { readonly next: string | null | undefined; readonly paging: ReturnType<typeof usePaging> }) {
+  const { t } = useWords();
+  return (
+    <div class="actions">
+      {paging.onFirst ? null : (
+        <button type="button" onClick={paging.first}>
+          {t("common.firstPage")}
+        </button>
+      )}
+      {next ? (
+        <button type="button" onClick={() => paging.next(next)}>
+          {t("common.nextPage")}
+        </button>
+      ) : null}
+    </div>
+  );
+}

@@ -1,7 +1,8 @@
 import type { Page } from "playwright-core";
 import { beforeAll, describe, expect, it } from "vitest";
 import { OUTPUTS } from "../../lambdas/contract/resources.ts";
-import { answer, type HttpsReceiver } from "../../lib/dev/https-receiver.ts";
+import { maskSigningSecret } from "../../lambdas/domain/signing.ts";
+import { answer, verifyWebhook, type HttpsReceiver } from "../../lib/dev/https-receiver.ts";
 import { browserFixture, expectAccessible } from "../support/browser.ts";
 import { eventually } from "../support/eventually.ts";
 import { PORTAL, pipelineFixture } from "../support/pipeline.ts";
@@ -212,6 +213,64 @@ describe("the web console in a browser (Debian's chromium)", () => {
     await confirmation.getByRole("button", { name: "Confirmar limpeza" }).click();
     await said(page, "1 falhas apagadas.");
     expect(await deadLetters()).toEqual([]);
+  });
+
+  it("finds the day's failed attempts under Falhas por data, today being Brazil's date", async () => {
+    await page.getByRole("link", { name: "Falhas por data" }).click();
+    await heading(page, "Falhas por data");
+    const today = new Intl.DateTimeFormat("en-CA", { timeZone: "America/Sao_Paulo", year: "numeric", month: "2-digit", day: "2-digit" }).format(new Date());
+    expect(await page.getByLabel("Data", { exact: true }).inputValue()).toBe(today);
+    const failures = (await (await tenant.call("GET", `${PORTAL}/falhas?data=${today.split("-").reverse().join("")}`)).json()) as unknown[];
+    // Two failed attempts of the retried delivery, two of the purged one.
+    expect(failures).toHaveLength(4);
+    const rows = rowWith(page, "HTTP 500 Internal Server Error");
+    await rows.first().waitFor();
+    expect(await rows.count()).toBe(4);
+    await rows.last().getByText("Mostrar").click();
+    expect(await rows.last().locator("pre").textContent()).toContain('"n":3');
+    await expectAccessible(page);
+  });
+
+  it("sets up the account webhook: its URL and events, a new secret shown once, a signed test", async () => {
+    await page.getByRole("link", { name: "Webhook da conta" }).click();
+    await page.getByRole("heading", { name: "Configurar o webhook da conta" }).waitFor();
+    await page.getByLabel("URL do webhook (https)").fill("http://erp.example.com/hook");
+    await page.getByLabel("boleto.paid").check();
+    await page.getByRole("button", { name: "Salvar" }).click();
+    await page.locator("#config-url-error").waitFor();
+    expect(await page.getByLabel("URL do webhook (https)").getAttribute("aria-invalid")).toBe("true");
+    await expectAccessible(page);
+
+    await page.getByLabel("URL do webhook (https)").fill(hook.url);
+    await page.getByRole("button", { name: "Salvar" }).click();
+    await said(page, "Configuração salva.");
+    const { events, webhookSecret: masked } = (await (await tenant.call("GET", "/webhooks/config")).json()) as { events: string[]; webhookSecret: string };
+    expect(events).toEqual(["boleto.paid"]);
+    // The tenant's secret was shown when it was made: here it is masked.
+    await page.getByRole("definition").filter({ hasText: masked }).waitFor();
+    expect(await page.locator(".secret").count()).toBe(0);
+    await page.getByRole("definition").filter({ hasText: "ativo" }).waitFor();
+    await expectAccessible(page);
+
+    await page.getByRole("button", { name: "Gerar novo secret" }).click();
+    const confirmation = page.getByRole("group", { name: "Gerar um novo secret? O atual deixa de assinar na hora." });
+    await confirmation.getByRole("button", { name: "Gerar novo secret" }).click();
+    const shown = page.locator(".secret code");
+    await shown.waitFor();
+    const secret = (await shown.textContent()) ?? "";
+    expect(secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
+    const { webhookSecret: renewed } = (await (await tenant.call("GET", "/webhooks/config")).json()) as { webhookSecret: string };
+    expect(renewed).not.toBe(masked);
+    expect(maskSigningSecret(secret)).toBe(renewed);
+    await expectAccessible(page);
+
+    const before = hook.received.length;
+    await page.getByRole("button", { name: "Enviar webhook de teste" }).click();
+    await said(page, "Teste entregue: o endpoint respondeu HTTP 200.");
+    const test = hook.received[before];
+    expect(test?.headers["x-webhook-event"]).toBe("webhook.test");
+    // Signed with the very secret the console showed.
+    expect(verifyWebhook(test?.body ?? "", String(test?.headers["x-webhook-signature"]), secret)).toBe(true);
   });
 
   it("lists the event catalogue, and speaks English on request", async () => {
