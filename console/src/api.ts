@@ -56,7 +56,6 @@ export function whenRefused(handler: (problem: Problem) => void): void {
 export interface Answer<T> {
   readonly body: T;
   readonly nextCursor: string | null;
-  readonly status: number;
 }
 
 export async function call<T>(method: string, path: string, body?: unknown): Promise<Answer<T>> {
@@ -71,7 +70,7 @@ export async function call<T>(method: string, path: string, body?: unknown): Pro
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   const text = await response.text();
-  const parsed: unknown = text ? JSON.parse(text) : undefined;
+  const parsed = parseJson(text);
   if (!response.ok) {
     const problem = asProblem(response.status, parsed);
     if (response.status === 401 || response.status === 403) {
@@ -80,15 +79,22 @@ export async function call<T>(method: string, path: string, body?: unknown): Pro
     }
     throw new ApiError(problem);
   }
-  return { body: parsed as T, nextCursor: response.headers.get("x-next-cursor"), status: response.status };
+  return { body: parsed as T, nextCursor: response.headers.get("x-next-cursor") };
+}
+
+/** The API answers JSON; a proxy or gateway in between may not. */
+function parseJson(text: string): unknown {
+  try {
+    return text ? JSON.parse(text) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function asProblem(status: number, parsed: unknown): Problem {
-  if (parsed && typeof parsed === "object" && "detail" in parsed && typeof parsed.detail === "string") {
-    return { status, title: "title" in parsed ? String(parsed.title) : String(status), ...(parsed as Partial<Problem>), detail: parsed.detail };
-  }
+  const isProblem = typeof parsed === "object" && parsed !== null && "detail" in parsed && typeof parsed.detail === "string";
   // The gateway's own answers (a body over its limit, throttling) are not problems.
-  return { status, title: String(status), detail: `HTTP ${status}` };
+  return isProblem ? { ...(parsed as Problem), status } : { status, title: String(status), detail: `HTTP ${status}` };
 }
 
 /** What the API says of a field (the problem's `errors` name it), if anything. */
@@ -103,6 +109,9 @@ export interface Subscription {
   readonly evento: string;
   readonly endpoint: string;
   readonly situacao?: { readonly codigo: "ativa" | "falhando" | "desativada"; readonly desde?: string; readonly motivo?: string };
+  readonly maxPorSegundo?: number;
+  readonly cnpjs?: readonly string[];
+  readonly autenticacao?: { readonly tipo: "basic" | "bearer" | "cabecalho" };
 }
 export interface CatalogueEntry {
   readonly type: string;

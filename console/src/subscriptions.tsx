@@ -50,6 +50,7 @@ export function SubscriptionsPage() {
               <th scope="col">{t("subs.event")}</th>
               <th scope="col">{t("subs.endpoint")}</th>
               <th scope="col">{t("subs.state")}</th>
+              <th scope="col">{t("subs.options")}</th>
               <th scope="col">{t("common.actions")}</th>
             </tr>
           </thead>
@@ -68,6 +69,7 @@ export function SubscriptionsPage() {
                     </span>
                   ) : null}
                 </td>
+                <td>{options(subscription, t)}</td>
                 <td>
                   {deleting === subscription.id ? (
                     <Confirm
@@ -94,6 +96,17 @@ export function SubscriptionsPage() {
       ) : null}
     </Page>
   );
+}
+
+/** The options set through the API (rate limit, CNPJ scope, receiver credential); a change here keeps them. */
+function options(subscription: Subscription, t: ReturnType<typeof useWords>["t"]): string {
+  return [
+    subscription.maxPorSegundo === undefined ? undefined : t("subs.rate", { n: subscription.maxPorSegundo }),
+    subscription.cnpjs ? t("subs.cnpjs", { list: subscription.cnpjs.join(", ") }) : undefined,
+    subscription.autenticacao ? t("subs.auth", { type: subscription.autenticacao.tipo }) : undefined,
+  ]
+    .filter((option) => option !== undefined)
+    .join(" · ");
 }
 
 interface FormProps {

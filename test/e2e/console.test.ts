@@ -174,13 +174,18 @@ describe("the web console in a browser (Debian's chromium)", () => {
   });
 
   it("edits the subscription to a failing receiver, whose dead letter it retries from the DLQ page", async () => {
+    // An option set through the API is shown, and kept by the console's change.
+    const withLimit = await tenant.call("PUT", `${PORTAL}/${subscriptionId}`, { id: subscriptionId, evento: "invoice.authorized", endpoint: hook.url, maxPorSegundo: 10 });
+    expect(withLimit.status).toBe(200);
     await page.getByRole("link", { name: "Assinaturas" }).click();
+    await rowWith(page, "até 10 por segundo").waitFor();
     await page.getByRole("button", { name: `Alterar ${subscriptionId}` }).click();
     await page.getByRole("heading", { name: `Alterar a assinatura ${subscriptionId}` }).waitFor();
     await page.getByLabel("Endpoint (URL https)").fill(failing.url);
     await page.getByRole("button", { name: "Salvar" }).click();
     await said(page, `Assinatura ${subscriptionId} alterada.`);
     await page.getByRole("row").filter({ hasText: failing.url }).waitFor();
+    expect(await (await tenant.call("GET", PORTAL)).json()).toEqual([expect.objectContaining({ endpoint: failing.url, maxPorSegundo: 10 })]);
 
     await fixture.emit({ tenantId: tenant.tenantId, type: "invoice.authorized", id: "console-retried", data: { n: 2 } });
     const [letter] = await eventually(async () => {
