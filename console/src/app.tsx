@@ -2,6 +2,7 @@ import { useEffect, useState } from "preact/hooks";
 import { ApiError, call, session, whenRefused, type Problem } from "./api.ts";
 import { AccountPage } from "./account.tsx";
 import { DeadLettersPage, EventsPage, LogsPage } from "./deliveries.tsx";
+import { DocumentsPage } from "./documents.tsx";
 import { FailuresPage } from "./failures.tsx";
 import type { Language, MessageKey } from "./i18n.ts";
 import { SubscriptionsPage } from "./subscriptions.tsx";
@@ -13,6 +14,7 @@ const PAGES = {
   entregas: { label: "nav.logs", Page: LogsPage },
   dlq: { label: "nav.deadLetters", Page: DeadLettersPage },
   falhas: { label: "nav.failures", Page: FailuresPage },
+  documentos: { label: "nav.documents", Page: DocumentsPage },
   conta: { label: "nav.account", Page: AccountPage },
   eventos: { label: "nav.events", Page: EventsPage },
 } as const satisfies Record<string, { label: MessageKey; Page: () => preact.JSX.Element }>;

@@ -289,6 +289,27 @@ describe("the web console in a browser (Debian's chromium)", () => {
     await heading(page, "Catálogo de eventos");
   });
 
+  it("finds a fiscal document's history by its access key", async () => {
+    failing.behave(answer(200, "OK"));
+    const chave = "35261111222333000181550010000001231123456787";
+    await page.getByRole("link", { name: "Documentos fiscais" }).click();
+    const key = page.getByLabel("Chave de acesso (44 caracteres)");
+    await key.fill("3526");
+    await page.getByRole("button", { name: "Buscar" }).click();
+    await page.locator("#document-key-error").waitFor();
+    expect(await key.getAttribute("aria-invalid")).toBe("true");
+    await key.fill(chave);
+    await page.getByRole("button", { name: "Buscar" }).click();
+    await said(page, "Nenhum evento deste documento nesta conta.");
+
+    await fixture.emit({ tenantId: tenant.tenantId, type: "invoice.authorized", id: "console-document", documentKey: chave, data: { n: 4 } });
+    await eventually(async () => (await (await tenant.call("GET", `/webhooks/documents/${chave}`)).json() as { endpoints?: { status: string }[] }).endpoints?.[0]?.status === "success", 30_000);
+    await page.getByRole("button", { name: "Buscar" }).click();
+    await rowWith(page, "console-document").waitFor();
+    await rowWith(page, "entregue").filter({ hasText: failing.url }).waitFor();
+    await expectAccessible(page);
+  });
+
   it("deletes a subscription only once the deletion is confirmed", async () => {
     await page.getByRole("link", { name: "Assinaturas" }).click();
     await page.getByRole("button", { name: `Excluir ${subscriptionId}` }).click();
