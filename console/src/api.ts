@@ -29,8 +29,10 @@ const LINK_PREFIX = "#link=";
 export const session = {
   adoptLinkToken(): void {
     if (!location.hash.startsWith(LINK_PREFIX)) return;
-    const token = decodeURIComponent(location.hash.slice(LINK_PREFIX.length));
+    const encoded = location.hash.slice(LINK_PREFIX.length);
     history.replaceState(null, "", location.pathname + location.search);
+    // A link mangled on its way (a broken %-escape) signs nobody in: the sign-in page shows.
+    const token = decodeLinkToken(encoded);
     if (token) sessionStorage.setItem(TOKEN_KEY, token);
   },
   token(): string | null {
@@ -43,6 +45,14 @@ export const session = {
     sessionStorage.removeItem(TOKEN_KEY);
   },
 };
+
+function decodeLinkToken(encoded: string): string | undefined {
+  try {
+    return decodeURIComponent(encoded) || undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /** The API's base: the console lives at `<base>/console/`. */
 const API_BASE = new URL("..", location.href);

@@ -190,10 +190,10 @@ export function isPublicRoute(key: string): boolean {
 /**
  * The API's catch-all: API Gateway sends every request that matches no route to it, so that
  * an unknown path or method gets a problem like every other error, not the gateway's own body.
- * Its family is the console's, whose entry page (`/console/`) can be reached no other way.
  */
-export const DEFAULT_ROUTE_FAMILY: RouteFamily = "console";
 export const DEFAULT_ROUTE_KEY = "$default";
+/** The catch-all's function: the console's, whose entry page (`/console/`) can be reached no other way. */
+export const DEFAULT_ROUTE_FAMILY: RouteFamily = "console";
 
 /** The methods the route table has for a concrete path (`{name}` matches one segment). */
 export function methodsOf(path: string): HttpMethod[] {

@@ -16,7 +16,7 @@ const ENTRY_PATH = "/console/";
  * Nothing but the console's own files may run, style, load or be called, and no other site
  * may frame it. (The Content-Security-Policy the console is built for: no inline code.)
  */
-export const CONSOLE_CSP = [
+const CONSOLE_CSP = [
   "default-src 'self'",
   "script-src 'self'",
   "style-src 'self'",

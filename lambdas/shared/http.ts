@@ -67,7 +67,8 @@ export function httpRoutes<F extends RouteFamily>(
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .handler(async (event) => {
       try {
-        // The API's `$default` route: whatever matched no route gets a problem, as every error does.
+        // The API's `$default` route: whatever matched no route, and is not the family's own to
+        // serve, gets a problem, as every error does.
         if (event.routeKey === DEFAULT_ROUTE_KEY) {
           const { method } = event.requestContext.http;
           const served = unmatchedRequest?.(method, event.rawPath);

@@ -7,15 +7,6 @@ import { Construct } from "constructs";
 import path from "node:path";
 
 const PROJECT_ROOT = path.resolve(import.meta.dirname, "..", "..");
-
-/** Bundling hooks that copy a folder into the bundle's output (the bundle's asset hash covers it). */
-function copyBeside(from: string, as: string): ICommandHooks {
-  return {
-    beforeBundling: () => [],
-    beforeInstall: () => [],
-    afterBundling: (_inputDir, outputDir) => [`cp -R ${JSON.stringify(from)} ${JSON.stringify(path.join(outputDir, as))}`],
-  };
-}
 const BUNDLE_SHIMS = path.join(PROJECT_ROOT, "lambdas", "bundle");
 
 /**
@@ -28,6 +19,19 @@ const BUNDLE_ALIASES = [
   `http=${path.join(BUNDLE_SHIMS, "node-http.cjs")}`,
   `node:http=${path.join(BUNDLE_SHIMS, "node-http.cjs")}`,
 ];
+
+/**
+ * Bundling hooks that copy a folder into the bundle's output. The asset hash covers the
+ * command, so name the folder by its content (see console/build.ts) to have a change of the
+ * files change the asset.
+ */
+function copyBeside(from: string, as: string): ICommandHooks {
+  return {
+    beforeBundling: () => [],
+    beforeInstall: () => [],
+    afterBundling: (_inputDir, outputDir) => [`cp -R ${JSON.stringify(from)} ${JSON.stringify(path.join(outputDir, as))}`],
+  };
+}
 
 export interface WebhookFunctionProps {
   /** Entry file, relative to `lambdas/`. */

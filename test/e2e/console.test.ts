@@ -332,6 +332,12 @@ describe("the web console in a browser (Debian's chromium)", () => {
     await heading(linked, "Assinaturas (Portal Único)");
     expect(linked.url()).toBe(consoleUrl());
     expect(await storedToken(linked)).toBe(tenant.token);
+    // A link mangled on its way signs nobody in, and leaves no trace in the address either.
+    const { page: mangled } = await browser.open();
+    await mangled.goto(`${consoleUrl()}#link=%E0%A4%A`);
+    await heading(mangled, "Entrar");
+    expect(mangled.url()).toBe(consoleUrl());
+    expect(await storedToken(mangled)).toBeNull();
   });
 
   it("returns to sign-in with the API's message when the token stops working", async () => {
