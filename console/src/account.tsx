@@ -1,6 +1,6 @@
 import { useState } from "preact/hooks";
 import { ApiError, call, fieldError, type CatalogueEntry } from "./api.ts";
-import { Confirm, Notice, Page, useLoad, useWords } from "./ui.tsx";
+import { Confirm, Field, Notice, Page, useLoad, useWords } from "./ui.tsx";
 
 interface WebhookConfig {
   readonly webhookUrl: string;
@@ -166,20 +166,12 @@ function ConfigForm({ config, eventTypes, onSaved }: FormProps) {
     <form class="card" onSubmit={(event) => void submit(event)} aria-labelledby="config-title" noValidate>
       <h2 id="config-title">{config ? t("account.change") : t("account.create")}</h2>
       <Notice error={error && !urlError && !eventsError ? error : undefined} />
-      <label for="config-url">{t("account.url")}</label>
-      <input
+      <Field
         id="config-url"
-        type="url"
-        value={webhookUrl}
-        onInput={(event) => setWebhookUrl(event.currentTarget.value)}
-        aria-invalid={urlError ? "true" : undefined}
-        aria-describedby={urlError ? "config-url-error" : undefined}
+        label={t("account.url")}
+        error={urlError}
+        control={(control) => <input {...control} type="url" value={webhookUrl} onInput={(event) => setWebhookUrl(event.currentTarget.value)} />}
       />
-      {urlError ? (
-        <p class="field-error" id="config-url-error">
-          {urlError}
-        </p>
-      ) : null}
       <fieldset aria-invalid={eventsError ? "true" : undefined} aria-describedby={eventsError ? "config-events-error" : undefined}>
         <legend>{t("account.events")}</legend>
         {eventTypes.map((entry) => (

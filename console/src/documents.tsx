@@ -1,6 +1,6 @@
 import { useState } from "preact/hooks";
 import { ApiError, call, fieldError, type DeliveryStatus } from "./api.ts";
-import { Notice, Page, Pager, useLoad, usePaging, useWords } from "./ui.tsx";
+import { Field, Notice, Page, Pager, useLoad, usePaging, useWords } from "./ui.tsx";
 
 interface DocumentHistory {
   readonly documentKey: string;
@@ -52,20 +52,12 @@ export function DocumentsPage() {
         }}
         noValidate
       >
-        <label for="document-key">{t("documents.key")}</label>
-        <input
+        <Field
           id="document-key"
-          value={typed}
-          onInput={(event) => setTyped(event.currentTarget.value)}
-          spellcheck={false}
-          aria-invalid={keyError ? "true" : undefined}
-          aria-describedby={keyError ? "document-key-error" : undefined}
+          label={t("documents.key")}
+          error={keyError}
+          control={(control) => <input {...control} value={typed} onInput={(event) => setTyped(event.currentTarget.value)} spellcheck={false} />}
         />
-        {keyError ? (
-          <p class="field-error" id="document-key-error">
-            {keyError}
-          </p>
-        ) : null}
         <div class="actions">
           <button type="submit">{t("documents.search")}</button>
         </div>

@@ -1,6 +1,6 @@
 import { useState } from "preact/hooks";
 import { call, fieldError, type CatalogueEntry, type Subscription } from "./api.ts";
-import { Confirm, Notice, Page, useLoad, useWords } from "./ui.tsx";
+import { Confirm, Field, Notice, Page, useLoad, useWords } from "./ui.tsx";
 
 const PORTAL = "portal/api/ext/webhook";
 
@@ -116,21 +116,40 @@ interface FormProps {
   readonly onCancel: () => void;
 }
 
-/** Subscribe, or change one subscription (a PUT keeps the options the console does not show). */
+/**
+ * What a form's text says of an option: absent when empty and never set (a client of the
+ * original document never sends it), `null` when emptied (the API removes it), else the value.
+ */
+function optionValue<T>(text: string, wasSet: boolean, parse: (text: string) => T): T | null | undefined {
+  if (text.trim() !== "") return parse(text.trim());
+  return wasSet ? null : undefined;
+}
+
+// A number as typed; anything else goes as it is, for the API to name the field.
+const wholeNumber = (text: string): number | string => (/^\d+$/.test(text) ? Number(text) : text);
+const cnpjList = (text: string): string[] => text.split(/[\s,;]+/).filter((entry) => entry !== "");
+
+/** Subscribe, or change one subscription (a PUT keeps the options it does not send). */
 function SubscriptionForm({ subscription, eventTypes, onSaved, onCancel }: FormProps) {
   const { t } = useWords();
   const [evento, setEvento] = useState(subscription?.evento ?? "");
   const [endpoint, setEndpoint] = useState(subscription?.endpoint ?? "");
+  const [rate, setRate] = useState(subscription?.maxPorSegundo?.toString() ?? "");
+  const [cnpjs, setCnpjs] = useState(subscription?.cnpjs?.join("\n") ?? "");
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
 
   const submit = async (event: Event) => {
     event.preventDefault();
     setBusy(true);
+    const options = {
+      maxPorSegundo: optionValue(rate, subscription?.maxPorSegundo !== undefined, wholeNumber),
+      cnpjs: optionValue(cnpjs, subscription?.cnpjs !== undefined, cnpjList),
+    };
     try {
       const answer = subscription
-        ? await call<Subscription>("PUT", `${PORTAL}/${subscription.id}`, { id: subscription.id, evento, endpoint })
-        : await call<Subscription>("POST", PORTAL, { evento, endpoint });
+        ? await call<Subscription>("PUT", `${PORTAL}/${subscription.id}`, { id: subscription.id, evento, endpoint, ...options })
+        : await call<Subscription>("POST", PORTAL, { evento, endpoint, ...options });
       setError(undefined);
       onSaved(answer.body, !subscription);
     } catch (failure) {
@@ -139,47 +158,52 @@ function SubscriptionForm({ subscription, eventTypes, onSaved, onCancel }: FormP
       setBusy(false);
     }
   };
-  const eventoError = fieldError(error, "evento");
-  const endpointError = fieldError(error, "endpoint");
+  const errors = {
+    evento: fieldError(error, "evento"),
+    endpoint: fieldError(error, "endpoint"),
+    maxPorSegundo: fieldError(error, "maxPorSegundo"),
+    cnpjs: fieldError(error, "cnpjs"),
+  };
   const prefix = subscription ? `edit-${subscription.id}` : "new";
   return (
     <form class="card" onSubmit={(event) => void submit(event)} aria-labelledby={`${prefix}-title`} noValidate>
       <h2 id={`${prefix}-title`}>{subscription ? t("subs.edit", { id: subscription.id }) : t("subs.new")}</h2>
-      <Notice error={error && !eventoError && !endpointError ? error : undefined} />
-      <label for={`${prefix}-evento`}>{t("subs.event")}</label>
-      <select
+      <Notice error={Object.values(errors).some(Boolean) ? undefined : error} />
+      <Field
         id={`${prefix}-evento`}
-        value={evento}
-        onChange={(event) => setEvento(event.currentTarget.value)}
-        aria-invalid={eventoError ? "true" : undefined}
-        aria-describedby={eventoError ? `${prefix}-evento-error` : undefined}
-      >
-        <option value="">—</option>
-        {eventTypes.map((entry) => (
-          <option key={entry.type} value={entry.type}>
-            {entry.type}
-          </option>
-        ))}
-      </select>
-      {eventoError ? (
-        <p class="field-error" id={`${prefix}-evento-error`}>
-          {eventoError}
-        </p>
-      ) : null}
-      <label for={`${prefix}-endpoint`}>{t("subs.endpoint")}</label>
-      <input
-        id={`${prefix}-endpoint`}
-        type="url"
-        value={endpoint}
-        onInput={(event) => setEndpoint(event.currentTarget.value)}
-        aria-invalid={endpointError ? "true" : undefined}
-        aria-describedby={endpointError ? `${prefix}-endpoint-error` : undefined}
+        label={t("subs.event")}
+        error={errors.evento}
+        control={(control) => (
+          <select {...control} value={evento} onChange={(event) => setEvento(event.currentTarget.value)}>
+            <option value="">—</option>
+            {eventTypes.map((entry) => (
+              <option key={entry.type} value={entry.type}>
+                {entry.type}
+              </option>
+            ))}
+          </select>
+        )}
       />
-      {endpointError ? (
-        <p class="field-error" id={`${prefix}-endpoint-error`}>
-          {endpointError}
-        </p>
-      ) : null}
+      <Field
+        id={`${prefix}-endpoint`}
+        label={t("subs.endpoint")}
+        error={errors.endpoint}
+        control={(control) => <input {...control} type="url" value={endpoint} onInput={(event) => setEndpoint(event.currentTarget.value)} />}
+      />
+      <Field
+        id={`${prefix}-rate`}
+        label={t("subs.rateField")}
+        hint={t("subs.rateHint")}
+        error={errors.maxPorSegundo}
+        control={(control) => <input {...control} inputMode="numeric" value={rate} onInput={(event) => setRate(event.currentTarget.value)} />}
+      />
+      <Field
+        id={`${prefix}-cnpjs`}
+        label={t("subs.cnpjsField")}
+        hint={t("subs.cnpjsHint")}
+        error={errors.cnpjs}
+        control={(control) => <textarea {...control} rows={3} value={cnpjs} onInput={(event) => setCnpjs(event.currentTarget.value)} />}
+      />
       <div class="actions">
         <button type="submit" disabled={busy}>
           {subscription ? t("subs.save") : t("subs.create")}

@@ -103,3 +103,39 @@ export function Pager({ next, paging }: { readonly next: string | null | undefin
     </div>
   );
 }
+
+/** What a form control needs to be labelled and tied to the API's message about it. */
+export interface ControlProps {
+  readonly id: string;
+  readonly "aria-invalid"?: "true";
+  readonly "aria-describedby"?: string;
+}
+
+/** A labelled form control and, when the API named its field, the problem's message under it. */
+export function Field(props: {
+  readonly id: string;
+  readonly label: string;
+  readonly error: string | undefined;
+  readonly hint?: string;
+  readonly control: (control: ControlProps) => ComponentChildren;
+}) {
+  const errorId = `${props.id}-error`;
+  const hintId = `${props.id}-hint`;
+  const describedBy = [props.hint ? hintId : undefined, props.error ? errorId : undefined].filter(Boolean).join(" ");
+  return (
+    <>
+      <label for={props.id}>{props.label}</label>
+      {props.hint ? (
+        <p class="hint" id={hintId}>
+          {props.hint}
+        </p>
+      ) : null}
+      {props.control({ id: props.id, ...(props.error ? { "aria-invalid": "true" } : {}), ...(describedBy ? { "aria-describedby": describedBy } : {}) })}
+      {props.error ? (
+        <p class="field-error" id={errorId}>
+          {props.error}
+        </p>
+      ) : null}
+    </>
+  );
+}

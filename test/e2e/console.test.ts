@@ -136,7 +136,18 @@ describe("the web console in a browser (Debian's chromium)", () => {
     expect(await page.getByLabel("Endpoint (URL https)").getAttribute("aria-invalid")).toBe("true");
     await expectAccessible(page);
 
+    // An option the API refuses is named at its own field too.
     await page.getByLabel("Endpoint (URL https)").fill(hook.url);
+    await page.getByLabel("Máximo de entregas por segundo (opcional)").fill("5000");
+    await page.getByRole("button", { name: "Assinar" }).click();
+    const tooFast = (await (await tenant.call("POST", PORTAL, { evento: "invoice.authorized", endpoint: hook.url, maxPorSegundo: 5000 })).json()) as {
+      errors: { field: string; message: string }[];
+    };
+    await page.locator("#new-rate-error").waitFor();
+    expect(await page.locator("#new-rate-error").textContent()).toBe(tooFast.errors.find((error) => error.field === "maxPorSegundo")?.message);
+    expect(await page.locator("#new-endpoint-error").count()).toBe(0);
+
+    await page.getByLabel("Máximo de entregas por segundo (opcional)").fill("");
     await page.getByRole("button", { name: "Assinar" }).click();
     await said(page, /Assinatura \d+ criada\./);
     const [created] = (await (await tenant.call("GET", PORTAL)).json()) as { id: number }[];
