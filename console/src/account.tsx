@@ -1,5 +1,7 @@
 import { useState } from "preact/hooks";
 import { ApiError, call, fieldError, type CatalogueEntry } from "./api.ts";
+import type { MessageKey } from "./i18n.ts";
+import { OptionFields, optionTexts, optionValues } from "./options.tsx";
 import { Confirm, Field, Notice, Page, useLoad, useWords } from "./ui.tsx";
 
 interface WebhookConfig {
@@ -7,8 +9,18 @@ interface WebhookConfig {
   /** Masked (`whsec_ab...xy`), except in the answer that created the configuration. */
   readonly webhookSecret: string;
   readonly events: readonly string[];
+  readonly maxPerSecond?: number;
+  readonly cnpjs?: readonly string[];
   readonly status?: { readonly state: "enabled" | "failing" | "disabled"; readonly since?: string; readonly reason?: string };
 }
+/** How long the replaced secret may keep signing beside the new one (the API's `graceSeconds`). */
+const GRACE_PERIODS = [
+  ["0", "account.graceNone"],
+  ["3600", "account.graceHour"],
+  ["86400", "account.graceDay"],
+  ["604800", "account.graceWeek"],
+] as const satisfies readonly (readonly [string, MessageKey])[];
+
 /** The API masks a secret it has shown before as `whsec_ab...xy`. */
 const isMasked = (secret: string) => secret.includes("...");
 
@@ -31,7 +43,8 @@ export function AccountPage() {
     }
   }, []);
   const catalogue = useLoad(async () => (await call<CatalogueEntry[]>("GET", "webhooks/events")).body, []);
-  const [secret, setSecret] = useState<string | undefined>();
+  const [secret, setSecret] = useState<{ readonly value: string; readonly previousValidUntil?: string } | undefined>();
+  const [grace, setGrace] = useState("0");
   const [tested, setTested] = useState<TestResult | undefined>();
   const [regenerating, setRegenerating] = useState(false);
   const [message, setMessage] = useState<string | undefined>();
@@ -49,8 +62,9 @@ export function AccountPage() {
   const regenerate = () =>
     act(async () => {
       setRegenerating(false);
-      const { body } = await call<{ webhookSecret: string }>("POST", "webhooks/secret/regenerate");
-      setSecret(body.webhookSecret);
+      const query = grace === "0" ? "" : `?graceSeconds=${grace}`;
+      const { body } = await call<{ webhookSecret: string; previousSecretValidUntil?: string }>("POST", `webhooks/secret/regenerate${query}`);
+      setSecret({ value: body.webhookSecret, ...(body.previousSecretValidUntil ? { previousValidUntil: body.previousSecretValidUntil } : {}) });
       config.reload();
     });
   const test = () =>
@@ -71,7 +85,8 @@ export function AccountPage() {
       {secret ? (
         <div class="card secret" role="status">
           <p>{t("account.secretOnce")}</p>
-          <code>{secret}</code>
+          <code>{secret.value}</code>
+          {secret.previousValidUntil ? <p>{t("account.previousUntil", { when: when(secret.previousValidUntil) })}</p> : null}
         </div>
       ) : null}
       {current ? (
@@ -100,7 +115,7 @@ export function AccountPage() {
           eventTypes={catalogue.value}
           onSaved={(saved) => {
             // The answer that creates the configuration shows the secret in full, if no earlier answer did.
-            if (!isMasked(saved.webhookSecret)) setSecret(saved.webhookSecret);
+            if (!isMasked(saved.webhookSecret)) setSecret({ value: saved.webhookSecret });
             setMessage(t("account.saved"));
             config.reload();
           }}
@@ -122,7 +137,23 @@ export function AccountPage() {
         </div>
       ) : null}
       {regenerating ? (
-        <Confirm question={t("account.confirmRegenerate")} confirm={t("account.regenerate")} onConfirm={() => void regenerate()} onCancel={() => setRegenerating(false)} />
+        <div class="card">
+          <Field
+            id="grace"
+            label={t("account.grace")}
+            error={undefined}
+            control={(control) => (
+              <select {...control} value={grace} onChange={(event) => setGrace(event.currentTarget.value)}>
+                {GRACE_PERIODS.map(([seconds, key]) => (
+                  <option key={seconds} value={seconds}>
+                    {t(key)}
+                  </option>
+                ))}
+              </select>
+            )}
+          />
+          <Confirm question={t("account.confirmRegenerate")} confirm={t("account.regenerate")} onConfirm={() => void regenerate()} onCancel={() => setRegenerating(false)} />
+        </div>
       ) : null}
       {tested ? (
         <div class="card" role="status">
@@ -145,13 +176,16 @@ function ConfigForm({ config, eventTypes, onSaved }: FormProps) {
   const { t } = useWords();
   const [webhookUrl, setWebhookUrl] = useState(config?.webhookUrl ?? "");
   const [events, setEvents] = useState<readonly string[]>(config?.events ?? []);
+  const current = config ? { rate: config.maxPerSecond, cnpjs: config.cnpjs } : undefined;
+  const [options, setOptions] = useState(optionTexts(current));
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
   const submit = async (event: Event) => {
     event.preventDefault();
     setBusy(true);
     try {
-      const { body } = await call<WebhookConfig>("PATCH", "webhooks/config", { webhookUrl, events });
+      const { rate, cnpjs } = optionValues(options, current);
+      const { body } = await call<WebhookConfig>("PATCH", "webhooks/config", { webhookUrl, events, maxPerSecond: rate, cnpjs });
       setError(undefined);
       onSaved(body);
     } catch (failure) {
@@ -162,10 +196,11 @@ function ConfigForm({ config, eventTypes, onSaved }: FormProps) {
   };
   const urlError = fieldError(error, "webhookUrl");
   const eventsError = fieldError(error, "events");
+  const optionErrors = { rate: fieldError(error, "maxPerSecond"), cnpjs: fieldError(error, "cnpjs") };
   return (
     <form class="card" onSubmit={(event) => void submit(event)} aria-labelledby="config-title" noValidate>
       <h2 id="config-title">{config ? t("account.change") : t("account.create")}</h2>
-      <Notice error={error && !urlError && !eventsError ? error : undefined} />
+      <Notice error={[urlError, eventsError, optionErrors.rate, optionErrors.cnpjs].some(Boolean) ? undefined : error} />
       <Field
         id="config-url"
         label={t("account.url")}
@@ -192,6 +227,7 @@ function ConfigForm({ config, eventTypes, onSaved }: FormProps) {
           {eventsError}
         </p>
       ) : null}
+      <OptionFields prefix="config" texts={options} onChange={setOptions} errors={optionErrors} />
       <div class="actions">
         <button type="submit" disabled={busy}>
           {t("subs.save")}

@@ -1,5 +1,6 @@
 import { useState } from "preact/hooks";
 import { call, fieldError, type CatalogueEntry, type Subscription } from "./api.ts";
+import { OptionFields, optionTexts, optionValues } from "./options.tsx";
 import { Confirm, Field, Notice, Page, useLoad, useWords } from "./ui.tsx";
 
 const PORTAL = "portal/api/ext/webhook";
@@ -116,40 +117,25 @@ interface FormProps {
   readonly onCancel: () => void;
 }
 
-/**
- * What a form's text says of an option: absent when empty and never set (a client of the
- * original document never sends it), `null` when emptied (the API removes it), else the value.
- */
-function optionValue<T>(text: string, wasSet: boolean, parse: (text: string) => T): T | null | undefined {
-  if (text.trim() !== "") return parse(text.trim());
-  return wasSet ? null : undefined;
-}
-
-// A number as typed; anything else goes as it is, for the API to name the field.
-const wholeNumber = (text: string): number | string => (/^\d+$/.test(text) ? Number(text) : text);
-const cnpjList = (text: string): string[] => text.split(/[\s,;]+/).filter((entry) => entry !== "");
-
 /** Subscribe, or change one subscription (a PUT keeps the options it does not send). */
 function SubscriptionForm({ subscription, eventTypes, onSaved, onCancel }: FormProps) {
   const { t } = useWords();
   const [evento, setEvento] = useState(subscription?.evento ?? "");
   const [endpoint, setEndpoint] = useState(subscription?.endpoint ?? "");
-  const [rate, setRate] = useState(subscription?.maxPorSegundo?.toString() ?? "");
-  const [cnpjs, setCnpjs] = useState(subscription?.cnpjs?.join("\n") ?? "");
+  const current = subscription && { rate: subscription.maxPorSegundo, cnpjs: subscription.cnpjs };
+  const [options, setOptions] = useState(optionTexts(current));
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
 
   const submit = async (event: Event) => {
     event.preventDefault();
     setBusy(true);
-    const options = {
-      maxPorSegundo: optionValue(rate, subscription?.maxPorSegundo !== undefined, wholeNumber),
-      cnpjs: optionValue(cnpjs, subscription?.cnpjs !== undefined, cnpjList),
-    };
+    const { rate, cnpjs } = optionValues(options, current);
+    const body = { evento, endpoint, maxPorSegundo: rate, cnpjs };
     try {
       const answer = subscription
-        ? await call<Subscription>("PUT", `${PORTAL}/${subscription.id}`, { id: subscription.id, evento, endpoint, ...options })
-        : await call<Subscription>("POST", PORTAL, { evento, endpoint, ...options });
+        ? await call<Subscription>("PUT", `${PORTAL}/${subscription.id}`, { id: subscription.id, ...body })
+        : await call<Subscription>("POST", PORTAL, body);
       setError(undefined);
       onSaved(answer.body, !subscription);
     } catch (failure) {
@@ -190,20 +176,7 @@ function SubscriptionForm({ subscription, eventTypes, onSaved, onCancel }: FormP
         error={errors.endpoint}
         control={(control) => <input {...control} type="url" value={endpoint} onInput={(event) => setEndpoint(event.currentTarget.value)} />}
       />
-      <Field
-        id={`${prefix}-rate`}
-        label={t("subs.rateField")}
-        hint={t("subs.rateHint")}
-        error={errors.maxPorSegundo}
-        control={(control) => <input {...control} inputMode="numeric" value={rate} onInput={(event) => setRate(event.currentTarget.value)} />}
-      />
-      <Field
-        id={`${prefix}-cnpjs`}
-        label={t("subs.cnpjsField")}
-        hint={t("subs.cnpjsHint")}
-        error={errors.cnpjs}
-        control={(control) => <textarea {...control} rows={3} value={cnpjs} onInput={(event) => setCnpjs(event.currentTarget.value)} />}
-      />
+      <OptionFields prefix={prefix} texts={options} onChange={setOptions} errors={{ rate: errors.maxPorSegundo, cnpjs: errors.cnpjs }} />
       <div class="actions">
         <button type="submit" disabled={busy}>
           {subscription ? t("subs.save") : t("subs.create")}

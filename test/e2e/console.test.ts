@@ -264,10 +264,12 @@ describe("the web console in a browser (Debian's chromium)", () => {
     await expectAccessible(page);
 
     await page.getByLabel("URL do webhook (https)").fill(hook.url);
+    await page.getByLabel("Máximo de entregas por segundo (opcional)").fill("20");
     await page.getByRole("button", { name: "Salvar" }).click();
     await said(page, "Configuração salva.");
-    const { events, webhookSecret: masked } = (await (await tenant.call("GET", "/webhooks/config")).json()) as { events: string[]; webhookSecret: string };
-    expect(events).toEqual(["boleto.paid"]);
+    const saved = (await (await tenant.call("GET", "/webhooks/config")).json()) as { events: string[]; webhookSecret: string; maxPerSecond: number };
+    const masked = saved.webhookSecret;
+    expect(saved).toMatchObject({ events: ["boleto.paid"], maxPerSecond: 20 });
     // The tenant's secret was shown when it was made: here it is masked.
     await page.getByRole("definition").filter({ hasText: masked }).waitFor();
     expect(await page.locator(".secret").count()).toBe(0);
@@ -275,12 +277,14 @@ describe("the web console in a browser (Debian's chromium)", () => {
     await expectAccessible(page);
 
     await page.getByRole("button", { name: "Gerar novo secret" }).click();
-    const confirmation = page.getByRole("group", { name: "Gerar um novo secret? O atual deixa de assinar na hora." });
+    await page.getByLabel("O secret atual continua assinando, ao lado do novo, por").selectOption("86400");
+    const confirmation = page.getByRole("group", { name: "Gerar um novo secret? O atual deixa de assinar ao fim do prazo escolhido." });
     await confirmation.getByRole("button", { name: "Gerar novo secret" }).click();
     const shown = page.locator(".secret code");
     await shown.waitFor();
     const secret = (await shown.textContent()) ?? "";
     expect(secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
+    await page.getByText("O secret anterior assina junto até").waitFor();
     const { webhookSecret: renewed } = (await (await tenant.call("GET", "/webhooks/config")).json()) as { webhookSecret: string };
     expect(renewed).not.toBe(masked);
     expect(maskSigningSecret(secret)).toBe(renewed);
