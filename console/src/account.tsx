@@ -1,7 +1,7 @@
 import { useState } from "preact/hooks";
 import { ApiError, call, fieldError, type CatalogueEntry } from "./api.ts";
 import type { MessageKey } from "./i18n.ts";
-import { OptionFields, optionTexts, optionValues } from "./options.tsx";
+import { CredentialFields, credentialForm, credentialValue, OptionFields, optionTexts, optionValues } from "./options.tsx";
 import { Confirm, Field, Notice, Page, useLoad, useWords } from "./ui.tsx";
 
 interface WebhookConfig {
@@ -11,6 +11,7 @@ interface WebhookConfig {
   readonly events: readonly string[];
   readonly maxPerSecond?: number;
   readonly cnpjs?: readonly string[];
+  readonly authentication?: { readonly type: "basic" | "bearer" | "header" };
   readonly status?: { readonly state: "enabled" | "failing" | "disabled"; readonly since?: string; readonly reason?: string };
 }
 /** How long the replaced secret may keep signing beside the new one (the API's `graceSeconds`). */
@@ -178,6 +179,8 @@ function ConfigForm({ config, eventTypes, onSaved }: FormProps) {
   const [events, setEvents] = useState<readonly string[]>(config?.events ?? []);
   const current = config ? { rate: config.maxPerSecond, cnpjs: config.cnpjs } : undefined;
   const [options, setOptions] = useState(optionTexts(current));
+  const hasCredential = config?.authentication !== undefined;
+  const [credential, setCredential] = useState(credentialForm(hasCredential));
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
   const submit = async (event: Event) => {
@@ -185,7 +188,13 @@ function ConfigForm({ config, eventTypes, onSaved }: FormProps) {
     setBusy(true);
     try {
       const { rate, cnpjs } = optionValues(options, current);
-      const { body } = await call<WebhookConfig>("PATCH", "webhooks/config", { webhookUrl, events, maxPerSecond: rate, cnpjs });
+      const { body } = await call<WebhookConfig>("PATCH", "webhooks/config", {
+        webhookUrl,
+        events,
+        maxPerSecond: rate,
+        cnpjs,
+        authentication: credentialValue(credential, hasCredential, "account"),
+      });
       setError(undefined);
       onSaved(body);
     } catch (failure) {
@@ -197,10 +206,11 @@ function ConfigForm({ config, eventTypes, onSaved }: FormProps) {
   const urlError = fieldError(error, "webhookUrl");
   const eventsError = fieldError(error, "events");
   const optionErrors = { rate: fieldError(error, "maxPerSecond"), cnpjs: fieldError(error, "cnpjs") };
+  const credentialError = fieldError(error, "authentication");
   return (
     <form class="card" onSubmit={(event) => void submit(event)} aria-labelledby="config-title" noValidate>
       <h2 id="config-title">{config ? t("account.change") : t("account.create")}</h2>
-      <Notice error={[urlError, eventsError, optionErrors.rate, optionErrors.cnpjs].some(Boolean) ? undefined : error} />
+      <Notice error={[urlError, eventsError, optionErrors.rate, optionErrors.cnpjs, credentialError].some(Boolean) ? undefined : error} />
       <Field
         id="config-url"
         label={t("account.url")}
@@ -228,6 +238,7 @@ function ConfigForm({ config, eventTypes, onSaved }: FormProps) {
         </p>
       ) : null}
       <OptionFields prefix="config" texts={options} onChange={setOptions} errors={optionErrors} />
+      <CredentialFields prefix="config" form={credential} hasCurrent={hasCredential} onChange={setCredential} error={credentialError} />
       <div class="actions">
         <button type="submit" disabled={busy}>
           {t("subs.save")}

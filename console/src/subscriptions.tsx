@@ -1,6 +1,6 @@
 import { useState } from "preact/hooks";
 import { call, fieldError, type CatalogueEntry, type Subscription } from "./api.ts";
-import { OptionFields, optionTexts, optionValues } from "./options.tsx";
+import { CredentialFields, credentialForm, credentialValue, OptionFields, optionTexts, optionValues } from "./options.tsx";
 import { Confirm, Field, Notice, Page, useLoad, useWords } from "./ui.tsx";
 
 const PORTAL = "portal/api/ext/webhook";
@@ -124,6 +124,8 @@ function SubscriptionForm({ subscription, eventTypes, onSaved, onCancel }: FormP
   const [endpoint, setEndpoint] = useState(subscription?.endpoint ?? "");
   const current = subscription && { rate: subscription.maxPorSegundo, cnpjs: subscription.cnpjs };
   const [options, setOptions] = useState(optionTexts(current));
+  const hasCredential = subscription?.autenticacao !== undefined;
+  const [credential, setCredential] = useState(credentialForm(hasCredential));
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
 
@@ -131,7 +133,7 @@ function SubscriptionForm({ subscription, eventTypes, onSaved, onCancel }: FormP
     event.preventDefault();
     setBusy(true);
     const { rate, cnpjs } = optionValues(options, current);
-    const body = { evento, endpoint, maxPorSegundo: rate, cnpjs };
+    const body = { evento, endpoint, maxPorSegundo: rate, cnpjs, autenticacao: credentialValue(credential, hasCredential, "portal") };
     try {
       const answer = subscription
         ? await call<Subscription>("PUT", `${PORTAL}/${subscription.id}`, { id: subscription.id, ...body })
@@ -149,6 +151,7 @@ function SubscriptionForm({ subscription, eventTypes, onSaved, onCancel }: FormP
     endpoint: fieldError(error, "endpoint"),
     maxPorSegundo: fieldError(error, "maxPorSegundo"),
     cnpjs: fieldError(error, "cnpjs"),
+    autenticacao: fieldError(error, "autenticacao"),
   };
   const prefix = subscription ? `edit-${subscription.id}` : "new";
   return (
@@ -177,6 +180,7 @@ function SubscriptionForm({ subscription, eventTypes, onSaved, onCancel }: FormP
         control={(control) => <input {...control} type="url" value={endpoint} onInput={(event) => setEndpoint(event.currentTarget.value)} />}
       />
       <OptionFields prefix={prefix} texts={options} onChange={setOptions} errors={{ rate: errors.maxPorSegundo, cnpjs: errors.cnpjs }} />
+      <CredentialFields prefix={prefix} form={credential} hasCurrent={hasCredential} onChange={setCredential} error={errors.autenticacao} />
       <div class="actions">
         <button type="submit" disabled={busy}>
           {subscription ? t("subs.save") : t("subs.create")}

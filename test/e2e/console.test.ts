@@ -199,10 +199,17 @@ describe("the web console in a browser (Debian's chromium)", () => {
     await page.getByRole("button", { name: `Alterar ${subscriptionId}` }).click();
     await page.getByRole("heading", { name: `Alterar a assinatura ${subscriptionId}` }).waitFor();
     await page.getByLabel("Endpoint (URL https)").fill(failing.url);
+    // A receiver credential, sent on every delivery to the endpoint, never shown again.
+    await page.getByLabel("Credencial enviada ao endpoint (opcional)").selectOption("bearer");
+    await page.getByLabel("Token", { exact: true }).fill("console-t0k3n");
     await page.getByRole("button", { name: "Salvar" }).click();
     await said(page, `Assinatura ${subscriptionId} alterada.`);
+    await rowWith(page, "até 10 por segundo · credencial bearer").waitFor();
+    expect(await page.content()).not.toContain("console-t0k3n");
     await page.getByRole("row").filter({ hasText: failing.url }).waitFor();
-    expect(await (await tenant.call("GET", PORTAL)).json()).toEqual([expect.objectContaining({ endpoint: failing.url, maxPorSegundo: 10 })]);
+    expect(await (await tenant.call("GET", PORTAL)).json()).toEqual([
+      expect.objectContaining({ endpoint: failing.url, maxPorSegundo: 10, autenticacao: { tipo: "bearer", token: "****" } }),
+    ]);
 
     await fixture.emit({ tenantId: tenant.tenantId, type: "invoice.authorized", id: "console-retried", data: { n: 2 } });
     const [letter] = await eventually(async () => {
@@ -216,8 +223,12 @@ describe("the web console in a browser (Debian's chromium)", () => {
     failing.behave(answer(200, "OK"));
     await page.getByRole("button", { name: `Reenviar ${letter?.id}` }).click();
     await said(page, `Entrega ${letter?.id} reenviada.`);
-    // Two failed attempts, then the retry, all with the dead letter's webhook-id.
-    await eventually(() => failing.received.filter((webhook) => webhook.headers["webhook-id"] === letter?.id).length === 3, 30_000);
+    // Two failed attempts, then the retry, all with the dead letter's webhook-id and the credential set in the console.
+    const attempts = await eventually(() => {
+      const sent = failing.received.filter((webhook) => webhook.headers["webhook-id"] === letter?.id);
+      return sent.length === 3 ? sent : undefined;
+    }, 30_000);
+    expect(attempts.map((webhook) => webhook.headers["authorization"])).toEqual(Array(3).fill("Bearer console-t0k3n"));
     await page.getByText("Nada por aqui.").waitFor();
   });
 
