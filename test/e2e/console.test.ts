@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { OUTPUTS } from "../../lambdas/contract/resources.ts";
 import { maskSigningSecret } from "../../lambdas/domain/signing.ts";
 import { answer, verifyWebhook, type HttpsReceiver } from "../../lib/dev/https-receiver.ts";
-import { browserFixture, expectAccessible } from "../support/browser.ts";
+import { browserFixture, expectAccessible, pictureFor } from "../support/browser.ts";
 import { eventually } from "../support/eventually.ts";
 import { PORTAL, pipelineFixture } from "../support/pipeline.ts";
 
@@ -176,6 +176,7 @@ describe("the web console in a browser (Debian's chromium)", () => {
     await page.getByRole("button", { name: `Detalhes ${webhookId}` }).click();
     const detail = page.getByRole("complementary");
     await detail.getByRole("heading", { name: `Entrega ${webhookId}` }).waitFor();
+    await pictureFor(page, "deliveries");
     const [log] = (await (await tenant.call("GET", "/webhooks/logs")).json()) as { createdAt: string }[];
     const inBrazil = (options: Intl.DateTimeFormatOptions) =>
       new Intl.DateTimeFormat("pt-BR", { timeZone: "America/Sao_Paulo", ...options }).format(new Date(log?.createdAt ?? ""));
@@ -205,6 +206,7 @@ describe("the web console in a browser (Debian's chromium)", () => {
     await page.getByRole("button", { name: "Salvar" }).click();
     await said(page, `Assinatura ${subscriptionId} alterada.`);
     await rowWith(page, "até 10 por segundo · credencial bearer").waitFor();
+    await pictureFor(page, "subscriptions");
     expect(await page.content()).not.toContain("console-t0k3n");
     await page.getByRole("row").filter({ hasText: failing.url }).waitFor();
     expect(await (await tenant.call("GET", PORTAL)).json()).toEqual([
@@ -218,6 +220,7 @@ describe("the web console in a browser (Debian's chromium)", () => {
     }, 30_000);
     await page.getByRole("link", { name: "Falhas definitivas (DLQ)" }).click();
     await page.getByRole("row").filter({ hasText: "HTTP 500 Internal Server Error" }).filter({ hasText: failing.url }).waitFor();
+    await pictureFor(page, "dead-letters");
     await expectAccessible(page);
 
     failing.behave(answer(200, "OK"));
@@ -285,6 +288,7 @@ describe("the web console in a browser (Debian's chromium)", () => {
     await page.getByRole("definition").filter({ hasText: masked }).waitFor();
     expect(await page.locator(".secret").count()).toBe(0);
     await page.getByRole("definition").filter({ hasText: "ativo" }).waitFor();
+    await pictureFor(page, "account");
     await expectAccessible(page);
 
     await page.getByRole("button", { name: "Gerar novo secret" }).click();

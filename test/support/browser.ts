@@ -62,3 +62,14 @@ export async function expectAccessible(page: Page): Promise<void> {
   });
   expect(violations).toEqual([]);
 }
+
+/**
+ * With `CONSOLE_SCREENSHOTS=<folder>`, saves the page as `<folder>/<name>.png` (the README's
+ * pictures: `CONSOLE_SCREENSHOTS=console/screenshots npx vitest run test/e2e/console.test.ts`).
+ */
+export async function pictureFor(page: Page, name: string): Promise<void> {
+  const folder = process.env["CONSOLE_SCREENSHOTS"];
+  if (!folder) return;
+  mkdirSync(folder, { recursive: true });
+  await page.screenshot({ path: path.join(folder, `${name}.png`), fullPage: true });
+}
