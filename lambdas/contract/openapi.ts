@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ROUTES, routeKey, type RouteKey, type RouteKeyOf } from "./routes.ts";
+import { API_ROUTES, routeKey, type RouteKey, type RouteKeyOf } from "./routes.ts";
 import {
   bulkViewSchema,
   deadLetterViewSchema,
@@ -166,8 +166,7 @@ const PROBLEM_DESCRIPTIONS: Record<number, string> = {
 /** The OpenAPI 3.1 document of the whole HTTP API, generated from the route table and the schemas. */
 export function openApiDocument(): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
-  for (const route of ROUTES) {
-    if (route.family === "console") continue;
+  for (const route of API_ROUTES) {
     const operation = OPERATIONS[routeKey(route) as ApiRouteKey];
     const isPublic = "public" in route;
     const problems = new Set<number>([...(isPublic ? [] : [401]), ...(operation.request ? [400] : []), ...(operation.problems ?? [])]);

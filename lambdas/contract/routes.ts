@@ -179,6 +179,9 @@ type KeyOf<R> = R extends { method: infer M extends string; path: infer P extend
 export type RouteKey = KeyOf<Route>;
 export type RouteKeyOf<F extends RouteFamily> = KeyOf<Extract<Route, { family: F }>>;
 
+/** The routes of the API, which the OpenAPI document describes: all but the web console's (a page and its files). */
+export const API_ROUTES = ROUTES.filter((route) => route.family !== "console");
+
 export function routeKey(route: RouteDefinition): string {
   return `${route.method} ${route.path}`;
 }
