@@ -1,19 +1,9 @@
 import { useState } from "preact/hooks";
-import { ApiError, call, fieldError, type CatalogueEntry } from "./api.ts";
+import { ApiError, call, fieldError, type CatalogueEntry, type TestResult, type WebhookConfig, type WebhookSecret } from "./api.ts";
 import type { MessageKey } from "./i18n.ts";
 import { CredentialFields, credentialForm, credentialValue, OptionFields, optionTexts, optionValues } from "./options.tsx";
 import { Confirm, Field, Notice, Page, useLoad, useWords } from "./ui.tsx";
 
-interface WebhookConfig {
-  readonly webhookUrl: string;
-  /** Masked (`whsec_ab...xy`), except in the answer that created the configuration. */
-  readonly webhookSecret: string;
-  readonly events: readonly string[];
-  readonly maxPerSecond?: number;
-  readonly cnpjs?: readonly string[];
-  readonly authentication?: { readonly type: "basic" | "bearer" | "header" };
-  readonly status?: { readonly state: "enabled" | "failing" | "disabled"; readonly since?: string; readonly reason?: string };
-}
 /** How long the replaced secret may keep signing beside the new one (the API's `graceSeconds`). */
 const GRACE_PERIODS = [
   ["0", "account.graceNone"],
@@ -24,12 +14,6 @@ const GRACE_PERIODS = [
 
 /** The API masks a secret it has shown before as `whsec_ab...xy`. */
 const isMasked = (secret: string) => secret.includes("...");
-
-interface TestResult {
-  readonly success: boolean;
-  readonly statusCode: number | null;
-  readonly body: string;
-}
 
 /** The account webhook: its URL and events, its signing secret (shown once), a test, its state. */
 export function AccountPage() {
@@ -64,7 +48,7 @@ export function AccountPage() {
     act(async () => {
       setRegenerating(false);
       const query = grace === "0" ? "" : `?graceSeconds=${grace}`;
-      const { body } = await call<{ webhookSecret: string; previousSecretValidUntil?: string }>("POST", `webhooks/secret/regenerate${query}`);
+      const { body } = await call<WebhookSecret>("POST", `webhooks/secret/regenerate${query}`);
       setSecret({ value: body.webhookSecret, ...(body.previousSecretValidUntil ? { previousValidUntil: body.previousSecretValidUntil } : {}) });
       config.reload();
     });

@@ -1,3 +1,16 @@
+import type { z } from "zod";
+import type {
+  catalogueSchema,
+  deadLetterViewSchema,
+  deliveryLogViewSchema,
+  documentHistoryViewSchema,
+  failureViewSchema,
+  subscriptionViewSchema,
+  testWebhookViewSchema,
+  webhookConfigViewSchema,
+  webhookSecretViewSchema,
+} from "../../lambdas/contract/schemas.ts";
+
 /**
  * The console's only way to the product: the public HTTP API, on the origin that served the
  * page, with the user's token as a Bearer token, exactly as any API client calls it.
@@ -113,39 +126,21 @@ export function fieldError(error: unknown, field: string): string | undefined {
   return error.problem.errors?.find((violation) => violation.field === field || violation.field.startsWith(`${field}/`))?.message;
 }
 
-/** The types the pages show, as the API's OpenAPI document describes them. */
-export interface Subscription {
-  readonly id: number;
-  readonly evento: string;
-  readonly endpoint: string;
-  readonly situacao?: { readonly codigo: "ativa" | "falhando" | "desativada"; readonly desde?: string; readonly motivo?: string };
-  readonly maxPorSegundo?: number;
-  readonly cnpjs?: readonly string[];
-  readonly autenticacao?: { readonly tipo: "basic" | "bearer" | "cabecalho" };
-}
-export interface CatalogueEntry {
-  readonly type: string;
-  readonly kind: "fiscal" | "operational";
-  readonly description: string;
-}
-export type DeliveryStatus = "pending" | "retrying" | "success" | "failed" | "canceled";
-export interface DeliveryLog {
-  readonly id: string;
-  readonly eventType: string;
-  readonly status: DeliveryStatus;
-  readonly attempts: number;
-  readonly createdAt: string;
-  readonly deliveredAt: string | null;
-}
-export interface DeadLetter {
-  readonly id: string;
-  readonly eventType: string;
-  readonly endpoint: string;
-  readonly attempts: number;
-  readonly lastError: string;
-  readonly failedAt: string;
-  readonly createdAt: string;
-}
+/**
+ * What the API answers, as its own schemas (which make the OpenAPI document) say: type-only
+ * imports, so nothing of zod or the schemas reaches the browser's bundle.
+ */
+export type Subscription = z.output<typeof subscriptionViewSchema>;
+export type CatalogueEntry = z.output<typeof catalogueSchema>[number];
+export type DeliveryLog = z.output<typeof deliveryLogViewSchema>[number];
+export type DeliveryStatus = DeliveryLog["status"];
+export type DeadLetter = z.output<typeof deadLetterViewSchema>[number];
+export type WebhookConfig = z.output<typeof webhookConfigViewSchema>;
+export type WebhookSecret = z.output<typeof webhookSecretViewSchema>;
+export type TestResult = z.output<typeof testWebhookViewSchema>;
+export type Failure = z.output<typeof failureViewSchema>[number];
+export type DocumentHistory = z.output<typeof documentHistoryViewSchema>;
+/** `bulkViewSchema` names its count at run time (`retried`, `purged`), which its type cannot say. */
 export interface BulkResult {
   readonly retried?: number;
   readonly purged?: number;

@@ -1,25 +1,6 @@
 import { useState } from "preact/hooks";
-import { ApiError, call, fieldError, type DeliveryStatus } from "./api.ts";
+import { ApiError, call, fieldError, type DocumentHistory } from "./api.ts";
 import { Field, Notice, Page, Pager, useLoad, usePaging, useWords } from "./ui.tsx";
-
-interface DocumentHistory {
-  readonly documentKey: string;
-  readonly events: readonly {
-    readonly eventId: string;
-    readonly type: string;
-    readonly sequence: number | null;
-    readonly receivedAt: string;
-  }[];
-  readonly endpoints: readonly {
-    readonly endpoint: string;
-    readonly eventId: string;
-    readonly type: string;
-    readonly status: DeliveryStatus;
-    readonly attempts: number;
-    readonly deliveredAt: string | null;
-    readonly lastError: string | null;
-  }[];
-}
 
 /** The API names the path parameter this way in its problems. */
 const KEY_FIELD = "documentKey (path)";

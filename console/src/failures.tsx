@@ -1,16 +1,6 @@
 import { useState } from "preact/hooks";
-import { call } from "./api.ts";
+import { call, type Failure } from "./api.ts";
 import { Notice, Page, Pager, useLoad, usePaging, useWords } from "./ui.tsx";
-
-interface Failure {
-  readonly id: number;
-  /** ddMMyyyy, Brazil's civil date. */
-  readonly data: string;
-  readonly descricao: string;
-  readonly evento: string;
-  /** The exact body sent. */
-  readonly conteudo: string;
-}
 
 /** Today in Brazil (America/Sao_Paulo) as a date input holds it, yyyy-MM-dd. */
 function todayInBrazil(): string {
