@@ -31,6 +31,16 @@ export function SubscriptionsPage() {
     }
   };
 
+  // The Portal API enables a disabled endpoint again with a PUT of its subscription, unchanged.
+  const enable = async ({ id, evento, endpoint }: Subscription) => {
+    try {
+      await call("PUT", `${PORTAL}/${id}`, { id, evento, endpoint });
+      saved(t("subs.enabled", { id }));
+    } catch (failure) {
+      setError(failure);
+    }
+  };
+
   return (
     <Page title={t("subs.title")}>
       <Notice message={message} error={error ?? list.error} />
@@ -62,13 +72,11 @@ export function SubscriptionsPage() {
                 <td>{subscription.evento}</td>
                 <td class="url">{subscription.endpoint}</td>
                 <td>
-                  {subscription.situacao ? (
-                    <span class={`state state-${subscription.situacao.codigo}`}>
-                      {t(`state.${subscription.situacao.codigo}`)}
-                      {subscription.situacao.desde ? ` (${t("subs.since", { when: when(subscription.situacao.desde) })})` : ""}
-                      {subscription.situacao.motivo ? `: ${subscription.situacao.motivo}` : ""}
-                    </span>
-                  ) : null}
+                  <span class={`state state-${subscription.situacao.codigo}`}>
+                    {t(`state.${subscription.situacao.codigo}`)}
+                    {subscription.situacao.desde ? ` (${t("subs.since", { when: when(subscription.situacao.desde) })})` : ""}
+                    {subscription.situacao.motivo ? `: ${subscription.situacao.motivo}` : ""}
+                  </span>
                 </td>
                 <td>{options(subscription, t)}</td>
                 <td>
@@ -87,6 +95,14 @@ export function SubscriptionsPage() {
                       <button type="button" onClick={() => setDeleting(subscription.id)} aria-label={`${t("subs.deleteAction")} ${subscription.id}`}>
                         {t("subs.deleteAction")}
                       </button>
+                      {subscription.situacao.codigo === "desativada" ? (
+                        <>
+                          {" "}
+                          <button type="button" onClick={() => void enable(subscription)} aria-label={`${t("subs.enableAction")} ${subscription.id}`}>
+                            {t("subs.enableAction")}
+                          </button>
+                        </>
+                      ) : null}
                     </>
                   )}
                 </td>

@@ -153,8 +153,7 @@ describe("the web console in a browser (Debian's chromium)", () => {
     const [created] = (await (await tenant.call("GET", PORTAL)).json()) as { id: number }[];
     subscriptionId = created?.id ?? 0;
     await said(page, `Assinatura ${subscriptionId} criada.`);
-    const row = page.getByRole("row").filter({ hasText: hook.url });
-    await row.filter({ hasText: "ativa" }).waitFor();
+    await rowWith(page, "ativa").filter({ hasText: hook.url }).waitFor();
     await expectAccessible(page);
   });
 
@@ -344,6 +343,21 @@ describe("the web console in a browser (Debian's chromium)", () => {
     await rowWith(page, "console-document").waitFor();
     await rowWith(page, "entregue").filter({ hasText: failing.url }).waitFor();
     await expectAccessible(page);
+  });
+
+  it("shows an endpoint disabled by a 410 Gone, and enables it again", async () => {
+    failing.behave(answer(410, "Gone"));
+    await fixture.emit({ tenantId: tenant.tenantId, type: "invoice.authorized", id: "console-gone", data: { n: 5 } });
+    type Listed = { situacao: { codigo: string } }[];
+    await eventually(async () => ((await (await tenant.call("GET", PORTAL)).json()) as Listed)[0]?.situacao.codigo === "desativada", 30_000);
+    await page.getByRole("link", { name: "Assinaturas" }).click();
+    await page.reload();
+    await page.getByRole("row").filter({ hasText: failing.url }).filter({ hasText: "desativada" }).waitFor();
+    await expectAccessible(page);
+    await page.getByRole("button", { name: `Reativar ${subscriptionId}` }).click();
+    await said(page, `Assinatura ${subscriptionId} reativada: o endpoint volta a receber entregas.`);
+    expect(((await (await tenant.call("GET", PORTAL)).json()) as Listed)[0]?.situacao.codigo).toBe("ativa");
+    await rowWith(page, "ativa").filter({ hasText: failing.url }).waitFor();
   });
 
   it("deletes a subscription only once the deletion is confirmed", async () => {
