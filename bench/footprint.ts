@@ -8,11 +8,12 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { buildConsole, consoleSizes } from "../console/build.ts";
 import { synthesizeProductApart } from "../lib/dev/synth-apart.ts";
 import { fixed, int, table, verdict } from "./format.ts";
 
-/** Issue 14's footprint targets, for the deliver function. */
-export const FOOTPRINT_TARGETS = { deliverBytes: 400_000, deliverImportMs: 50 } as const;
+/** Issue 14's footprint targets, for the deliver function; issue 15's for the web console (all its files, gzipped). */
+export const FOOTPRINT_TARGETS = { deliverBytes: 400_000, deliverImportMs: 50, consoleGzipBytes: 100_000 } as const;
 
 export interface BundleFootprint {
   /** The construct id that declares the function (`Deliver`, `configRoutes`, …). */
@@ -133,7 +134,18 @@ export async function footprintScenario(options: { readonly runs?: number } = {}
     `   Deliver with --enable-source-maps (its map beside it): ${fixed(r.deliverWithSourceMapsMs)} ms, ` +
       `${fixed(r.deliverWithSourceMapsMs - deliver.importMs)} ms more`,
   );
+  // What a browser downloads to open the web console, as built for the stack.
+  const consoleFiles = consoleSizes(buildConsole());
+  const consoleGzip = consoleFiles.reduce((sum, file) => sum + file.gzipBytes, 0);
+  console.log(`\nWeb console: its files as served, and gzipped (level 9)`);
+  console.log(
+    table(
+      ["file", "bytes", "gzipped"],
+      consoleFiles.map((file) => [file.name, int(file.bytes), int(file.gzipBytes)]),
+    ),
+  );
   return [
+    ["web console, all files gzipped", kb(consoleGzip), `≤ ${kb(FOOTPRINT_TARGETS.consoleGzipBytes)}`, verdict(consoleGzip <= FOOTPRINT_TARGETS.consoleGzipBytes)],
     ["deliver bundle", kb(deliver.bytes), `≤ ${kb(FOOTPRINT_TARGETS.deliverBytes)}`, verdict(deliver.bytes <= FOOTPRINT_TARGETS.deliverBytes)],
     ["deliver cold import − empty module", `${fixed(importMs)} ms`, `≤ ${FOOTPRINT_TARGETS.deliverImportMs} ms`, verdict(importMs <= FOOTPRINT_TARGETS.deliverImportMs)],
     ["largest bundle", `${kb(Math.max(...r.bundles.map((b) => b.bytes)))}`, "", ""],

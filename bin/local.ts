@@ -114,6 +114,7 @@ try {
 Fiscal Webhooks is running locally (${Date.now() - started} ms, ${values["in-memory"] ? "in memory" : `data in ${path.resolve(values["data-dir"])}`})
 
   API          ${apiUrl}
+  Console      ${outputs[OUTPUTS.consoleUrl]}   (sign in with the token below)
   Token        ${local.token}   (tenant ${local.tenantId})
   Events queue ${outputs[OUTPUTS.eventsQueueUrl]}
   Ordered      ${outputs[OUTPUTS.orderedEventsQueueUrl]}   (FIFO: a document's events, in order)

@@ -1,5 +1,8 @@
 import { CfnOutput, Duration, Names, Stack, type StackProps } from "aws-cdk-lib";
 import type { Construct } from "constructs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { buildConsole, writeConsole } from "../console/build.ts";
 import { ENV, OUTPUTS, TABLE_KEYS } from "../lambdas/contract/resources.ts";
 import { DEFAULT_MAX_SUBSCRIPTIONS_PER_TENANT } from "../lambdas/domain/subscriptions.ts";
 import { DEFAULT_DISABLE_AFTER_SECONDS } from "../lambdas/domain/endpoint-health.ts";
@@ -150,6 +153,8 @@ export class FiscalWebhooksStack extends Stack {
       // Listings are queries; a document's history also reads its endpoints' last log lines in one batch.
       audit: (fn) => tableAccess(fn, ["dynamodb:Query", "dynamodb:BatchGetItem"]),
       dlq: (fn) => deadLetterAccess(fn, true),
+      // Static files only: no table, no queue.
+      console: () => {},
     };
     // Only SendMessage (batches included): grantSendMessages adds GetQueueAttributes and GetQueueUrl, which nothing calls.
     const sendsTo = (fn: IFunction, queue: IQueue) =>
@@ -172,6 +177,8 @@ export class FiscalWebhooksStack extends Stack {
       config: { ...deliveryTimeout, [ENV.testWebhooksPerMinute]: String(props.testWebhooksPerMinute ?? DEFAULT_TEST_WEBHOOKS_PER_MINUTE) },
       dlq: deadLetterEnvironment,
     };
+    // The web console's files, built for this synthesis and copied into its function's bundle.
+    const consoleFiles = writeConsole(buildConsole(), path.join(tmpdir(), "fiscal-webhooks-console"));
     // API Gateway waits 30 s: the test webhook outlives the receiver's timeout, bulk DLQ work
     // stops at 20 s (see http/dlq.ts) and queues the rest; the others answer in milliseconds.
     const familyTimeout: Partial<Record<RouteFamily, Duration>> = {
@@ -183,7 +190,10 @@ export class FiscalWebhooksStack extends Stack {
       const fn = new WebhookFunction(this, `${family}Routes`, {
         entry: `http/${family}.ts`,
         description: `HTTP routes of the ${family} family`,
-        environment: { [ENV.tableName]: table.tableName, ...familyEnvironment[family] },
+        // The console's function serves files: it knows nothing of the table.
+        ...(family === "console"
+          ? { files: { from: consoleFiles, as: "console" } }
+          : { environment: { [ENV.tableName]: table.tableName, ...familyEnvironment[family] } }),
         ...(familyTimeout[family] ? { timeout: familyTimeout[family] } : {}),
         reservedConcurrentExecutions: reserved.api,
       }).function;
@@ -324,6 +334,7 @@ export class FiscalWebhooksStack extends Stack {
     const producers = new ProducerAccess(this, "Producers", { queues: [queues.events, queues.orderedEvents], producerAccountIds: props.producerAccountIds });
 
     new CfnOutput(this, OUTPUTS.apiUrl, { value: api.apiEndpoint, description: "Base URL of the HTTP API" });
+    new CfnOutput(this, OUTPUTS.consoleUrl, { value: `${api.apiEndpoint}/console/`, description: "The web console: sign in with an API token" });
     new CfnOutput(this, OUTPUTS.eventsQueueUrl, {
       value: queues.events.queueUrl,
       description: "Producers send fiscal events to this SQS queue",

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { isOpenToPortalLinks, ROUTES, routeKey, type RouteKey } from "./routes.ts";
+import { API_ROUTES, isOpenToPortalLinks, routeKey, type RouteKey, type RouteKeyOf } from "./routes.ts";
 import {
   bulkViewSchema,
   deadLetterViewSchema,
@@ -33,8 +33,12 @@ interface Operation {
 // The document describes the deployed API, where loopback endpoints are refused.
 const requests = requestSchemas({ allowLoopback: false });
 
-/** Every route of the route table must be documented here (the type says so). */
-const OPERATIONS: Record<RouteKey, Operation> = {
+/**
+ * Every route of the route table must be documented here (the type says so), except the web
+ * console's: they serve its page and scripts, not the API.
+ */
+type ApiRouteKey = Exclude<RouteKey, RouteKeyOf<"console">>;
+const OPERATIONS: Record<ApiRouteKey, Operation> = {
   "GET /webhooks/events": { success: { status: 200, description: "The event catalogue", schema: catalogueSchema } },
   "GET /webhooks/access": {
     success: { status: 200, description: "What the request's credential may do (the console reads it to show a portal link's limits)", schema: accessViewSchema },
@@ -188,9 +192,9 @@ const PROBLEM_DESCRIPTIONS: Record<number, string> = {
 /** The OpenAPI 3.1 document of the whole HTTP API, generated from the route table and the schemas. */
 export function openApiDocument(): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
-  for (const route of ROUTES) {
-    const operation = OPERATIONS[routeKey(route) as RouteKey];
-    const isPublic = "public" in route && route.public;
+  for (const route of API_ROUTES) {
+    const operation = OPERATIONS[routeKey(route) as ApiRouteKey];
+    const isPublic = "public" in route;
     const problems = new Set<number>([...(isPublic ? [] : [401]), ...(operation.request ? [400] : []), ...(operation.problems ?? [])]);
     if (route.path.includes("{")) problems.add(400);
     // Portal links: a read-only one only reads, and no link reaches a route closed to links.

@@ -44,6 +44,7 @@ export const ENV = {
 /** Stack outputs, shaped like `cdk deploy --outputs-file`. */
 export const OUTPUTS = {
   apiUrl: "ApiUrl",
+  consoleUrl: "ConsoleUrl",
   eventsQueueUrl: "EventsQueueUrl",
   eventsQueueArn: "EventsQueueArn",
   orderedEventsQueueUrl: "OrderedEventsQueueUrl",

@@ -6,7 +6,7 @@
 export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
 
 /** Functions that serve HTTP routes: one per resource family, so each gets only the IAM it needs. */
-export const ROUTE_FAMILIES = ["reference", "subscriptions", "config", "audit", "dlq"] as const;
+export const ROUTE_FAMILIES = ["reference", "subscriptions", "config", "audit", "dlq", "console"] as const;
 export type RouteFamily = (typeof ROUTE_FAMILIES)[number];
 
 export interface RouteDefinition {
@@ -15,8 +15,11 @@ export interface RouteDefinition {
   readonly family: RouteFamily;
   readonly operationId: string;
   readonly summary: string;
-  /** Public routes skip the authorizer; every other route is tenant-scoped by its token. */
-  readonly public?: boolean;
+  /**
+   * Why the route needs no token: public routes skip the authorizer (and the reason is the
+   * cdk-nag acknowledgment); every other route is tenant-scoped by its token.
+   */
+  readonly public?: string;
   /**
    * Closed to portal links: only the tenant's API token may use it (a link must not make more
    * links or reach the signing secret). Read-only links are limited to GET routes besides.
@@ -47,7 +50,7 @@ export const ROUTES = [
     family: "reference",
     operationId: "getOpenApiDocument",
     summary: "Este documento OpenAPI 3.1",
-    public: true,
+    public: "serves the API's public documentation: no tenant data, no side effects",
   },
   {
     method: "POST",
@@ -186,6 +189,25 @@ export const ROUTES = [
     operationId: "purgeDeadLetters",
     summary: "Limpa a DLQ da conta",
   },
+  // The web console: static files only; the page calls the API above with the user's own token.
+  // Its entry page, /console/, has no route (API Gateway route paths cannot end in "/"): the
+  // console family also serves the API's `$default` route, which receives it.
+  {
+    method: "GET",
+    path: "/console",
+    family: "console",
+    operationId: "openConsole",
+    summary: "Redireciona para o console web (/console/)",
+    public: "redirects to the web console's entry page: no tenant data, no side effects",
+  },
+  {
+    method: "GET",
+    path: "/console/{asset}",
+    family: "console",
+    operationId: "getConsoleAsset",
+    summary: "Um arquivo estático do console web",
+    public: "serves the web console's static files: no tenant data, no side effects",
+  },
 ] as const satisfies readonly RouteDefinition[];
 
 type Route = (typeof ROUTES)[number];
@@ -194,12 +216,15 @@ type KeyOf<R> = R extends { method: infer M extends string; path: infer P extend
 export type RouteKey = KeyOf<Route>;
 export type RouteKeyOf<F extends RouteFamily> = KeyOf<Extract<Route, { family: F }>>;
 
+/** The routes of the API, which the OpenAPI document describes: all but the web console's (a page and its files). */
+export const API_ROUTES = ROUTES.filter((route) => route.family !== "console");
+
 export function routeKey(route: RouteDefinition): string {
   return `${route.method} ${route.path}`;
 }
 
 export function isPublicRoute(key: string): boolean {
-  return ROUTES.some((route) => routeKey(route) === key && "public" in route && route.public === true);
+  return ROUTES.some((route) => routeKey(route) === key && "public" in route);
 }
 
 export function isOpenToPortalLinks(key: string): boolean {
@@ -211,6 +236,8 @@ export function isOpenToPortalLinks(key: string): boolean {
  * an unknown path or method gets a problem like every other error, not the gateway's own body.
  */
 export const DEFAULT_ROUTE_KEY = "$default";
+/** The catch-all's function: the console's, whose entry page (`/console/`) can be reached no other way. */
+export const DEFAULT_ROUTE_FAMILY: RouteFamily = "console";
 
 /** The methods the route table has for a concrete path (`{name}` matches one segment). */
 export function methodsOf(path: string): HttpMethod[] {

@@ -37,9 +37,18 @@ export interface HttpRequest {
 
 export interface HttpResponse {
   readonly status: number;
+  /** Sent as JSON. */
   readonly body?: unknown;
+  /** Sent as it is, with the `content-type` of `headers` (the console's files). */
+  readonly text?: string;
   readonly headers?: Readonly<Record<string, string>>;
 }
+
+/**
+ * Serves a request that matched no route (the API's `$default` route) when it is the family's
+ * own, or answers `undefined` and the request gets the 404/405 problem.
+ */
+export type UnmatchedHandler = (method: string, path: string) => HttpResponse | undefined;
 
 export type RouteHandler = (request: HttpRequest) => Promise<HttpResponse>;
 
@@ -60,14 +69,21 @@ const AUTH_DETAILS: Record<NonNullable<AuthorizerContext["authError"]>, string> 
 export function httpRoutes<F extends RouteFamily>(
   _family: F,
   routes: { readonly [K in RouteKeyOf<F>]: RouteHandler },
+  unmatchedRequest?: UnmatchedHandler,
 ) {
   const table: Readonly<Record<string, RouteHandler>> = routes;
   return middy<HttpEvent, HttpResult>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .handler(async (event) => {
       try {
-        // The API's `$default` route: whatever matched no route gets a problem, as every error does.
-        if (event.routeKey === DEFAULT_ROUTE_KEY) throw unmatched(event.requestContext.http.method, event.rawPath);
+        // The API's `$default` route: whatever matched no route, and is not the family's own to
+        // serve, gets a problem, as every error does.
+        if (event.routeKey === DEFAULT_ROUTE_KEY) {
+          const { method } = event.requestContext.http;
+          const served = unmatchedRequest?.(method, event.rawPath);
+          if (served) return toResult(served);
+          throw unmatched(method, event.rawPath);
+        }
         const route = table[event.routeKey];
         if (!route) {
           throw problems.notFound(`No route ${event.routeKey}.`);
@@ -121,6 +137,7 @@ function toRequest(event: HttpEvent, tenantId: string, caller: HttpRequest["call
 }
 
 function toResult(response: HttpResponse): HttpResult {
+  if (response.text !== undefined) return { statusCode: response.status, headers: { ...response.headers }, body: response.text };
   if (response.body === undefined) {
     return { statusCode: response.status, headers: { ...response.headers } };
   }

@@ -16,7 +16,7 @@ import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
 import { Duration } from "aws-cdk-lib";
 import { Construct } from "constructs";
 import { RESOURCE_IDS } from "../../lambdas/contract/resources.ts";
-import { ROUTES, type RouteFamily } from "../../lambdas/contract/routes.ts";
+import { DEFAULT_ROUTE_FAMILY, ROUTES, type RouteFamily } from "../../lambdas/contract/routes.ts";
 
 export interface PublicApiProps {
   readonly authorizer: IFunction;
@@ -70,31 +70,29 @@ export class PublicApi extends Construct {
     };
     for (const route of ROUTES) {
       const integration = integrationOf(route.family);
-      const isPublic = "public" in route && route.public;
+      const publicBecause = "public" in route ? route.public : undefined;
       const [added] = this.api.addRoutes({
         path: route.path,
         methods: [HttpMethod[route.method]],
         integration,
-        ...(isPublic ? { authorizer: new HttpNoneAuthorizer() } : {}),
+        ...(publicBecause ? { authorizer: new HttpNoneAuthorizer() } : {}),
       });
-      if (isPublic && added) {
-        Validations.of(added).acknowledge({
-          id: "AwsSolutions::AwsSolutions-APIG4",
-          reason: `${route.method} ${route.path} serves the API's public documentation: no tenant data, no side effects`,
-        });
+      if (publicBecause && added) {
+        Validations.of(added).acknowledge({ id: "AwsSolutions::AwsSolutions-APIG4", reason: `${route.method} ${route.path} ${publicBecause}` });
       }
     }
-    // What matches no route reaches the reference function, which answers a 404 or 405
+    // What matches no route reaches the console function, which serves the console's entry
+    // page (/console/, a path no route may have) and answers anything else with a 404 or 405
     // problem: the gateway's own {"message": …} body never reaches a client for these.
     const fallback = new HttpRoute(this, "DefaultRoute", {
       httpApi: this.api,
       routeKey: HttpRouteKey.DEFAULT,
-      integration: integrationOf("reference"),
+      integration: integrationOf(DEFAULT_ROUTE_FAMILY),
       authorizer: new HttpNoneAuthorizer(),
     });
     Validations.of(fallback).acknowledge({
       id: "AwsSolutions::AwsSolutions-APIG4",
-      reason: "the $default route only answers 404/405 problems for requests that match no route: no tenant data, no side effects",
+      reason: "the $default route serves the web console's entry page and answers 404/405 problems for other requests that match no route: no tenant data, no side effects",
     });
   }
 }

@@ -1,7 +1,7 @@
 import { Duration, RemovalPolicy } from "aws-cdk-lib";
 import { PolicyStatement, Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
 import { Architecture, LoggingFormat, Runtime } from "aws-cdk-lib/aws-lambda";
-import { LogLevel, NodejsFunction, OutputFormat } from "aws-cdk-lib/aws-lambda-nodejs";
+import { LogLevel, NodejsFunction, OutputFormat, type ICommandHooks } from "aws-cdk-lib/aws-lambda-nodejs";
 import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
 import { Construct } from "constructs";
 import path from "node:path";
@@ -20,6 +20,19 @@ const BUNDLE_ALIASES = [
   `node:http=${path.join(BUNDLE_SHIMS, "node-http.cjs")}`,
 ];
 
+/**
+ * Bundling hooks that copy a folder into the bundle's output. The asset hash covers the
+ * command, so name the folder by its content (see console/build.ts) to have a change of the
+ * files change the asset.
+ */
+function copyBeside(from: string, as: string): ICommandHooks {
+  return {
+    beforeBundling: () => [],
+    beforeInstall: () => [],
+    afterBundling: (_inputDir, outputDir) => [`cp -R ${JSON.stringify(from)} ${JSON.stringify(path.join(outputDir, as))}`],
+  };
+}
+
 export interface WebhookFunctionProps {
   /** Entry file, relative to `lambdas/`. */
   readonly entry: string;
@@ -33,6 +46,8 @@ export interface WebhookFunctionProps {
    * @default none: the function shares the account's unreserved pool
    */
   readonly reservedConcurrentExecutions?: number;
+  /** A folder copied beside the bundle under the name `as` (the web console's files), read by the handler. */
+  readonly files?: { readonly from: string; readonly as: string };
 }
 
 /**
@@ -91,6 +106,7 @@ export class WebhookFunction extends Construct {
         // Some bundled dependencies are CommonJS and call require(); ESM has none by default.
         banner: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);",
         esbuildArgs: { "--alias": BUNDLE_ALIASES },
+        ...(props.files ? { commandHooks: copyBeside(props.files.from, props.files.as) } : {}),
       },
     });
   }

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { expect, it } from "vitest";
@@ -26,6 +26,13 @@ it("npm start prints its banner, not the bundler's output, and stops cleanly on 
     expect(output).toContain("Fiscal Webhooks is running locally");
     expect(output).not.toMatch(/Bundling asset|⚡ Done|index\.mjs/);
     expect(output.trim().split("\n").length).toBeLessThan(30);
+    // The web console: its URL in the banner and in outputs.json, and served there.
+    const consoleUrl = /Console\s+(http:\/\/\S+\/console\/)/.exec(output)?.[1];
+    const outputs = JSON.parse(readFileSync(path.join(dataDir, "outputs.json"), "utf8")) as Record<string, Record<string, string>>;
+    expect(consoleUrl).toBe(outputs["FiscalWebhooks"]?.["ConsoleUrl"]);
+    const page = await fetch(String(consoleUrl));
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain("<title>Fiscal Webhooks</title>");
     child.kill("SIGINT");
     expect(await exited).toBe(0);
     expect(output).toContain("SIGINT: stopping");

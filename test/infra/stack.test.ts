@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildApp } from "../../lib/app.ts";
 import { ROUTES } from "../../lambdas/contract/routes.ts";
 import { DEFAULT_RETRY_SCHEDULE_SECONDS } from "../../lambdas/domain/retry-schedule.ts";
-import { TABLE_KEYS } from "../../lambdas/contract/resources.ts";
+import { ENV, TABLE_KEYS } from "../../lambdas/contract/resources.ts";
 
 const outdirs: string[] = [];
 function outdir(): string {
@@ -129,12 +129,12 @@ describe("the stack", () => {
       AuthorizerResultTtlInSeconds: 0,
     });
     const routes = Object.values(template.findResources("AWS::ApiGatewayV2::Route"));
-    // Every route of the table, plus $default, which answers what matches none with a problem.
+    // Every route of the table, plus $default, which serves the console's entry page and answers what matches none with a problem.
     expect(routes.map((route) => route.Properties.RouteKey).sort()).toEqual(
       [...ROUTES.map((route) => `${route.method} ${route.path}`), "$default"].sort(),
     );
     for (const route of routes) {
-      const isPublic = ["GET /openapi.json", "$default"].includes(route.Properties.RouteKey);
+      const isPublic = ["GET /openapi.json", "GET /console", "GET /console/{asset}", "$default"].includes(route.Properties.RouteKey);
       expect(route.Properties.AuthorizationType).toBe(isPublic ? "NONE" : "CUSTOM");
     }
     template.hasResourceProperties("AWS::ApiGatewayV2::Stage", {
@@ -154,6 +154,10 @@ describe("the stack", () => {
       expect.arrayContaining(["dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:Query"]),
     );
     expect(actionsOf("referenceRoutes").flatMap((s) => s.Action)).toEqual(["logs:CreateLogStream", "logs:PutLogEvents"]);
+    // The console's function serves static files: its logs, and nothing else, not even the table's name.
+    expect(actionsOf("consoleRoutes").flatMap((s) => s.Action)).toEqual(["logs:CreateLogStream", "logs:PutLogEvents"]);
+    const consoleFunction = Object.entries(template.findResources("AWS::Lambda::Function")).find(([id]) => id.startsWith("consoleRoutes"));
+    expect(consoleFunction?.[1].Properties.Environment?.Variables ?? {}).not.toHaveProperty(ENV.tableName);
     for (const [, policy] of policies) {
       expect(JSON.stringify(policy.Properties.PolicyDocument)).not.toMatch(/"\*"|:\*"|index\/\*/);
     }

@@ -1,0 +1,2 @@
+/** esbuild gathers imported style sheets into the build's one .css file. */
+declare module "*.css";

@@ -1,0 +1,214 @@
+import { useState } from "preact/hooks";
+import { call, type BulkResult, type CatalogueEntry, type DeadLetter, type DeliveryLog, type DeliveryStatus } from "./api.ts";
+import { Confirm, Notice, Page, Pager, useLoad, usePaging, useWords } from "./ui.tsx";
+
+const PAGE_SIZE = 20;
+const STATUSES: readonly DeliveryStatus[] = ["pending", "retrying", "success", "failed", "canceled"];
+
+/** Delivery logs, newest first: a status filter over the page, paging, and each delivery's detail. */
+export function LogsPage() {
+  const { t, when } = useWords();
+  const paging = usePaging(PAGE_SIZE);
+  const logs = useLoad(async () => call<DeliveryLog[]>("GET", `webhooks/logs?${paging.query}`), [paging.query]);
+  const [status, setStatus] = useState<DeliveryStatus | "">("");
+  const [selected, setSelected] = useState<DeliveryLog | undefined>();
+  const rows = (logs.value?.body ?? []).filter((entry) => status === "" || entry.status === status);
+  return (
+    <Page title={t("logs.title")}>
+      <Notice error={logs.error} />
+      <div class="filters">
+        <label for="logs-status">{t("logs.filter")}</label>
+        <select id="logs-status" value={status} onChange={(event) => setStatus(event.currentTarget.value as DeliveryStatus | "")}>
+          <option value="">{t("logs.all")}</option>
+          {STATUSES.map((value) => (
+            <option key={value} value={value}>
+              {t(`status.${value}`)}
+            </option>
+          ))}
+        </select>
+        <span class="hint">{t("logs.filterNote")}</span>
+      </div>
+      {logs.loading && !logs.value ? <p>{t("common.loading")}</p> : null}
+      {logs.value && rows.length === 0 ? <p>{t("common.empty")}</p> : null}
+      {rows.length > 0 ? (
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">{t("logs.event")}</th>
+              <th scope="col">{t("logs.status")}</th>
+              <th scope="col">{t("logs.attempts")}</th>
+              <th scope="col">{t("logs.createdAt")}</th>
+              <th scope="col">{t("logs.deliveredAt")}</th>
+              <th scope="col">{t("logs.details")}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((entry) => (
+              <tr key={entry.id}>
+                <td>{entry.eventType}</td>
+                <td>
+                  <span class={`status status-${entry.status}`}>{t(`status.${entry.status}`)}</span>
+                </td>
+                <td>{entry.attempts}</td>
+                <td>{when(entry.createdAt)}</td>
+                <td>{when(entry.deliveredAt)}</td>
+                <td>
+                  <button type="button" onClick={() => setSelected(entry)} aria-label={`${t("logs.details")} ${entry.id}`}>
+                    {t("logs.details")}
+                  </button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : null}
+      <Pager next={logs.value?.nextCursor} paging={paging} />
+      {selected ? (
+        <aside class="card" aria-labelledby="detail-title">
+          <h2 id="detail-title">{t("logs.detailTitle", { id: selected.id })}</h2>
+          <dl>
+            <dt>{t("logs.id")}</dt>
+            <dd>
+              <code>{selected.id}</code>
+            </dd>
+            <dt>{t("logs.event")}</dt>
+            <dd>{selected.eventType}</dd>
+            <dt>{t("logs.status")}</dt>
+            <dd>{t(`status.${selected.status}`)}</dd>
+            <dt>{t("logs.attempts")}</dt>
+            <dd>{selected.attempts}</dd>
+            <dt>{t("logs.createdAt")}</dt>
+            <dd>{when(selected.createdAt)}</dd>
+            <dt>{t("logs.deliveredAt")}</dt>
+            <dd>{when(selected.deliveredAt)}</dd>
+          </dl>
+          <button type="button" onClick={() => setSelected(undefined)}>
+            {t("logs.close")}
+          </button>
+        </aside>
+      ) : null}
+    </Page>
+  );
+}
+
+/** Dead letters: list, retry one, retry all, purge after asking again. */
+export function DeadLettersPage() {
+  const { t, when } = useWords();
+  const paging = usePaging(PAGE_SIZE);
+  const letters = useLoad(async () => call<DeadLetter[]>("GET", `webhooks/dlq?${paging.query}`), [paging.query]);
+  const [message, setMessage] = useState<string | undefined>();
+  const [error, setError] = useState<unknown>();
+  const [purging, setPurging] = useState(false);
+
+  const act = async (action: () => Promise<string>) => {
+    try {
+      setMessage(await action());
+      setError(undefined);
+    } catch (failure) {
+      setError(failure);
+    }
+    paging.first();
+    letters.reload();
+  };
+  const retry = (id: string) =>
+    act(async () => {
+      await call("POST", `webhooks/dlq/${encodeURIComponent(id)}/retry`);
+      return t("dlq.retried", { id });
+    });
+  const retryAll = () =>
+    act(async () => {
+      const { body } = await call<BulkResult>("POST", "webhooks/dlq/retry-all");
+      return t(body.complete ? "dlq.retriedAll" : "dlq.retriedAllPartial", { count: body.retried ?? 0 });
+    });
+  const purge = () => {
+    setPurging(false);
+    return act(async () => {
+      const { body } = await call<BulkResult>("DELETE", "webhooks/dlq");
+      return t(body.complete ? "dlq.purged" : "dlq.purgedPartial", { count: body.purged ?? 0 });
+    });
+  };
+
+  const rows = letters.value?.body ?? [];
+  return (
+    <Page title={t("dlq.title")}>
+      <p>{t("dlq.intro")}</p>
+      <Notice message={message} error={error ?? letters.error} />
+      <div class="actions">
+        <button type="button" onClick={() => void retryAll()} disabled={rows.length === 0}>
+          {t("dlq.retryAll")}
+        </button>
+        <button type="button" class="danger" onClick={() => setPurging(true)} disabled={rows.length === 0}>
+          {t("dlq.purge")}
+        </button>
+      </div>
+      {purging ? <Confirm question={t("dlq.confirmPurge")} confirm={t("dlq.confirm")} onConfirm={() => void purge()} onCancel={() => setPurging(false)} /> : null}
+      {letters.loading && !letters.value ? <p>{t("common.loading")}</p> : null}
+      {letters.value && rows.length === 0 ? <p>{t("common.empty")}</p> : null}
+      {rows.length > 0 ? (
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">{t("dlq.event")}</th>
+              <th scope="col">{t("dlq.endpoint")}</th>
+              <th scope="col">{t("dlq.attempts")}</th>
+              <th scope="col">{t("dlq.lastError")}</th>
+              <th scope="col">{t("dlq.failedAt")}</th>
+              <th scope="col">{t("common.actions")}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((letter) => (
+              <tr key={letter.id}>
+                <td>{letter.eventType}</td>
+                <td class="url">{letter.endpoint}</td>
+                <td>{letter.attempts}</td>
+                <td>{letter.lastError}</td>
+                <td>{when(letter.failedAt)}</td>
+                <td>
+                  <button type="button" onClick={() => void retry(letter.id)} aria-label={`${t("dlq.retry")} ${letter.id}`}>
+                    {t("dlq.retry")}
+                  </button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : null}
+      <Pager next={letters.value?.nextCursor} paging={paging} />
+    </Page>
+  );
+}
+
+/** The event catalogue, as the API lists it. */
+export function EventsPage() {
+  const { t } = useWords();
+  const catalogue = useLoad(async () => (await call<CatalogueEntry[]>("GET", "webhooks/events")).body, []);
+  return (
+    <Page title={t("events.title")}>
+      <Notice error={catalogue.error} />
+      {catalogue.loading && !catalogue.value ? <p>{t("common.loading")}</p> : null}
+      {catalogue.value ? (
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">{t("events.type")}</th>
+              <th scope="col">{t("events.kind")}</th>
+              <th scope="col">{t("events.description")}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {catalogue.value.map((entry) => (
+              <tr key={entry.type}>
+                <td>
+                  <code>{entry.type}</code>
+                </td>
+                <td>{t(`kind.${entry.kind}`)}</td>
+                <td>{entry.description}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : null}
+    </Page>
+  );
+}
