@@ -2,7 +2,7 @@ import { useState } from "preact/hooks";
 import { ApiError, call, fieldError, type CatalogueEntry, type TestResult, type WebhookConfig, type WebhookSecret } from "./api.ts";
 import type { MessageKey } from "./i18n.ts";
 import { CredentialFields, credentialForm, credentialValue, OptionFields, optionTexts, optionValues } from "./options.tsx";
-import { Confirm, Field, Notice, Page, useLoad, useWords } from "./ui.tsx";
+import { Confirm, Field, Notice, Page, useAccess, useLoad, useWords } from "./ui.tsx";
 
 /** How long the replaced secret may keep signing beside the new one (the API's `graceSeconds`). */
 const GRACE_PERIODS = [
@@ -18,6 +18,7 @@ const isMasked = (secret: string) => secret.includes("...");
 /** The account webhook: its URL and events, its signing secret (shown once), a test, its state. */
 export function AccountPage() {
   const { t, when } = useWords();
+  const { readOnly } = useAccess();
   const config = useLoad(async () => {
     try {
       return (await call<WebhookConfig>("GET", "webhooks/config")).body;
@@ -93,7 +94,8 @@ export function AccountPage() {
         </dl>
       ) : null}
       {config.loading && config.value === undefined ? <p>{t("common.loading")}</p> : null}
-      {config.value !== undefined && catalogue.value ? (
+      {readOnly && config.value === null ? <p>{t("common.empty")}</p> : null}
+      {!readOnly && config.value !== undefined && catalogue.value ? (
         <ConfigForm
           key={current?.webhookUrl ?? "new"}
           config={config.value}
@@ -106,7 +108,7 @@ export function AccountPage() {
           }}
         />
       ) : null}
-      {current ? (
+      {current && !readOnly ? (
         <div class="actions">
           <button type="button" onClick={() => void test()}>
             {t("account.test")}

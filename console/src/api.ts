@@ -1,10 +1,13 @@
 import type { z } from "zod";
 import type {
+  accessViewSchema,
   catalogueSchema,
   deadLetterViewSchema,
   deliveryLogViewSchema,
   documentHistoryViewSchema,
   failureViewSchema,
+  portalLinkListViewSchema,
+  portalLinkViewSchema,
   subscriptionViewSchema,
   testWebhookViewSchema,
   webhookConfigViewSchema,
@@ -70,7 +73,11 @@ function decodeLinkToken(encoded: string): string | undefined {
 /** The API's base: the console lives at `<base>/console/`. */
 const API_BASE = new URL("..", location.href);
 
-/** Called when the API refuses the token (401) or the action (403): back to sign-in, with why. */
+/**
+ * Called when the API refuses the token (401): back to sign-in, with why. A 403 refuses one
+ * action of a credential that still works (a read-only link's write, a route closed to links):
+ * it is shown where the action was, like any other problem, and signs nobody out.
+ */
 let onRefused: (problem: Problem) => void = () => {};
 export function whenRefused(handler: (problem: Problem) => void): void {
   onRefused = handler;
@@ -96,7 +103,7 @@ export async function call<T>(method: string, path: string, body?: unknown): Pro
   const parsed = parseJson(text);
   if (!response.ok) {
     const problem = asProblem(response.status, parsed);
-    if (response.status === 401 || response.status === 403) {
+    if (response.status === 401) {
       session.signOut();
       onRefused(problem);
     }
@@ -140,6 +147,10 @@ export type WebhookSecret = z.output<typeof webhookSecretViewSchema>;
 export type TestResult = z.output<typeof testWebhookViewSchema>;
 export type Failure = z.output<typeof failureViewSchema>[number];
 export type DocumentHistory = z.output<typeof documentHistoryViewSchema>;
+/** Which credential the tab holds (`GET /webhooks/access`): a read-only link is offered no writes. */
+export type Access = z.output<typeof accessViewSchema>;
+export type NewPortalLink = z.output<typeof portalLinkViewSchema>;
+export type PortalLink = z.output<typeof portalLinkListViewSchema>[number];
 /** `bulkViewSchema` names its count at run time (`retried`, `purged`), which its type cannot say. */
 export interface BulkResult {
   readonly retried?: number;

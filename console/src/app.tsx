@@ -1,12 +1,13 @@
 import { useEffect, useState } from "preact/hooks";
-import { ApiError, call, session, whenRefused, type Problem } from "./api.ts";
+import { ApiError, call, session, whenRefused, type Access, type Problem } from "./api.ts";
 import { AccountPage } from "./account.tsx";
 import { DeadLettersPage, EventsPage, LogsPage } from "./deliveries.tsx";
 import { DocumentsPage } from "./documents.tsx";
 import { FailuresPage } from "./failures.tsx";
 import type { Language, MessageKey } from "./i18n.ts";
+import { PortalLinksPage } from "./links.tsx";
 import { SubscriptionsPage } from "./subscriptions.tsx";
-import { Notice, useWords, wordsFor, WordsContext } from "./ui.tsx";
+import { AccessContext, Notice, useWords, wordsFor, WordsContext } from "./ui.tsx";
 
 /** The pages, each at its own fragment (`#assinaturas`…): real links, the back button works. */
 const PAGES = {
@@ -17,8 +18,13 @@ const PAGES = {
   documentos: { label: "nav.documents", Page: DocumentsPage },
   conta: { label: "nav.account", Page: AccountPage },
   eventos: { label: "nav.events", Page: EventsPage },
-} as const satisfies Record<string, { label: MessageKey; Page: () => preact.JSX.Element }>;
+  // Links make links only with the API token: a link's tab does not list the page.
+  links: { label: "nav.links", Page: PortalLinksPage, tokenOnly: true },
+} as const satisfies Record<string, { label: MessageKey; Page: () => preact.JSX.Element; tokenOnly?: true }>;
 type PageName = keyof typeof PAGES;
+
+const pagesFor = (access: Access): PageName[] =>
+  (Object.keys(PAGES) as PageName[]).filter((name) => access.credential === "apiToken" || !("tokenOnly" in PAGES[name]));
 
 const LANGUAGE_KEY = "fiscal-webhooks.language";
 
@@ -28,26 +34,37 @@ function savedLanguage(): Language {
   return language;
 }
 
-function currentPage(): PageName {
-  const name = location.hash.slice(1);
-  return name in PAGES ? (name as PageName) : "assinaturas";
+function currentPage(): string {
+  return location.hash.slice(1);
 }
 
 export function App() {
   const [language, setLanguage] = useState<Language>(savedLanguage);
   const [signedIn, setSignedIn] = useState(session.token() !== null);
+  const [access, setAccess] = useState<Access | undefined>();
+  const [accessError, setAccessError] = useState<unknown>();
   const [refusal, setRefusal] = useState<Problem | undefined>();
-  const [page, setPage] = useState<PageName>(currentPage);
+  const [page, setPage] = useState(currentPage);
 
   useEffect(() => {
     whenRefused((problem) => {
       setRefusal(problem);
+      setAccess(undefined);
       setSignedIn(false);
     });
     const follow = () => setPage(currentPage());
     addEventListener("hashchange", follow);
     return () => removeEventListener("hashchange", follow);
   }, []);
+  // A tab signed in by a portal link (or a reload) learns what its credential may do first; an
+  // expired or revoked one is answered 401, which comes back through whenRefused.
+  useEffect(() => {
+    if (!signedIn || access) return;
+    call<Access>("GET", "webhooks/access").then(
+      ({ body }) => setAccess(body),
+      (error: unknown) => setAccessError(error instanceof ApiError && error.problem.status === 401 ? undefined : error),
+    );
+  }, [signedIn, access]);
   const choose = (chosen: Language) => {
     // Set with the words, not after the render: a screen reader reads them in this language.
     document.documentElement.lang = chosen;
@@ -56,8 +73,11 @@ export function App() {
   };
 
   const words = wordsFor(language);
-  const { t } = words;
-  const Current = PAGES[page].Page;
+  const { t, when } = words;
+  const pages = access ? pagesFor(access) : [];
+  const shown = pages.find((name) => name === page) ?? "assinaturas";
+  const Current = PAGES[shown].Page;
+  const ready = signedIn && access !== undefined;
   return (
     <WordsContext.Provider value={words}>
       <a class="skip" href="#main">
@@ -65,14 +85,19 @@ export function App() {
       </a>
       <header>
         <span class="brand">{t("app.title")}</span>
-        {signedIn ? (
+        {ready ? (
           <nav aria-label={t("nav.label")}>
-            {(Object.keys(PAGES) as PageName[]).map((name) => (
-              <a key={name} href={`#${name}`} aria-current={name === page ? "page" : undefined}>
+            {pages.map((name) => (
+              <a key={name} href={`#${name}`} aria-current={name === shown ? "page" : undefined}>
                 {t(PAGES[name].label)}
               </a>
             ))}
           </nav>
+        ) : null}
+        {access?.credential === "portalLink" ? (
+          <span class={access.readOnly ? "badge read-only" : "badge"}>
+            {t(access.readOnly ? "access.readOnly" : "access.link")} · {t("access.until", { when: when(access.expiresAt) })}
+          </span>
         ) : null}
         <div class="tools">
           <button type="button" lang={language === "en" ? "pt-BR" : "en"} onClick={() => choose(language === "en" ? "pt-BR" : "en")}>
@@ -84,6 +109,7 @@ export function App() {
               onClick={() => {
                 session.signOut();
                 setRefusal(undefined);
+                setAccess(undefined);
                 setSignedIn(false);
               }}
             >
@@ -93,13 +119,19 @@ export function App() {
         </div>
       </header>
       <main id="main" tabIndex={-1}>
-        {signedIn ? (
-          <Current key={page} />
+        {ready ? (
+          <AccessContext.Provider value={access}>
+            <Current key={shown} />
+          </AccessContext.Provider>
+        ) : signedIn ? (
+          accessError ? <Notice error={accessError} /> : <p>{t("common.loading")}</p>
         ) : (
           <SignIn
             refusal={refusal}
-            onSignedIn={() => {
+            onSignedIn={(granted) => {
               setRefusal(undefined);
+              setAccessError(undefined);
+              setAccess(granted);
               setSignedIn(true);
             }}
           />
@@ -110,7 +142,7 @@ export function App() {
 }
 
 /** Sign-in with an API token: kept only if the API accepts it. */
-function SignIn({ refusal, onSignedIn }: { readonly refusal: Problem | undefined; readonly onSignedIn: () => void }) {
+function SignIn({ refusal, onSignedIn }: { readonly refusal: Problem | undefined; readonly onSignedIn: (access: Access) => void }) {
   const { t } = useWords();
   const [token, setToken] = useState("");
   const [checking, setChecking] = useState(false);
@@ -119,8 +151,7 @@ function SignIn({ refusal, onSignedIn }: { readonly refusal: Problem | undefined
     setChecking(true);
     session.signIn(token.trim());
     try {
-      await call("GET", "webhooks/events");
-      onSignedIn();
+      onSignedIn((await call<Access>("GET", "webhooks/access")).body);
     } catch (error) {
       // A refusal comes back through whenRefused; anything else is shown here.
       if (!(error instanceof ApiError)) session.signOut();

@@ -1,6 +1,6 @@
 import { useState } from "preact/hooks";
 import { call, type BulkResult, type CatalogueEntry, type DeadLetter, type DeliveryLog, type DeliveryStatus } from "./api.ts";
-import { Confirm, Notice, Page, Pager, useLoad, usePaging, useWords } from "./ui.tsx";
+import { Confirm, Notice, Page, Pager, useAccess, useLoad, usePaging, useWords } from "./ui.tsx";
 
 const PAGE_SIZE = 20;
 const STATUSES: readonly DeliveryStatus[] = ["pending", "retrying", "success", "failed", "canceled"];
@@ -94,6 +94,7 @@ export function LogsPage() {
 /** Dead letters: list, retry one, retry all, purge after asking again. */
 export function DeadLettersPage() {
   const { t, when } = useWords();
+  const { readOnly } = useAccess();
   const paging = usePaging(PAGE_SIZE);
   const letters = useLoad(async () => call<DeadLetter[]>("GET", `webhooks/dlq?${paging.query}`), [paging.query]);
   const [message, setMessage] = useState<string | undefined>();
@@ -133,14 +134,16 @@ export function DeadLettersPage() {
     <Page title={t("dlq.title")}>
       <p>{t("dlq.intro")}</p>
       <Notice message={message} error={error ?? letters.error} />
-      <div class="actions">
-        <button type="button" onClick={() => void retryAll()} disabled={rows.length === 0}>
-          {t("dlq.retryAll")}
-        </button>
-        <button type="button" class="danger" onClick={() => setPurging(true)} disabled={rows.length === 0}>
-          {t("dlq.purge")}
-        </button>
-      </div>
+      {readOnly ? null : (
+        <div class="actions">
+          <button type="button" onClick={() => void retryAll()} disabled={rows.length === 0}>
+            {t("dlq.retryAll")}
+          </button>
+          <button type="button" class="danger" onClick={() => setPurging(true)} disabled={rows.length === 0}>
+            {t("dlq.purge")}
+          </button>
+        </div>
+      )}
       {purging ? <Confirm question={t("dlq.confirmPurge")} confirm={t("dlq.confirm")} onConfirm={() => void purge()} onCancel={() => setPurging(false)} /> : null}
       {letters.loading && !letters.value ? <p>{t("common.loading")}</p> : null}
       {letters.value && rows.length === 0 ? <p>{t("common.empty")}</p> : null}
@@ -153,7 +156,7 @@ export function DeadLettersPage() {
               <th scope="col">{t("dlq.attempts")}</th>
               <th scope="col">{t("dlq.lastError")}</th>
               <th scope="col">{t("dlq.failedAt")}</th>
-              <th scope="col">{t("common.actions")}</th>
+              {readOnly ? null : <th scope="col">{t("common.actions")}</th>}
             </tr>
           </thead>
           <tbody>
@@ -164,11 +167,13 @@ export function DeadLettersPage() {
                 <td>{letter.attempts}</td>
                 <td>{letter.lastError}</td>
                 <td>{when(letter.failedAt)}</td>
-                <td>
-                  <button type="button" onClick={() => void retry(letter.id)} aria-label={`${t("dlq.retry")} ${letter.id}`}>
-                    {t("dlq.retry")}
-                  </button>
-                </td>
+                {readOnly ? null : (
+                  <td>
+                    <button type="button" onClick={() => void retry(letter.id)} aria-label={`${t("dlq.retry")} ${letter.id}`}>
+                      {t("dlq.retry")}
+                    </button>
+                  </td>
+                )}
               </tr>
             ))}
           </tbody>

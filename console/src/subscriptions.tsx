@@ -1,13 +1,14 @@
 import { useState } from "preact/hooks";
 import { call, fieldError, type CatalogueEntry, type Subscription } from "./api.ts";
 import { CredentialFields, credentialForm, credentialValue, OptionFields, optionTexts, optionValues } from "./options.tsx";
-import { Confirm, Field, Notice, Page, useLoad, useWords } from "./ui.tsx";
+import { Confirm, Field, Notice, Page, useAccess, useLoad, useWords } from "./ui.tsx";
 
 const PORTAL = "portal/api/ext/webhook";
 
 /** Portal Único subscriptions: list, subscribe, change, delete; the API's field errors at the field. */
 export function SubscriptionsPage() {
   const { t, when } = useWords();
+  const { readOnly } = useAccess();
   const list = useLoad(async () => (await call<Subscription[]>("GET", PORTAL)).body, []);
   const catalogue = useLoad(async () => (await call<CatalogueEntry[]>("GET", "webhooks/events")).body, []);
   const [editing, setEditing] = useState<Subscription | undefined>();
@@ -44,13 +45,15 @@ export function SubscriptionsPage() {
   return (
     <Page title={t("subs.title")}>
       <Notice message={message} error={error ?? list.error} />
-      <SubscriptionForm
-        key={editing?.id ?? "new"}
-        subscription={editing}
-        eventTypes={catalogue.value ?? []}
-        onSaved={(subscription, created) => saved(t(created ? "subs.created" : "subs.saved", { id: subscription.id }))}
-        onCancel={() => setEditing(undefined)}
-      />
+      {readOnly ? null : (
+        <SubscriptionForm
+          key={editing?.id ?? "new"}
+          subscription={editing}
+          eventTypes={catalogue.value ?? []}
+          onSaved={(subscription, created) => saved(t(created ? "subs.created" : "subs.saved", { id: subscription.id }))}
+          onCancel={() => setEditing(undefined)}
+        />
+      )}
       {list.loading && !list.value ? <p>{t("common.loading")}</p> : null}
       {list.value?.length === 0 ? <p>{t("common.empty")}</p> : null}
       {list.value && list.value.length > 0 ? (
@@ -62,7 +65,7 @@ export function SubscriptionsPage() {
               <th scope="col">{t("subs.endpoint")}</th>
               <th scope="col">{t("subs.state")}</th>
               <th scope="col">{t("subs.options")}</th>
-              <th scope="col">{t("common.actions")}</th>
+              {readOnly ? null : <th scope="col">{t("common.actions")}</th>}
             </tr>
           </thead>
           <tbody>
@@ -79,33 +82,35 @@ export function SubscriptionsPage() {
                   </span>
                 </td>
                 <td>{options(subscription, t)}</td>
-                <td>
-                  {deleting === subscription.id ? (
-                    <Confirm
-                      question={t("subs.confirmDelete", { id: subscription.id })}
-                      confirm={t("subs.confirm")}
-                      onConfirm={() => void remove(subscription.id)}
-                      onCancel={() => setDeleting(undefined)}
-                    />
-                  ) : (
-                    <>
-                      <button type="button" onClick={() => setEditing(subscription)} aria-label={`${t("subs.editAction")} ${subscription.id}`}>
-                        {t("subs.editAction")}
-                      </button>{" "}
-                      <button type="button" onClick={() => setDeleting(subscription.id)} aria-label={`${t("subs.deleteAction")} ${subscription.id}`}>
-                        {t("subs.deleteAction")}
-                      </button>
-                      {subscription.situacao.codigo === "desativada" ? (
-                        <>
-                          {" "}
-                          <button type="button" onClick={() => void enable(subscription)} aria-label={`${t("subs.enableAction")} ${subscription.id}`}>
-                            {t("subs.enableAction")}
-                          </button>
-                        </>
-                      ) : null}
-                    </>
-                  )}
-                </td>
+                {readOnly ? null : (
+                  <td>
+                    {deleting === subscription.id ? (
+                      <Confirm
+                        question={t("subs.confirmDelete", { id: subscription.id })}
+                        confirm={t("subs.confirm")}
+                        onConfirm={() => void remove(subscription.id)}
+                        onCancel={() => setDeleting(undefined)}
+                      />
+                    ) : (
+                      <>
+                        <button type="button" onClick={() => setEditing(subscription)} aria-label={`${t("subs.editAction")} ${subscription.id}`}>
+                          {t("subs.editAction")}
+                        </button>{" "}
+                        <button type="button" onClick={() => setDeleting(subscription.id)} aria-label={`${t("subs.deleteAction")} ${subscription.id}`}>
+                          {t("subs.deleteAction")}
+                        </button>
+                        {subscription.situacao.codigo === "desativada" ? (
+                          <>
+                            {" "}
+                            <button type="button" onClick={() => void enable(subscription)} aria-label={`${t("subs.enableAction")} ${subscription.id}`}>
+                              {t("subs.enableAction")}
+                            </button>
+                          </>
+                        ) : null}
+                      </>
+                    )}
+                  </td>
+                )}
               </tr>
             ))}
           </tbody>

@@ -1,6 +1,6 @@
 import { createContext, type ComponentChildren } from "preact";
 import { useCallback, useContext, useEffect, useState } from "preact/hooks";
-import { ApiError } from "./api.ts";
+import { ApiError, type Access } from "./api.ts";
 import { formatInstant, translate, type Language, type MessageKey } from "./i18n.ts";
 
 /** The chosen language, and the words and dates in it. */
@@ -16,6 +16,13 @@ export function wordsFor(language: Language): Words {
 
 export const WordsContext = createContext<Words>(wordsFor("pt-BR"));
 export const useWords = () => useContext(WordsContext);
+
+/**
+ * The tab's credential, as `GET /webhooks/access` told it at sign-in. A read-only link is offered
+ * no write (the API would answer it 403 anyway); the pages read it here.
+ */
+export const AccessContext = createContext<Access>({ credential: "apiToken", readOnly: false });
+export const useAccess = () => useContext(AccessContext);
 
 /** What a page loads: the value, or why it could not be loaded, and a way to load it again. */
 export function useLoad<T>(load: () => Promise<T>, dependencies: readonly unknown[]) {

@@ -404,8 +404,169 @@ describe("the web console in a browser (Debian's chromium)", () => {
     await heading(other, "Entrar");
     expect(await storedToken(other)).toBeNull();
   });
+});
 
-  it("hit no Content-Security-Policy violation on any page", () => {
-    expect(browser.violations()).toEqual([]);
+/** An instant as the console shows it: São Paulo's date and time, whatever the browser's zone. */
+const inSaoPaulo = (iso: string) => new Intl.DateTimeFormat("pt-BR", { timeZone: "America/Sao_Paulo", dateStyle: "short", timeStyle: "medium" }).format(new Date(iso));
+
+interface NewLink {
+  url: string;
+  token: string;
+  id: string;
+  readOnly: boolean;
+  expiresAt: string;
+}
+
+/** The console's address a link's `url` names, on this API (the API names its base as it was reached). */
+const onThisApi = (url: string) => {
+  const { hash } = new URL(url);
+  expect(hash).toMatch(/^#link=fwl_[A-Za-z0-9_-]{43}$/);
+  return `${consoleUrl()}${hash}`;
+};
+
+describe("portal links in the web console", () => {
+  let shop: Tenant;
+  let down: HttpsReceiver;
+  let subscription: number;
+
+  beforeAll(async () => {
+    down = await fixture.receiver(answer(500, "down"));
+    shop = await fixture.tenantWith([{ evento: "invoice.authorized", endpoint: down.url }]);
+    [subscription = 0] = shop.ids;
+    // A delivery that fails both attempts: a log line and a dead letter for the link to see.
+    await fixture.emit({ tenantId: shop.tenantId, type: "invoice.authorized", id: "console-link", data: { n: 1 } });
+    expect((await shop.call("PATCH", "/webhooks/config", { webhookUrl: down.url })).status).toBe(200);
   });
+
+  it("signs in with a link the API made: its token leaves the address, and a route closed to links answers in place", async () => {
+    const made = await shop.call("POST", "/webhooks/portal-links", { ttlSeconds: 600 });
+    expect(made.status).toBe(201);
+    const link = (await made.json()) as NewLink;
+    const { page: customer } = await browser.open({ timezoneId: "Asia/Tokyo" });
+    await customer.goto(onThisApi(link.url));
+    await heading(customer, "Assinaturas (Portal Único)");
+    expect(customer.url()).toBe(consoleUrl());
+    expect(await storedToken(customer)).toBe(link.token);
+    await customer.getByText(`link do portal · até ${inSaoPaulo(link.expiresAt)}`, { exact: true }).waitFor();
+    // A full link changes what its tenant's token changes, but makes no links.
+    await customer.getByRole("button", { name: `Alterar ${subscription}` }).waitFor();
+    expect(await customer.getByRole("link", { name: "Links do portal" }).count()).toBe(0);
+    await expectAccessible(customer);
+
+    const { webhookSecret } = (await (await shop.call("GET", "/webhooks/config")).json()) as { webhookSecret: string };
+    await customer.getByRole("link", { name: "Webhook da conta" }).click();
+    await customer.getByRole("button", { name: "Gerar novo secret" }).click();
+    await customer.getByRole("group", { name: /^Gerar um novo secret\?/ }).getByRole("button", { name: "Gerar novo secret" }).click();
+    const refused = await fetch(`${fixture.env.product.apiUrl}/webhooks/secret/regenerate`, { method: "POST", headers: { authorization: `Bearer ${link.token}` } });
+    expect(refused.status).toBe(403);
+    await customer.getByRole("alert").filter({ hasText: ((await refused.json()) as { detail: string }).detail }).waitFor();
+    // Refused one action, not signed out.
+    await heading(customer, "Webhook da conta");
+    expect(await storedToken(customer)).toBe(link.token);
+    expect(((await (await shop.call("GET", "/webhooks/config")).json()) as { webhookSecret: string }).webhookSecret).toBe(webhookSecret);
+    await expectAccessible(customer);
+  });
+
+  it("refuses an expired link with the API's message on the sign-in page", async () => {
+    // Issued 301 s ago for 300 s: expired a second ago.
+    const { token } = await fixture.env.tenants.issuePortalLink(shop.tenantId, { ttlSeconds: 300, readOnly: false }, new Date(Date.now() - 301_000));
+    const detail = await apiDetail(token);
+    expect(detail).toMatch(/expired/);
+    const { page: late } = await browser.open();
+    await late.goto(`${consoleUrl()}#link=${token}`);
+    await late.getByRole("alert").filter({ hasText: detail }).waitFor();
+    await heading(late, "Entrar");
+    expect(late.url()).toBe(consoleUrl());
+    expect(await storedToken(late)).toBeNull();
+    await expectAccessible(late);
+  });
+
+  let readOnlyUrl: string;
+  let readOnlyLink: { id: string; expiresAt: string };
+
+  it("makes a read-only link on the Portal links page, its address shown once with a copy button", async () => {
+    const { page: operator, context } = await browser.open();
+    await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: new URL(consoleUrl()).origin });
+    await signIn(operator, shop.token);
+    await operator.getByRole("link", { name: "Links do portal" }).click();
+    await heading(operator, "Links do portal");
+    await rowWith(operator, "completo").waitFor();
+    await operator.getByLabel("Validade").selectOption("86400");
+    await operator.getByLabel("Somente leitura (só consulta, sem alterar nada)").check();
+    await operator.getByRole("button", { name: "Criar link" }).click();
+    const address = operator.getByLabel("Endereço do link");
+    await address.waitFor();
+    const shown = await address.inputValue();
+    const [newest] = (await (await shop.call("GET", "/webhooks/portal-links")).json()) as { id: string; readOnly: boolean; createdAt: string; expiresAt: string }[];
+    expect(newest?.readOnly).toBe(true);
+    expect(Date.parse(newest?.expiresAt ?? "") - Date.parse(newest?.createdAt ?? "")).toBe(86_400_000);
+    readOnlyLink = { id: newest?.id ?? "", expiresAt: newest?.expiresAt ?? "" };
+    readOnlyUrl = onThisApi(shown);
+    await rowWith(operator, "somente leitura").filter({ hasText: inSaoPaulo(readOnlyLink.expiresAt) }).waitFor();
+    await operator.getByRole("button", { name: "Copiar" }).click();
+    await said(operator, "Endereço copiado.");
+    // The test's own tsconfig has no DOM: the page reads its clipboard from a string.
+    expect(await operator.evaluate("navigator.clipboard.readText()")).toBe(shown);
+    await expectAccessible(operator);
+    // Shown once: the page left and come back to, the address is gone; the token is nowhere in storage.
+    await operator.getByRole("link", { name: "Assinaturas" }).click();
+    await operator.getByRole("link", { name: "Links do portal" }).click();
+    await rowWith(operator, "somente leitura").waitFor();
+    expect(await operator.getByLabel("Endereço do link").count()).toBe(0);
+    expect(await operator.evaluate(() => JSON.stringify({ ...sessionStorage, ...localStorage }))).not.toContain(new URL(shown).hash.slice("#link=".length));
+  });
+
+  it("shows a read-only link's customer the subscriptions, deliveries, dead letters and account, with no write offered", async () => {
+    await eventually(async () => ((await (await shop.call("GET", "/webhooks/dlq")).json()) as unknown[]).length === 1, 30_000);
+    const { page: reader } = await browser.open({ timezoneId: "Asia/Tokyo" });
+    await reader.goto(readOnlyUrl);
+    await heading(reader, "Assinaturas (Portal Único)");
+    expect(reader.url()).toBe(consoleUrl());
+    await reader.getByText(`somente leitura · até ${inSaoPaulo(readOnlyLink.expiresAt)}`, { exact: true }).waitFor();
+    const noWrites = async () => {
+      expect(await reader.locator("main form").count()).toBe(0);
+      expect(await reader.getByRole("button", { name: /Alterar|Excluir|Reativar|Reenviar|Limpar|Gerar|Enviar|Assinar|Salvar|Criar|Revogar/ }).count()).toBe(0);
+    };
+    await reader.getByRole("row").filter({ hasText: down.url }).waitFor();
+    await noWrites();
+    await expectAccessible(reader);
+
+    await reader.getByRole("link", { name: "Entregas" }).click();
+    await rowWith(reader, "falhou").waitFor();
+    await noWrites();
+    await expectAccessible(reader);
+
+    await reader.getByRole("link", { name: "Falhas definitivas (DLQ)" }).click();
+    await reader.getByRole("row").filter({ hasText: "HTTP 500 Internal Server Error" }).filter({ hasText: down.url }).waitFor();
+    await noWrites();
+    await expectAccessible(reader);
+
+    await reader.getByRole("link", { name: "Webhook da conta" }).click();
+    await reader.getByRole("definition").filter({ hasText: /^whsec_/ }).waitFor();
+    await noWrites();
+    await expectAccessible(reader);
+    expect(await reader.getByRole("link", { name: "Links do portal" }).count()).toBe(0);
+  });
+
+  it("revokes a link from the Portal links page: its customer is back at sign-in at the next request", async () => {
+    const { page: operator } = await browser.open();
+    await signIn(operator, shop.token);
+    await operator.getByRole("link", { name: "Links do portal" }).click();
+    const short = readOnlyLink.id.slice(0, 8);
+    await operator.getByRole("button", { name: `Revogar ${short}` }).click();
+    await operator.getByRole("group", { name: `Revogar o link ${short}? Ele para de funcionar na hora.` }).getByRole("button", { name: "Confirmar revogação" }).click();
+    await said(operator, `Link ${short} revogado.`);
+    const live = (await (await shop.call("GET", "/webhooks/portal-links")).json()) as { id: string }[];
+    expect(live.map((link) => link.id)).not.toContain(readOnlyLink.id);
+
+    const { page: reader } = await browser.open();
+    await reader.goto(readOnlyUrl);
+    await reader.getByRole("alert").filter({ hasText: await apiDetail(new URL(readOnlyUrl).hash.slice("#link=".length)) }).waitFor();
+    await heading(reader, "Entrar");
+    expect(await storedToken(reader)).toBeNull();
+  });
+});
+
+it("hit no Content-Security-Policy violation on any page", () => {
+  expect(browser.violations()).toEqual([]);
 });
