@@ -1,8 +1,12 @@
-import { useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import { call, type BulkResult, type CatalogueEntry, type DeadLetter, type DeliveryLog, type DeliveryStatus } from "./api.ts";
 import { Confirm, Notice, Page, Pager, useAccess, useLoad, usePaging, useWords } from "./ui.tsx";
 
 const PAGE_SIZE = 20;
+/** While a retry-all or a purge goes on in the background, the DLQ is looked at this often… */
+const WATCH_EVERY_MS = 2_000;
+/** …one page of at most this many letters: past it, "more than" (the API counts nothing for us). */
+const WATCH_PAGE = 100;
 const STATUSES: readonly DeliveryStatus[] = ["pending", "retrying", "success", "failed", "canceled"];
 
 /** Delivery logs, newest first: a status filter over the page, paging, and each delivery's detail. */
@@ -91,7 +95,50 @@ export function LogsPage() {
   );
 }
 
-/** Dead letters: list, retry one, retry all, purge after asking again. */
+/** What is left of a bulk operation the API goes on with in the background (`complete: false`). */
+interface Leftover {
+  readonly count: number;
+  readonly more: boolean;
+}
+
+/**
+ * Watches the dead-letter list until it is empty, while `watching` and the page is open: the
+ * progress of a retry-all or purge that the API answered `complete: false`, with no API of its own.
+ * A retried letter whose endpoint fails again comes back to the list, and is counted again.
+ */
+function useDrainWatch(watching: boolean, onEmpty: () => void, onError: (error: unknown) => void): Leftover | undefined {
+  const [leftover, setLeftover] = useState<Leftover | undefined>();
+  useEffect(() => {
+    if (!watching) return;
+    let stopped = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const look = async () => {
+      try {
+        const { body, nextCursor } = await call<DeadLetter[]>("GET", `webhooks/dlq?limit=${WATCH_PAGE}`);
+        if (stopped) return;
+        if (body.length === 0) {
+          setLeftover(undefined);
+          onEmpty();
+          return;
+        }
+        setLeftover({ count: body.length, more: nextCursor !== null });
+        timer = setTimeout(() => void look(), WATCH_EVERY_MS);
+      } catch (error) {
+        if (stopped) return;
+        setLeftover(undefined);
+        onError(error);
+      }
+    };
+    void look();
+    return () => {
+      stopped = true;
+      clearTimeout(timer);
+    };
+  }, [watching]);
+  return watching ? leftover : undefined;
+}
+
+/** Dead letters: list, retry one, retry all (its progress watched), purge after asking again. */
 export function DeadLettersPage() {
   const { t, when } = useWords();
   const { readOnly } = useAccess();
@@ -100,6 +147,20 @@ export function DeadLettersPage() {
   const [message, setMessage] = useState<string | undefined>();
   const [error, setError] = useState<unknown>();
   const [purging, setPurging] = useState(false);
+  const [draining, setDraining] = useState<"retry" | "purge" | undefined>();
+  const leftover = useDrainWatch(
+    draining !== undefined,
+    () => {
+      setMessage(t(draining === "purge" ? "dlq.purgeDone" : "dlq.retryDone"));
+      setDraining(undefined);
+      paging.first();
+      letters.reload();
+    },
+    (failure) => {
+      setError(failure);
+      setDraining(undefined);
+    },
+  );
 
   const act = async (action: () => Promise<string>) => {
     try {
@@ -119,12 +180,14 @@ export function DeadLettersPage() {
   const retryAll = () =>
     act(async () => {
       const { body } = await call<BulkResult>("POST", "webhooks/dlq/retry-all");
+      if (!body.complete) setDraining("retry");
       return t(body.complete ? "dlq.retriedAll" : "dlq.retriedAllPartial", { count: body.retried ?? 0 });
     });
   const purge = () => {
     setPurging(false);
     return act(async () => {
       const { body } = await call<BulkResult>("DELETE", "webhooks/dlq");
+      if (!body.complete) setDraining("purge");
       return t(body.complete ? "dlq.purged" : "dlq.purgedPartial", { count: body.purged ?? 0 });
     });
   };
@@ -136,14 +199,19 @@ export function DeadLettersPage() {
       <Notice message={message} error={error ?? letters.error} />
       {readOnly ? null : (
         <div class="actions">
-          <button type="button" onClick={() => void retryAll()} disabled={rows.length === 0}>
+          <button type="button" onClick={() => void retryAll()} disabled={rows.length === 0 || draining !== undefined}>
             {t("dlq.retryAll")}
           </button>
-          <button type="button" class="danger" onClick={() => setPurging(true)} disabled={rows.length === 0}>
+          <button type="button" class="danger" onClick={() => setPurging(true)} disabled={rows.length === 0 || draining !== undefined}>
             {t("dlq.purge")}
           </button>
         </div>
       )}
+      {leftover ? (
+        <p class="notice" role="status">
+          {t(leftover.more ? "dlq.leftMore" : "dlq.left", { count: leftover.count })}
+        </p>
+      ) : null}
       {purging ? <Confirm question={t("dlq.confirmPurge")} confirm={t("dlq.confirm")} onConfirm={() => void purge()} onCancel={() => setPurging(false)} /> : null}
       {letters.loading && !letters.value ? <p>{t("common.loading")}</p> : null}
       {letters.value && rows.length === 0 ? <p>{t("common.empty")}</p> : null}

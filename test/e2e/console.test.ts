@@ -513,6 +513,7 @@ describe("portal links in the web console", () => {
     await operator.getByRole("link", { name: "Links do portal" }).click();
     await rowWith(operator, "somente leitura").waitFor();
     expect(await operator.getByLabel("Endereço do link").count()).toBe(0);
+    await pictureFor(operator, "portal-links");
     expect(await operator.evaluate(() => JSON.stringify({ ...sessionStorage, ...localStorage }))).not.toContain(new URL(shown).hash.slice("#link=".length));
   });
 
@@ -539,6 +540,7 @@ describe("portal links in the web console", () => {
     await reader.getByRole("link", { name: "Falhas definitivas (DLQ)" }).click();
     await reader.getByRole("row").filter({ hasText: "HTTP 500 Internal Server Error" }).filter({ hasText: down.url }).waitFor();
     await noWrites();
+    await pictureFor(reader, "read-only");
     await expectAccessible(reader);
 
     await reader.getByRole("link", { name: "Webhook da conta" }).click();
@@ -546,6 +548,37 @@ describe("portal links in the web console", () => {
     await noWrites();
     await expectAccessible(reader);
     expect(await reader.getByRole("link", { name: "Links do portal" }).count()).toBe(0);
+  });
+
+  it("retries all the dead letters and shows how many remain while the API goes on in the background", async () => {
+    await fixture.emit({ tenantId: shop.tenantId, type: "invoice.authorized", id: "console-link-2", data: { n: 2 } });
+    const letters = await eventually(async () => {
+      const listed = (await (await shop.call("GET", "/webhooks/dlq")).json()) as Letter[];
+      return listed.length === 2 ? listed : undefined;
+    }, 30_000);
+    const { page: operator } = await browser.open();
+    await signIn(operator, shop.token);
+    // The API answers `complete: false` only to a retry-all that outlasts its 20 s budget. The
+    // browser is given that one answer in its place (nothing is retried by it); the test then
+    // empties the DLQ itself through the API, and the page follows from the API's real list.
+    await operator.route("**/webhooks/dlq/retry-all", (route) =>
+      route.fulfill({ status: 202, contentType: "application/json", body: JSON.stringify({ retried: 0, complete: false }) }),
+    );
+    await operator.getByRole("link", { name: "Falhas definitivas (DLQ)" }).click();
+    await operator.getByRole("row").filter({ hasText: down.url }).nth(1).waitFor();
+    await operator.getByRole("button", { name: "Reenviar todas" }).click();
+    await said(operator, "0 entregas reenviadas; o restante continua em segundo plano.");
+    await said(operator, "Em andamento: restam 2 na DLQ.");
+    expect(await operator.getByRole("button", { name: "Reenviar todas" }).isDisabled()).toBe(true);
+    await expectAccessible(operator);
+
+    down.behave(answer(200, "OK"));
+    expect((await shop.call("POST", `/webhooks/dlq/${letters[0]?.id}/retry`)).status).toBe(202);
+    await said(operator, "Em andamento: restam 1 na DLQ.");
+    expect((await shop.call("POST", `/webhooks/dlq/${letters[1]?.id}/retry`)).status).toBe(202);
+    await said(operator, "Concluído: todas as entregas foram reenviadas e a DLQ está vazia.");
+    await operator.getByText("Nada por aqui.").waitFor();
+    expect(await operator.getByText(/^Em andamento/).count()).toBe(0);
   });
 
   it("revokes a link from the Portal links page: its customer is back at sign-in at the next request", async () => {
