@@ -2,7 +2,7 @@ import { useState } from "preact/hooks";
 import { ApiError, call, fieldError, type CatalogueEntry, type TestResult, type WebhookConfig, type WebhookSecret } from "./api.ts";
 import type { MessageKey } from "./i18n.ts";
 import { CredentialFields, credentialForm, credentialValue, OptionFields, optionTexts, optionValues } from "./options.tsx";
-import { Confirm, Field, Notice, Page, useAccess, useLoad, useWords } from "./ui.tsx";
+import { Confirm, Field, Notice, Page, useAccess, useEventTypes, useLoad, useWords } from "./ui.tsx";
 
 /** How long the replaced secret may keep signing beside the new one (the API's `graceSeconds`). */
 const GRACE_PERIODS = [
@@ -28,7 +28,7 @@ export function AccountPage() {
       throw error;
     }
   }, []);
-  const catalogue = useLoad(async () => (await call<CatalogueEntry[]>("GET", "webhooks/events")).body, []);
+  const catalogue = useEventTypes(!readOnly);
   const [secret, setSecret] = useState<{ readonly value: string; readonly previousValidUntil?: string } | undefined>();
   const [grace, setGrace] = useState("0");
   const [tested, setTested] = useState<TestResult | undefined>();

@@ -1,7 +1,7 @@
 import { useState } from "preact/hooks";
 import { call, fieldError, type CatalogueEntry, type Subscription } from "./api.ts";
 import { CredentialFields, credentialForm, credentialValue, OptionFields, optionTexts, optionValues } from "./options.tsx";
-import { Confirm, Field, Notice, Page, useAccess, useLoad, useWords } from "./ui.tsx";
+import { Confirm, Field, Notice, Page, useAccess, useEventTypes, useLoad, useWords } from "./ui.tsx";
 
 const PORTAL = "portal/api/ext/webhook";
 
@@ -10,7 +10,7 @@ export function SubscriptionsPage() {
   const { t, when } = useWords();
   const { readOnly } = useAccess();
   const list = useLoad(async () => (await call<Subscription[]>("GET", PORTAL)).body, []);
-  const catalogue = useLoad(async () => (await call<CatalogueEntry[]>("GET", "webhooks/events")).body, []);
+  const catalogue = useEventTypes(!readOnly);
   const [editing, setEditing] = useState<Subscription | undefined>();
   const [deleting, setDeleting] = useState<number | undefined>();
   const [message, setMessage] = useState<string | undefined>();

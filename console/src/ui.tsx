@@ -1,6 +1,6 @@
 import { createContext, type ComponentChildren } from "preact";
 import { useCallback, useContext, useEffect, useState } from "preact/hooks";
-import { ApiError, type Access } from "./api.ts";
+import { ApiError, call, type Access, type CatalogueEntry } from "./api.ts";
 import { formatInstant, translate, type Language, type MessageKey } from "./i18n.ts";
 
 /** The chosen language, and the words and dates in it. */
@@ -36,6 +36,11 @@ export function useLoad<T>(load: () => Promise<T>, dependencies: readonly unknow
   }, dependencies);
   useEffect(reload, [reload]);
   return { ...state, reload };
+}
+
+/** The event catalogue for a form's event choices; not asked for where there is no form (a read-only link). */
+export function useEventTypes(wanted: boolean) {
+  return useLoad(async (): Promise<CatalogueEntry[]> => (wanted ? (await call<CatalogueEntry[]>("GET", "webhooks/events")).body : []), [wanted]);
 }
 
 /** Status messages are announced by screen readers; errors assertively. */
