@@ -1,6 +1,6 @@
 import { useEffect, useState } from "preact/hooks";
 import { call, type BulkResult, type CatalogueEntry, type DeadLetter, type DeliveryLog, type DeliveryStatus } from "./api.ts";
-import { Confirm, Notice, Page, Pager, useAccess, useLoad, usePaging, useWords } from "./ui.tsx";
+import { Confirm, Listing, Notice, Page, Pager, useAccess, useLoad, usePaging, useWords } from "./ui.tsx";
 
 const PAGE_SIZE = 20;
 /** While a retry-all or a purge goes on in the background, the DLQ is looked at this often… */
@@ -32,40 +32,27 @@ export function LogsPage() {
         </select>
         <span class="hint">{t("logs.filterNote")}</span>
       </div>
-      {logs.loading && !logs.value ? <p>{t("common.loading")}</p> : null}
-      {logs.value && rows.length === 0 ? <p>{t("common.empty")}</p> : null}
-      {rows.length > 0 ? (
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">{t("logs.event")}</th>
-              <th scope="col">{t("logs.status")}</th>
-              <th scope="col">{t("logs.attempts")}</th>
-              <th scope="col">{t("logs.createdAt")}</th>
-              <th scope="col">{t("logs.deliveredAt")}</th>
-              <th scope="col">{t("logs.details")}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {rows.map((entry) => (
-              <tr key={entry.id}>
-                <td>{entry.eventType}</td>
-                <td>
-                  <span class={`status status-${entry.status}`}>{t(`status.${entry.status}`)}</span>
-                </td>
-                <td>{entry.attempts}</td>
-                <td>{when(entry.createdAt)}</td>
-                <td>{when(entry.deliveredAt)}</td>
-                <td>
-                  <button type="button" onClick={() => setSelected(entry)} aria-label={`${t("logs.details")} ${entry.id}`}>
-                    {t("logs.details")}
-                  </button>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      ) : null}
+      <Listing
+        load={logs}
+        rows={rows}
+        columns={["logs.event", "logs.status", "logs.attempts", "logs.createdAt", "logs.deliveredAt", "logs.details"]}
+        row={(entry) => (
+          <tr key={entry.id}>
+            <td>{entry.eventType}</td>
+            <td>
+              <span class={`status status-${entry.status}`}>{t(`status.${entry.status}`)}</span>
+            </td>
+            <td>{entry.attempts}</td>
+            <td>{when(entry.createdAt)}</td>
+            <td>{when(entry.deliveredAt)}</td>
+            <td>
+              <button type="button" onClick={() => setSelected(entry)} aria-label={`${t("logs.details")} ${entry.id}`}>
+                {t("logs.details")}
+              </button>
+            </td>
+          </tr>
+        )}
+      />
       <Pager next={logs.value?.nextCursor} paging={paging} />
       {selected ? (
         <aside class="card" aria-labelledby="detail-title">
@@ -213,40 +200,27 @@ export function DeadLettersPage() {
         </p>
       ) : null}
       {purging ? <Confirm question={t("dlq.confirmPurge")} confirm={t("dlq.confirm")} onConfirm={() => void purge()} onCancel={() => setPurging(false)} /> : null}
-      {letters.loading && !letters.value ? <p>{t("common.loading")}</p> : null}
-      {letters.value && rows.length === 0 ? <p>{t("common.empty")}</p> : null}
-      {rows.length > 0 ? (
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">{t("dlq.event")}</th>
-              <th scope="col">{t("dlq.endpoint")}</th>
-              <th scope="col">{t("dlq.attempts")}</th>
-              <th scope="col">{t("dlq.lastError")}</th>
-              <th scope="col">{t("dlq.failedAt")}</th>
-              {readOnly ? null : <th scope="col">{t("common.actions")}</th>}
-            </tr>
-          </thead>
-          <tbody>
-            {rows.map((letter) => (
-              <tr key={letter.id}>
-                <td>{letter.eventType}</td>
-                <td class="url">{letter.endpoint}</td>
-                <td>{letter.attempts}</td>
-                <td>{letter.lastError}</td>
-                <td>{when(letter.failedAt)}</td>
-                {readOnly ? null : (
-                  <td>
-                    <button type="button" onClick={() => void retry(letter.id)} aria-label={`${t("dlq.retry")} ${letter.id}`}>
-                      {t("dlq.retry")}
-                    </button>
-                  </td>
-                )}
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      ) : null}
+      <Listing
+        load={letters}
+        rows={rows}
+        columns={["dlq.event", "dlq.endpoint", "dlq.attempts", "dlq.lastError", "dlq.failedAt", readOnly ? null : "common.actions"]}
+        row={(letter) => (
+          <tr key={letter.id}>
+            <td>{letter.eventType}</td>
+            <td class="url">{letter.endpoint}</td>
+            <td>{letter.attempts}</td>
+            <td>{letter.lastError}</td>
+            <td>{when(letter.failedAt)}</td>
+            {readOnly ? null : (
+              <td>
+                <button type="button" onClick={() => void retry(letter.id)} aria-label={`${t("dlq.retry")} ${letter.id}`}>
+                  {t("dlq.retry")}
+                </button>
+              </td>
+            )}
+          </tr>
+        )}
+      />
       <Pager next={letters.value?.nextCursor} paging={paging} />
     </Page>
   );
@@ -260,28 +234,19 @@ export function EventsPage() {
     <Page title={t("events.title")}>
       <Notice error={catalogue.error} />
       {catalogue.loading && !catalogue.value ? <p>{t("common.loading")}</p> : null}
-      {catalogue.value ? (
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">{t("events.type")}</th>
-              <th scope="col">{t("events.kind")}</th>
-              <th scope="col">{t("events.description")}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {catalogue.value.map((entry) => (
-              <tr key={entry.type}>
-                <td>
-                  <code>{entry.type}</code>
-                </td>
-                <td>{t(`kind.${entry.kind}`)}</td>
-                <td>{entry.description}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      ) : null}
+      <Listing
+        rows={catalogue.value}
+        columns={["events.type", "events.kind", "events.description"]}
+        row={(entry) => (
+          <tr key={entry.type}>
+            <td>
+              <code>{entry.type}</code>
+            </td>
+            <td>{t(`kind.${entry.kind}`)}</td>
+            <td>{entry.description}</td>
+          </tr>
+        )}
+      />
     </Page>
   );
 }

@@ -1,6 +1,6 @@
 import { useState } from "preact/hooks";
 import { ApiError, call, fieldError, type DocumentHistory } from "./api.ts";
-import { Field, Notice, Page, Pager, useLoad, usePaging, useWords } from "./ui.tsx";
+import { Field, Listing, Notice, Page, Pager, useLoad, usePaging, useWords } from "./ui.tsx";
 
 /** The API names the path parameter this way in its problems. */
 const KEY_FIELD = "documentKey (path)";
@@ -48,57 +48,39 @@ export function DocumentsPage() {
       {found ? (
         <>
           <h2>{t("documents.endpoints")}</h2>
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">{t("dlq.endpoint")}</th>
-                <th scope="col">{t("logs.event")}</th>
-                <th scope="col">{t("logs.status")}</th>
-                <th scope="col">{t("logs.attempts")}</th>
-                <th scope="col">{t("logs.deliveredAt")}</th>
-                <th scope="col">{t("dlq.lastError")}</th>
+          <Listing
+            rows={found.endpoints}
+            columns={["dlq.endpoint", "logs.event", "logs.status", "logs.attempts", "logs.deliveredAt", "dlq.lastError"]}
+            row={(endpoint) => (
+              <tr key={endpoint.endpoint}>
+                <td class="url">{endpoint.endpoint}</td>
+                <td>
+                  {endpoint.type} <code>{endpoint.eventId}</code>
+                </td>
+                <td>
+                  <span class={`status status-${endpoint.status}`}>{t(`status.${endpoint.status}`)}</span>
+                </td>
+                <td>{endpoint.attempts}</td>
+                <td>{when(endpoint.deliveredAt)}</td>
+                <td>{endpoint.lastError ?? "—"}</td>
               </tr>
-            </thead>
-            <tbody>
-              {found.endpoints.map((endpoint) => (
-                <tr key={endpoint.endpoint}>
-                  <td class="url">{endpoint.endpoint}</td>
-                  <td>
-                    {endpoint.type} <code>{endpoint.eventId}</code>
-                  </td>
-                  <td>
-                    <span class={`status status-${endpoint.status}`}>{t(`status.${endpoint.status}`)}</span>
-                  </td>
-                  <td>{endpoint.attempts}</td>
-                  <td>{when(endpoint.deliveredAt)}</td>
-                  <td>{endpoint.lastError ?? "—"}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+            )}
+          />
           <h2>{t("documents.events")}</h2>
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">{t("documents.eventId")}</th>
-                <th scope="col">{t("logs.event")}</th>
-                <th scope="col">{t("documents.sequence")}</th>
-                <th scope="col">{t("documents.receivedAt")}</th>
+          <Listing
+            rows={found.events}
+            columns={["documents.eventId", "logs.event", "documents.sequence", "documents.receivedAt"]}
+            row={(event) => (
+              <tr key={`${event.eventId}-${event.receivedAt}`}>
+                <td>
+                  <code>{event.eventId}</code>
+                </td>
+                <td>{event.type}</td>
+                <td>{event.sequence ?? "—"}</td>
+                <td>{when(event.receivedAt)}</td>
               </tr>
-            </thead>
-            <tbody>
-              {found.events.map((event) => (
-                <tr key={`${event.eventId}-${event.receivedAt}`}>
-                  <td>
-                    <code>{event.eventId}</code>
-                  </td>
-                  <td>{event.type}</td>
-                  <td>{event.sequence ?? "—"}</td>
-                  <td>{when(event.receivedAt)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+            )}
+          />
           <Pager next={history.value?.nextCursor} paging={paging} />
         </>
       ) : null}

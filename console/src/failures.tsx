@@ -1,6 +1,6 @@
 import { useState } from "preact/hooks";
 import { call, type Failure } from "./api.ts";
-import { Notice, Page, Pager, useLoad, usePaging, useWords } from "./ui.tsx";
+import { Listing, Notice, Page, Pager, useLoad, usePaging, useWords } from "./ui.tsx";
 
 /** Today in Brazil (America/Sao_Paulo) as a date input holds it, yyyy-MM-dd. */
 function todayInBrazil(): string {
@@ -36,35 +36,24 @@ export function FailuresPage() {
           }}
         />
       </div>
-      {failures.loading && !failures.value ? <p>{t("common.loading")}</p> : null}
-      {failures.value && rows.length === 0 ? <p>{t("common.empty")}</p> : null}
-      {rows.length > 0 ? (
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">{t("subs.id")}</th>
-              <th scope="col">{t("subs.event")}</th>
-              <th scope="col">{t("failures.reason")}</th>
-              <th scope="col">{t("failures.body")}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {rows.map((failure) => (
-              <tr key={failure.id}>
-                <td>{failure.id}</td>
-                <td>{failure.evento}</td>
-                <td>{failure.descricao}</td>
-                <td>
-                  <details>
-                    <summary>{t("failures.show")}</summary>
-                    <pre>{failure.conteudo}</pre>
-                  </details>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      ) : null}
+      <Listing
+        load={failures}
+        rows={rows}
+        columns={["subs.id", "subs.event", "failures.reason", "failures.body"]}
+        row={(failure) => (
+          <tr key={failure.id}>
+            <td>{failure.id}</td>
+            <td>{failure.evento}</td>
+            <td>{failure.descricao}</td>
+            <td>
+              <details>
+                <summary>{t("failures.show")}</summary>
+                <pre>{failure.conteudo}</pre>
+              </details>
+            </td>
+          </tr>
+        )}
+      />
       <Pager next={failures.value?.nextCursor} paging={paging} />
     </Page>
   );

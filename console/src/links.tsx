@@ -1,7 +1,7 @@
 import { useState } from "preact/hooks";
 import { call, fieldError, type NewPortalLink, type PortalLink } from "./api.ts";
 import type { MessageKey } from "./i18n.ts";
-import { Confirm, Field, Notice, Page, Pager, useLoad, usePaging, useWords } from "./ui.tsx";
+import { Confirm, Field, Listing, Notice, Page, Pager, useLoad, usePaging, useWords } from "./ui.tsx";
 
 const PAGE_SIZE = 20;
 const LINKS = "webhooks/portal-links";
@@ -114,47 +114,35 @@ export function PortalLinksPage() {
         </div>
       ) : null}
       <h2>{t("links.live")}</h2>
-      {links.loading && !links.value ? <p>{t("common.loading")}</p> : null}
-      {links.value && rows.length === 0 ? <p>{t("common.empty")}</p> : null}
-      {rows.length > 0 ? (
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">{t("links.id")}</th>
-              <th scope="col">{t("links.kind")}</th>
-              <th scope="col">{t("links.createdAt")}</th>
-              <th scope="col">{t("links.expiresAt")}</th>
-              <th scope="col">{t("common.actions")}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {rows.map((link) => (
-              <tr key={link.id}>
-                <td>
-                  <code>{shortId(link.id)}</code>
-                </td>
-                <td>{t(link.readOnly ? "access.readOnly" : "links.full")}</td>
-                <td>{when(link.createdAt)}</td>
-                <td>{when(link.expiresAt)}</td>
-                <td>
-                  {revoking === link.id ? (
-                    <Confirm
-                      question={t("links.confirmRevoke", { id: shortId(link.id) })}
-                      confirm={t("links.confirm")}
-                      onConfirm={() => void revoke(link.id)}
-                      onCancel={() => setRevoking(undefined)}
-                    />
-                  ) : (
-                    <button type="button" class="danger" onClick={() => setRevoking(link.id)} aria-label={`${t("links.revoke")} ${shortId(link.id)}`}>
-                      {t("links.revoke")}
-                    </button>
-                  )}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      ) : null}
+      <Listing
+        load={links}
+        rows={rows}
+        columns={["links.id", "links.kind", "links.createdAt", "links.expiresAt", "common.actions"]}
+        row={(link) => (
+          <tr key={link.id}>
+            <td>
+              <code>{shortId(link.id)}</code>
+            </td>
+            <td>{t(link.readOnly ? "access.readOnly" : "links.full")}</td>
+            <td>{when(link.createdAt)}</td>
+            <td>{when(link.expiresAt)}</td>
+            <td>
+              {revoking === link.id ? (
+                <Confirm
+                  question={t("links.confirmRevoke", { id: shortId(link.id) })}
+                  confirm={t("links.confirm")}
+                  onConfirm={() => void revoke(link.id)}
+                  onCancel={() => setRevoking(undefined)}
+                />
+              ) : (
+                <button type="button" class="danger" onClick={() => setRevoking(link.id)} aria-label={`${t("links.revoke")} ${shortId(link.id)}`}>
+                  {t("links.revoke")}
+                </button>
+              )}
+            </td>
+          </tr>
+        )}
+      />
       <Pager next={links.value?.nextCursor} paging={paging} />
     </Page>
   );

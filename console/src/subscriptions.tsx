@@ -1,7 +1,7 @@
 import { useState } from "preact/hooks";
 import { call, fieldError, type CatalogueEntry, type Subscription } from "./api.ts";
 import { CredentialFields, credentialForm, credentialValue, OptionFields, optionTexts, optionValues } from "./options.tsx";
-import { Confirm, Field, Notice, Page, useAccess, useEventTypes, useLoad, useWords } from "./ui.tsx";
+import { Confirm, Field, Listing, Notice, Page, useAccess, useEventTypes, useLoad, useWords } from "./ui.tsx";
 
 const PORTAL = "portal/api/ext/webhook";
 
@@ -54,68 +54,55 @@ export function SubscriptionsPage() {
           onCancel={() => setEditing(undefined)}
         />
       )}
-      {list.loading && !list.value ? <p>{t("common.loading")}</p> : null}
-      {list.value?.length === 0 ? <p>{t("common.empty")}</p> : null}
-      {list.value && list.value.length > 0 ? (
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">{t("subs.id")}</th>
-              <th scope="col">{t("subs.event")}</th>
-              <th scope="col">{t("subs.endpoint")}</th>
-              <th scope="col">{t("subs.state")}</th>
-              <th scope="col">{t("subs.options")}</th>
-              {readOnly ? null : <th scope="col">{t("common.actions")}</th>}
-            </tr>
-          </thead>
-          <tbody>
-            {list.value.map((subscription) => (
-              <tr key={subscription.id}>
-                <td>{subscription.id}</td>
-                <td>{subscription.evento}</td>
-                <td class="url">{subscription.endpoint}</td>
-                <td>
-                  <span class={`state state-${subscription.situacao.codigo}`}>
-                    {t(`state.${subscription.situacao.codigo}`)}
-                    {subscription.situacao.desde ? ` (${t("subs.since", { when: when(subscription.situacao.desde) })})` : ""}
-                    {subscription.situacao.motivo ? `: ${subscription.situacao.motivo}` : ""}
-                  </span>
-                </td>
-                <td>{options(subscription, t)}</td>
-                {readOnly ? null : (
-                  <td>
-                    {deleting === subscription.id ? (
-                      <Confirm
-                        question={t("subs.confirmDelete", { id: subscription.id })}
-                        confirm={t("subs.confirm")}
-                        onConfirm={() => void remove(subscription.id)}
-                        onCancel={() => setDeleting(undefined)}
-                      />
-                    ) : (
+      <Listing
+        load={list}
+        rows={list.value}
+        columns={["subs.id", "subs.event", "subs.endpoint", "subs.state", "subs.options", readOnly ? null : "common.actions"]}
+        row={(subscription) => (
+          <tr key={subscription.id}>
+            <td>{subscription.id}</td>
+            <td>{subscription.evento}</td>
+            <td class="url">{subscription.endpoint}</td>
+            <td>
+              <span class={`state state-${subscription.situacao.codigo}`}>
+                {t(`state.${subscription.situacao.codigo}`)}
+                {subscription.situacao.desde ? ` (${t("subs.since", { when: when(subscription.situacao.desde) })})` : ""}
+                {subscription.situacao.motivo ? `: ${subscription.situacao.motivo}` : ""}
+              </span>
+            </td>
+            <td>{options(subscription, t)}</td>
+            {readOnly ? null : (
+              <td>
+                {deleting === subscription.id ? (
+                  <Confirm
+                    question={t("subs.confirmDelete", { id: subscription.id })}
+                    confirm={t("subs.confirm")}
+                    onConfirm={() => void remove(subscription.id)}
+                    onCancel={() => setDeleting(undefined)}
+                  />
+                ) : (
+                  <>
+                    <button type="button" onClick={() => setEditing(subscription)} aria-label={`${t("subs.editAction")} ${subscription.id}`}>
+                      {t("subs.editAction")}
+                    </button>{" "}
+                    <button type="button" onClick={() => setDeleting(subscription.id)} aria-label={`${t("subs.deleteAction")} ${subscription.id}`}>
+                      {t("subs.deleteAction")}
+                    </button>
+                    {subscription.situacao.codigo === "desativada" ? (
                       <>
-                        <button type="button" onClick={() => setEditing(subscription)} aria-label={`${t("subs.editAction")} ${subscription.id}`}>
-                          {t("subs.editAction")}
-                        </button>{" "}
-                        <button type="button" onClick={() => setDeleting(subscription.id)} aria-label={`${t("subs.deleteAction")} ${subscription.id}`}>
-                          {t("subs.deleteAction")}
+                        {" "}
+                        <button type="button" onClick={() => void enable(subscription)} aria-label={`${t("subs.enableAction")} ${subscription.id}`}>
+                          {t("subs.enableAction")}
                         </button>
-                        {subscription.situacao.codigo === "desativada" ? (
-                          <>
-                            {" "}
-                            <button type="button" onClick={() => void enable(subscription)} aria-label={`${t("subs.enableAction")} ${subscription.id}`}>
-                              {t("subs.enableAction")}
-                            </button>
-                          </>
-                        ) : null}
                       </>
-                    )}
-                  </td>
+                    ) : null}
+                  </>
                 )}
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      ) : null}
+              </td>
+            )}
+          </tr>
+        )}
+      />
     </Page>
   );
 }

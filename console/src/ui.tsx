@@ -1,4 +1,4 @@
-import { createContext, type ComponentChildren } from "preact";
+import { createContext, type ComponentChildren, type VNode } from "preact";
 import { useCallback, useContext, useEffect, useState } from "preact/hooks";
 import { ApiError, call, type Access, type CatalogueEntry } from "./api.ts";
 import { formatInstant, translate, type Language, type MessageKey } from "./i18n.ts";
@@ -83,6 +83,35 @@ export function Confirm(props: { readonly question: string; readonly confirm: st
         {t("common.cancel")}
       </button>
     </div>
+  );
+}
+
+/**
+ * A listing: a table with a header cell per column (a column given as null is left out) and a row per
+ * item. Given what loads the items, it says "loading" until they come and "empty" when there are none,
+ * and shows the table only when there are rows; without it, the table is shown whenever there are items.
+ */
+export function Listing<T>(props: {
+  readonly load?: { readonly loading: boolean; readonly value?: unknown };
+  readonly rows: readonly T[] | undefined;
+  readonly columns: readonly (MessageKey | null)[];
+  readonly row: (item: T) => VNode;
+}) {
+  const { t } = useWords();
+  const { load, rows } = props;
+  return (
+    <>
+      {load?.loading && !load.value ? <p>{t("common.loading")}</p> : null}
+      {load?.value && rows?.length === 0 ? <p>{t("common.empty")}</p> : null}
+      {rows && (!load || rows.length > 0) ? (
+        <table>
+          <thead>
+            <tr>{props.columns.map((column) => (column ? <th key={column} scope="col">{t(column)}</th> : null))}</tr>
+          </thead>
+          <tbody>{rows.map(props.row)}</tbody>
+        </table>
+      ) : null}
+    </>
   );
 }
 
