@@ -58,14 +58,16 @@ describe(`the data layer on ${process.env["FW_DYNAMODB"] ?? "dynalite"}`, () => 
   it("tenants: portal links resolve to their tenant and access until they expire or the tenant is revoked", async () => {
     const tenants = new TenantStore(dynamo.documents, TABLE);
     const { tenant } = await tenants.create("Links");
-    const issuedAt = new Date("2026-11-27T12:00:00.000Z");
+    // Issued a day ahead of the real clock: DynamoDB Local deletes items whose TTL has passed, and
+    // the test must see the item still there at its expiry.
+    const issuedAt = new Date(Math.ceil(Date.now() / 1000) * 1000 + 86_400_000);
     const [full, readOnly] = await Promise.all([
       tenants.issuePortalLink(tenant.tenantId, { ttlSeconds: 300, readOnly: false }, issuedAt),
       tenants.issuePortalLink(tenant.tenantId, { ttlSeconds: 300, readOnly: true }, issuedAt),
     ]);
     expect(full.token).not.toBe(readOnly.token);
-    expect(full.expiresAt).toBe("2026-11-27T12:05:00.000Z");
-    const justBefore = new Date("2026-11-27T12:04:59.999Z");
+    expect(full.expiresAt).toBe(new Date(issuedAt.getTime() + 300_000).toISOString());
+    const justBefore = new Date(issuedAt.getTime() + 299_999);
     const expiresAt = full.expiresAt;
     expect(await tenants.resolveToken(full.token, justBefore)).toEqual({ ok: true, tenantId: tenant.tenantId, access: "link", expiresAt });
     expect(await tenants.resolveToken(readOnly.token, justBefore)).toEqual({ ok: true, tenantId: tenant.tenantId, access: "read-only-link", expiresAt });
